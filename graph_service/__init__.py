@@ -1,0 +1,3 @@
+"""School collaboration graph service."""
+
+__version__ = "0.1.0"

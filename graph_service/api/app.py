@@ -1,0 +1,171 @@
+"""The FastAPI application: ``create_app()`` builds it with its settings and store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from graph_service import __version__
+from graph_service.models import (
+    EdgeKind,
+    NodeKind,
+    OfstedRating,
+    OrganisationList,
+    OrganisationPublic,
+    Phase,
+    Status,
+    TieList,
+)
+from graph_service.settings import Settings
+from graph_service.store import GraphStore, OrganisationFilter, StoreError, StoreUnavailable, make_store
+
+
+class Health(BaseModel):
+    """Whether the service and its store answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: str = Field(description="'ok' when the store answers.")
+    backend: str = Field(description="Store backend: embedded or neo4j.")
+    version: str = Field(description="Service version.")
+    counts: dict[str, int] = Field(description="Organisations per kind and ties per kind ('tie:<kind>').")
+    data_date: str | None = Field(default=None, description="Date of the newest data loaded.")
+
+
+class Problem(BaseModel):
+    """An error answer."""
+
+    detail: str = Field(description="What went wrong, in words.")
+
+
+def get_store(request: Request) -> GraphStore:
+    store: GraphStore = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[GraphStore, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
+    """Build the service. The store is opened when the app starts and closed when it stops."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = store or make_store(settings)
+        app.state.store.open()
+        try:
+            yield
+        finally:
+            app.state.store.close()
+
+    app = FastAPI(
+        title="School collaboration graph",
+        version=__version__,
+        description="How schools in England work together: trusts, federations, partnerships "
+        "and support ties, for brokers, strategists and researchers. Contains public sector "
+        "information licensed under the Open Government Licence v3.0.",
+        lifespan=lifespan,
+        responses={503: {"model": Problem, "description": "The database is unavailable."}},
+    )
+    app.state.settings = settings
+
+    @app.exception_handler(StoreUnavailable)
+    async def unavailable(_request: Request, exc: StoreUnavailable) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": f"database unavailable: {exc}"})
+
+    @app.exception_handler(StoreError)
+    async def refused(_request: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.get("/health", response_model=Health, tags=["service"])
+    def health(store: StoreDep) -> Health:
+        """The service is up and its store answers."""
+        store.ping()
+        return Health(
+            status="ok",
+            backend=store.backend,
+            version=__version__,
+            counts=store.counts(),
+            data_date=store.get_meta().get("data_date"),
+        )
+
+    @app.get("/organisations", response_model=OrganisationList, tags=["organisations"])
+    def list_organisations(
+        store: StoreDep,
+        settings: SettingsDep,
+        kind: Annotated[list[NodeKind] | None, Query(description="Only these kinds.")] = None,
+        la_code: Annotated[int | None, Query(description="Local authority code, e.g. 330.")] = None,
+        local_authority: Annotated[str | None, Query(description="Local authority name.")] = None,
+        district: Annotated[str | None, Query(description="Administrative district name.")] = None,
+        constituency: Annotated[str | None, Query(description="Parliamentary constituency name.")] = None,
+        phase: Annotated[list[Phase] | None, Query(description="Only these phases.")] = None,
+        subtype: Annotated[list[str] | None, Query(description="Only these subtypes (school type...).")] = None,
+        status: Annotated[list[Status] | None, Query(description="Only these statuses.")] = None,
+        rating: Annotated[list[OfstedRating] | None, Query(description="Only these Ofsted ratings.")] = None,
+        q: Annotated[str | None, Query(max_length=200, description="Name contains (any case).")] = None,
+        offset: Annotated[int, Query(ge=0, description="Index of the first result.")] = 0,
+        limit: Annotated[int, Query(ge=1, le=5000, description="Page size.")] = 50,
+    ) -> OrganisationList:
+        """Organisations, filtered and paged, ordered by id."""
+        if limit > settings.max_page_size:
+            raise HTTPException(422, f"limit may be at most {settings.max_page_size}")
+        flt = OrganisationFilter(
+            kinds=kind or (),
+            la_code=la_code,
+            local_authority=local_authority,
+            district=district,
+            constituency=constituency,
+            phases=phase or (),
+            subtypes=subtype or (),
+            statuses=status or (),
+            ratings=rating or (),
+            name_contains=q,
+        )
+        items, total = store.list_organisations(flt, offset=offset, limit=limit)
+        return OrganisationList(items=items, total=total, offset=offset, limit=limit)
+
+    @app.get(
+        "/organisations/{org_id}",
+        response_model=OrganisationPublic,
+        responses={404: {"model": Problem}},
+        tags=["organisations"],
+    )
+    def get_organisation(org_id: str, store: StoreDep) -> OrganisationPublic:
+        """One organisation by id (URN, group-<UID>, la-<code> or slug)."""
+        org = store.get_organisation(org_id)
+        if org is None:
+            raise HTTPException(404, f"no organisation with id {org_id!r}")
+        return org
+
+    @app.get(
+        "/organisations/{org_id}/ties",
+        response_model=TieList,
+        responses={404: {"model": Problem}},
+        tags=["organisations"],
+    )
+    def organisation_ties(
+        org_id: str,
+        store: StoreDep,
+        as_at: Annotated[date | None, Query(description="Only ties holding on this date (YYYY-MM-DD).")] = None,
+        kind: Annotated[list[EdgeKind] | None, Query(description="Only these tie kinds.")] = None,
+    ) -> TieList:
+        """Every tie of an organisation, either end, optionally as the network stood on a date."""
+        if store.get_organisation(org_id) is None:
+            raise HTTPException(404, f"no organisation with id {org_id!r}")
+        ties = store.ties_of(org_id, as_at=as_at, kinds=kind or ())
+        return TieList(items=ties, total=len(ties))
+
+    return app

@@ -1,0 +1,226 @@
+"""The ``graph-service`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from graph_service.settings import Settings
+from graph_service.store import GraphStore, StoreError, make_store
+from loaders.common import LoadError, LoadReport
+
+SAMPLE_FILES = {
+    "establishments_january": "edubasealldata20250115_birmingham_with_ofsted.csv",
+    "establishments": "edubasealldata20250718_birmingham.csv",
+    "links": "links_edubasealldata20250718_birmingham.csv",
+    "hubs": "teaching_school_hubs_lead_schools.csv",
+    "children_centres": "childrencentres20250727_birmingham.csv",
+}
+
+
+def sample_path(name: str) -> Path:
+    """A file of the bundled Birmingham sample."""
+    return Path(str(resources.files("graph_service").joinpath("sample_data", name)))
+
+
+def print_rows(rows: Sequence[dict[str, Any]], fmt: str, out: Any = None) -> None:
+    """Print rows as an aligned table, JSON or CSV."""
+    out = out or sys.stdout
+    if fmt == "json":
+        json.dump(list(rows), out, indent=2, default=str, ensure_ascii=False)
+        out.write("\n")
+        return
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(key for key in row if key not in columns)
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        return
+    if not rows:
+        out.write("(nothing)\n")
+        return
+    cells = [[("" if row.get(col) is None else str(row.get(col)))[:60] for col in columns] for row in rows]
+    widths = [max(len(col), *(len(line[i]) for line in cells)) for i, col in enumerate(columns)]
+    out.write("  ".join(col.ljust(w) for col, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for line in cells:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() + "\n")
+
+
+def _store(settings: Settings) -> GraphStore:
+    store = make_store(settings)
+    store.open()
+    return store
+
+
+def _finish_load(report: LoadReport, args: argparse.Namespace) -> int:
+    print(report.summary())
+    if report.issues:
+        target = Path(args.report) if args.report else None
+        shown = report.issues[:20]
+        for issue in shown:
+            print(f"rejected: {issue}", file=sys.stderr)
+        if len(report.issues) > len(shown):
+            print(f"... and {len(report.issues) - len(shown)} more", file=sys.stderr)
+        if target is not None:
+            report.write_issues(target)
+            print(f"report of rejected rows written to {target}")
+    return 0
+
+
+def cmd_load_gias(args: argparse.Namespace, settings: Settings) -> int:
+    from loaders.gias import load_gias
+
+    store = _store(settings)
+    try:
+        report = load_gias(
+            store,
+            [Path(p) for p in args.establishments],
+            links=Path(args.links) if args.links else None,
+            groups=Path(args.groups) if args.groups else None,
+            group_links=Path(args.group_links) if args.group_links else None,
+            hubs=Path(args.hubs) if args.hubs else None,
+            strict=args.strict,
+            dry_run=args.dry_run,
+            as_of=args.as_of,
+        )
+    finally:
+        store.close()
+    return _finish_load(report, args)
+
+
+def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        from loaders.ties import load_ties
+    except ImportError:
+        return _not_built("load ties", "loaders")
+    store = _store(settings)
+    try:
+        report = load_ties(store, Path(args.file), strict=args.strict, dry_run=args.dry_run)
+    finally:
+        store.close()
+    return _finish_load(report, args)
+
+
+def load_sample(store: GraphStore) -> LoadReport:
+    """Load the bundled Birmingham sample: January 2025 (with Ofsted), then July 2025 over it."""
+    from loaders.gias import load_gias
+
+    load_gias(store, [sample_path(SAMPLE_FILES["establishments_january"])])
+    return load_gias(
+        store,
+        [sample_path(SAMPLE_FILES["establishments"]), sample_path(SAMPLE_FILES["children_centres"])],
+        links=sample_path(SAMPLE_FILES["links"]),
+        hubs=sample_path(SAMPLE_FILES["hubs"]),
+    )
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from graph_service.api.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    try:
+        report = load_sample(store)
+    finally:
+        store.close()
+    print(report.summary())
+    print(f"serving the Birmingham sample on http://{args.host}:{args.port}/docs")
+    return cmd_serve(args, settings)
+
+
+def _not_built(verb: str, issue: str) -> int:
+    print(f"graph-service {verb}: not built yet (see the {issue} issue)", file=sys.stderr)
+    return 2
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graph-service",
+        description="How schools in England work together: load, question, export and draw the graph.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    load = sub.add_parser("load", help="load files into the store").add_subparsers(dest="what", required=True)
+
+    def load_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--strict", action="store_true", help="refuse the whole file at the first bad row")
+        p.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
+        p.add_argument("--report", metavar="FILE", help="write rejected rows (file, line, column, reason) as CSV")
+
+    gias = load.add_parser("gias", help="GIAS establishments (and links, groups, hubs)")
+    gias.add_argument("establishments", nargs="*", help="edubasealldata*.csv[.gz] (or a children's centres file)")
+    gias.add_argument("--links", help="establishment links file (links_edubasealldata*.csv)")
+    gias.add_argument("--groups", help="allgroupsdata.csv")
+    gias.add_argument("--group-links", help="alllinksdata.csv")
+    gias.add_argument("--hubs", help="teaching school hubs lead schools CSV")
+    gias.add_argument("--as-of", type=_parse_date, help="extract date (default: from the file name)")
+    load_options(gias)
+    gias.set_defaults(func=cmd_load_gias)
+
+    ties = load.add_parser("ties", help="collaboration ties (CSV or JSON)")
+    ties.add_argument("file")
+    load_options(ties)
+    ties.set_defaults(func=cmd_load_ties)
+
+    for name, helptext, func in (
+        ("serve", "run the API", cmd_serve),
+        ("demo", "load the bundled Birmingham sample and serve it", cmd_demo),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.set_defaults(func=func)
+
+    add_question_commands(sub)
+    return parser
+
+
+def add_question_commands(sub: Any) -> None:
+    from graph_service import commands
+
+    for name, (helptext, configure, run) in commands.registry().items():
+        p = sub.add_parser(name, help=helptext)
+        configure(p)
+        p.set_defaults(func=run)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    try:
+        return int(args.func(args, settings))
+    except (LoadError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written by the unfinished step", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,502 @@
+"""Domain model: organisations (nodes) and collaboration ties (edges).
+
+Every label, relationship type and category used anywhere in the service comes
+from the enums below; input text never becomes a label or a type.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class NodeKind(StrEnum):
+    """What an organisation is."""
+
+    SCHOOL = "school"
+    FE_COLLEGE = "fe_college"
+    TRUST = "trust"
+    FEDERATION = "federation"
+    TEACHING_SCHOOL_HUB = "teaching_school_hub"
+    TEACHING_SCHOOL_ALLIANCE = "teaching_school_alliance"
+    LOCAL_AUTHORITY = "local_authority"
+    PARTNERSHIP = "partnership"
+    SPONSOR = "sponsor"
+    COMMUNITY_PARTNER = "community_partner"
+
+    @property
+    def label(self) -> str:
+        """The Neo4j label for this kind (CamelCase, from the enum only)."""
+        return "".join(part.capitalize() for part in self.value.split("_"))
+
+
+class EdgeKind(StrEnum):
+    """What a tie between two organisations is."""
+
+    MEMBER_OF = "member_of"
+    FEDERATED_WITH = "federated_with"
+    SUPPORTS = "supports"
+    COLLABORATES_ON = "collaborates_on"
+    MAINTAINED_BY = "maintained_by"
+    SPONSORED_BY = "sponsored_by"
+    PREDECESSOR_OF = "predecessor_of"
+
+    @property
+    def rel_type(self) -> str:
+        """The Neo4j relationship type for this kind (from the enum only)."""
+        return self.value.upper()
+
+    @property
+    def is_collaboration(self) -> bool:
+        """Administrative and historical links are not collaboration."""
+        return self not in (EdgeKind.MAINTAINED_BY, EdgeKind.PREDECESSOR_OF)
+
+
+class GovernanceLevel(StrEnum):
+    """The federation continuum, strongest first."""
+
+    HARD_GOVERNANCE = "hard_governance"
+    SOFT_GOVERNANCE = "soft_governance"
+    SOFT = "soft"
+    LOOSE_COLLABORATION = "loose_collaboration"
+
+
+class MemberRole(StrEnum):
+    """A member's role in a trust, federation, alliance, hub or partnership."""
+
+    LEAD = "lead"
+    MEMBER = "member"
+    SPONSOR = "sponsor"
+
+
+class Status(StrEnum):
+    """GIAS establishment status, also used for groups."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    PROPOSED_TO_OPEN = "proposed_to_open"
+    OPEN_PROPOSED_TO_CLOSE = "open_proposed_to_close"
+
+    @property
+    def is_current(self) -> bool:
+        return self in (Status.OPEN, Status.OPEN_PROPOSED_TO_CLOSE)
+
+
+class Phase(StrEnum):
+    """Phase of education."""
+
+    NURSERY = "nursery"
+    PRIMARY = "primary"
+    MIDDLE_DEEMED_PRIMARY = "middle_deemed_primary"
+    MIDDLE_DEEMED_SECONDARY = "middle_deemed_secondary"
+    SECONDARY = "secondary"
+    ALL_THROUGH = "all_through"
+    SIXTEEN_PLUS = "16_plus"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class OfstedRating(StrEnum):
+    """Ofsted overall effectiveness, including the two causes for concern."""
+
+    OUTSTANDING = "outstanding"
+    GOOD = "good"
+    REQUIRES_IMPROVEMENT = "requires_improvement"
+    INADEQUATE = "inadequate"
+    SERIOUS_WEAKNESSES = "serious_weaknesses"
+    SPECIAL_MEASURES = "special_measures"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+
+    @property
+    def in_difficulty(self) -> bool:
+        return self in DIFFICULTY_RATINGS
+
+    @property
+    def risk(self) -> int:
+        """Higher is worse; used to sort isolated schools by risk."""
+        return RATING_RISK[self]
+
+
+DIFFICULTY_RATINGS = frozenset(
+    {
+        OfstedRating.SPECIAL_MEASURES,
+        OfstedRating.SERIOUS_WEAKNESSES,
+        OfstedRating.INADEQUATE,
+        OfstedRating.REQUIRES_IMPROVEMENT,
+    }
+)
+RATING_RISK = {
+    OfstedRating.SPECIAL_MEASURES: 5,
+    OfstedRating.SERIOUS_WEAKNESSES: 4,
+    OfstedRating.INADEQUATE: 4,
+    OfstedRating.REQUIRES_IMPROVEMENT: 3,
+    OfstedRating.INSUFFICIENT_EVIDENCE: 1,
+    OfstedRating.GOOD: 0,
+    OfstedRating.OUTSTANDING: 0,
+}
+
+
+class SchoolType(StrEnum):
+    """Broad type of a school, from GIAS TypeOfEstablishment."""
+
+    COMMUNITY = "community"
+    VOLUNTARY_AIDED = "voluntary_aided"
+    VOLUNTARY_CONTROLLED = "voluntary_controlled"
+    FOUNDATION = "foundation"
+    NURSERY_SCHOOL = "nursery_school"
+    SPECIAL = "special"
+    PUPIL_REFERRAL_UNIT = "pupil_referral_unit"
+    ALTERNATIVE_PROVISION = "alternative_provision"
+    ACADEMY_CONVERTER = "academy_converter"
+    ACADEMY_SPONSOR_LED = "academy_sponsor_led"
+    FREE_SCHOOL = "free_school"
+    STUDIO_SCHOOL = "studio_school"
+    UTC = "utc"
+    CITY_TECHNOLOGY_COLLEGE = "city_technology_college"
+    INDEPENDENT = "independent"
+    OTHER = "other"
+
+
+class CollegeType(StrEnum):
+    FURTHER_EDUCATION = "further_education"
+    SIXTH_FORM_COLLEGE = "sixth_form_college"
+    SPECIAL_POST_16 = "special_post_16"
+    HIGHER_EDUCATION = "higher_education"
+
+
+class TrustType(StrEnum):
+    MULTI_ACADEMY = "multi_academy"
+    SINGLE_ACADEMY = "single_academy"
+    SECURE_SINGLE_ACADEMY = "secure_single_academy"
+    UMBRELLA = "umbrella"
+    FOUNDATION = "foundation"
+
+
+class PartnershipType(StrEnum):
+    AREA_PARTNERSHIP = "area_partnership"
+    LEARNING_PARTNERSHIP = "learning_partnership"
+    NETWORK = "network"
+
+
+class PartnerType(StrEnum):
+    EMPLOYER = "employer"
+    SPORTS_CLUB = "sports_club"
+    FAITH_GROUP = "faith_group"
+    TRADE_UNION = "trade_union"
+    CAREERS_SERVICE = "careers_service"
+    VOLUNTARY_PROVIDER = "voluntary_provider"
+    PRIVATE_PROVIDER = "private_provider"
+    CHILDRENS_CENTRE = "childrens_centre"
+    UNIVERSITY = "university"
+    OTHER = "other"
+
+
+class CollaborationFocus(StrEnum):
+    JOINT_STAFFING = "joint_staffing"
+    CURRICULUM_14_19 = "curriculum_14_19"
+    EXTENDED_SERVICES = "extended_services"
+    CPD = "cpd"
+    BEHAVIOUR = "behaviour"
+    TRANSITION = "transition"
+    SCHOOL_IMPROVEMENT = "school_improvement"
+    OTHER = "other"
+
+
+#: Which subtypes each kind accepts (``None``: subtype must be empty).
+SUBTYPES: dict[NodeKind, type[StrEnum] | None] = {
+    NodeKind.SCHOOL: SchoolType,
+    NodeKind.FE_COLLEGE: CollegeType,
+    NodeKind.TRUST: TrustType,
+    NodeKind.FEDERATION: None,
+    NodeKind.TEACHING_SCHOOL_HUB: None,
+    NodeKind.TEACHING_SCHOOL_ALLIANCE: None,
+    NodeKind.LOCAL_AUTHORITY: None,
+    NodeKind.PARTNERSHIP: PartnershipType,
+    NodeKind.SPONSOR: None,
+    NodeKind.COMMUNITY_PARTNER: PartnerType,
+}
+
+PROVIDERS = frozenset({NodeKind.SCHOOL, NodeKind.FE_COLLEGE})
+GROUPS = frozenset(
+    {
+        NodeKind.TRUST,
+        NodeKind.FEDERATION,
+        NodeKind.TEACHING_SCHOOL_HUB,
+        NodeKind.TEACHING_SCHOOL_ALLIANCE,
+        NodeKind.PARTNERSHIP,
+    }
+)
+ANY_KIND = frozenset(NodeKind)
+
+#: Allowed (source kinds, target kinds) for each tie kind.
+ENDPOINTS: dict[EdgeKind, tuple[frozenset[NodeKind], frozenset[NodeKind]]] = {
+    EdgeKind.MEMBER_OF: (
+        PROVIDERS | {NodeKind.TRUST, NodeKind.COMMUNITY_PARTNER, NodeKind.LOCAL_AUTHORITY},
+        GROUPS,
+    ),
+    EdgeKind.FEDERATED_WITH: (PROVIDERS, PROVIDERS),
+    EdgeKind.SUPPORTS: (
+        PROVIDERS | GROUPS | {NodeKind.COMMUNITY_PARTNER, NodeKind.LOCAL_AUTHORITY},
+        PROVIDERS,
+    ),
+    EdgeKind.COLLABORATES_ON: (ANY_KIND, ANY_KIND),
+    EdgeKind.MAINTAINED_BY: (PROVIDERS, frozenset({NodeKind.LOCAL_AUTHORITY})),
+    EdgeKind.SPONSORED_BY: (PROVIDERS | {NodeKind.TRUST}, frozenset({NodeKind.SPONSOR, NodeKind.TRUST})),
+    EdgeKind.PREDECESSOR_OF: (PROVIDERS, PROVIDERS),
+}
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+
+Scalar = str | int | float | bool | None
+OrgId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=128,
+        pattern=_ID_RE.pattern,
+        description="Stable id: a URN for establishments, 'group-<Group UID>' for GIAS groups, "
+        "'la-<code>' for local authorities, a slug for the rest.",
+        examples=["103120", "group-2044", "la-330", "birmingham-education-partnership"],
+    ),
+]
+
+
+def slugify(text: str) -> str:
+    """Lower-case, hyphen-separated id from a name.
+
+    >>> slugify("Birmingham Education Partnership (BEP)")
+    'birmingham-education-partnership-bep'
+    """
+    return _SLUG_STRIP.sub("-", text.lower()).strip("-")[:120] or "unnamed"
+
+
+def group_id(group_uid: int | str) -> str:
+    """Node id of a GIAS group."""
+    return f"group-{int(group_uid)}"
+
+
+def la_id(la_code: int | str) -> str:
+    """Node id of a local authority."""
+    return f"la-{int(la_code)}"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, str_strip_whitespace=True)
+
+
+class OrganisationBase(_Strict):
+    """Fields every organisation shares; most are optional beyond id, kind and name."""
+
+    kind: NodeKind = Field(description="What the organisation is.")
+    name: str = Field(min_length=1, max_length=300, description="Official or common name.")
+    subtype: str | None = Field(
+        default=None,
+        description="Kind-specific category: school type, college type, trust type, "
+        "partnership type or community partner type.",
+    )
+    status: Status = Field(default=Status.OPEN, description="Open, closed or proposed.")
+    urn: int | None = Field(default=None, ge=1, description="GIAS Unique Reference Number.")
+    group_uid: int | None = Field(default=None, ge=1, description="GIAS Group UID.")
+    ukprn: int | None = Field(default=None, description="UK Provider Reference Number.")
+    phase: Phase | None = Field(default=None, description="Phase of education.")
+    type_name: str | None = Field(default=None, description="GIAS TypeOfEstablishment, verbatim.")
+    la_code: int | None = Field(default=None, description="Local authority code (e.g. 330).")
+    local_authority: str | None = Field(default=None, description="Local authority name.")
+    district: str | None = Field(default=None, description="Administrative district.")
+    constituency: str | None = Field(default=None, description="Parliamentary constituency.")
+    postcode: str | None = Field(default=None, description="Postcode.")
+    latitude: float | None = Field(default=None, ge=49, le=61, description="WGS84 latitude.")
+    longitude: float | None = Field(default=None, ge=-9, le=3, description="WGS84 longitude.")
+    pupils: int | None = Field(default=None, ge=0, description="Number of pupils on roll.")
+    capacity: int | None = Field(default=None, ge=0, description="School capacity (places).")
+    fsm_pct: float | None = Field(
+        default=None, ge=0, le=100, description="Percentage of pupils eligible for free school meals."
+    )
+    urban_rural: str | None = Field(default=None, description="Urban/rural classification.")
+    ofsted_rating: OfstedRating | None = Field(default=None, description="Last Ofsted rating.")
+    ofsted_date: date | None = Field(default=None, description="Date of the last Ofsted inspection.")
+    opened: date | None = Field(default=None, description="Date opened.")
+    closed: date | None = Field(default=None, description="Date closed.")
+    source: str | None = Field(default=None, description="Where the facts came from (file or person).")
+    properties: dict[str, Scalar] = Field(
+        default_factory=dict, description="Free extra properties (scalar values only)."
+    )
+
+    @model_validator(mode="after")
+    def _check_subtype(self) -> OrganisationBase:
+        allowed = SUBTYPES[self.kind]
+        if self.subtype is not None:
+            if allowed is None:
+                raise ValueError(f"kind {self.kind.value!r} takes no subtype")
+            valid = {m.value for m in allowed}
+            if self.subtype not in valid:
+                raise ValueError(
+                    f"subtype {self.subtype!r} is not valid for {self.kind.value!r}; expected one of {sorted(valid)}"
+                )
+        if self.opened and self.closed and self.closed < self.opened:
+            raise ValueError("closed date is before opened date")
+        return self
+
+
+class OrganisationCreate(OrganisationBase):
+    """An organisation to create or update (upsert on id)."""
+
+    id: OrgId
+
+
+class OrganisationPublic(OrganisationBase):
+    """An organisation as the API returns it."""
+
+    id: OrgId
+
+
+Organisation = OrganisationPublic
+
+
+class OrganisationList(_Strict):
+    """A page of organisations."""
+
+    items: list[OrganisationPublic] = Field(description="Organisations on this page.")
+    total: int = Field(description="Number of organisations matching the filters.")
+    offset: int = Field(description="Index of the first item of this page.")
+    limit: int = Field(description="Page size requested.")
+
+
+class ServiceLevelAgreement(_Strict):
+    """Terms of a collaboration's service level agreement."""
+
+    lead_partner: str | None = Field(default=None, description="Id of the partner that leads.")
+    who_pays: str | None = Field(default=None, description="Who pays, in words.")
+    withdrawal_terms: str | None = Field(default=None, description="How a partner may withdraw.")
+
+
+class TieBase(_Strict):
+    """A typed, dated tie between two organisations."""
+
+    source_id: OrgId
+    target_id: OrgId
+    kind: EdgeKind = Field(description="What the tie is.")
+    level: GovernanceLevel | None = Field(
+        default=None, description="Governance level on the federation continuum (federated_with)."
+    )
+    role: MemberRole | None = Field(default=None, description="Role in the group (member_of).")
+    focus: str | None = Field(
+        default=None,
+        max_length=200,
+        description="What the collaboration or support is about (e.g. joint_staffing, maths).",
+    )
+    outcome: str | None = Field(default=None, max_length=1000, description="Outcome of support.")
+    since: date | None = Field(default=None, description="First day of the tie, if known.")
+    until: date | None = Field(default=None, description="Last day of the tie; empty while current.")
+    source: str | None = Field(default=None, max_length=300, description="Where the fact came from.")
+    notes: str | None = Field(default=None, max_length=2000, description="Free notes.")
+    sla: ServiceLevelAgreement | None = Field(default=None, description="Service level agreement.")
+    properties: dict[str, Scalar] = Field(
+        default_factory=dict, description="Free extra properties (scalar values only)."
+    )
+
+    @field_validator("focus")
+    @classmethod
+    def _normalise_focus(cls, value: str | None) -> str | None:
+        return value.strip().lower().replace(" ", "_") if value else value
+
+    @model_validator(mode="after")
+    def _check(self) -> TieBase:
+        if self.source_id == self.target_id:
+            raise ValueError("a tie cannot join an organisation to itself")
+        if self.since and self.until and self.until < self.since:
+            raise ValueError("until is before since")
+        if self.level is not None and self.kind is not EdgeKind.FEDERATED_WITH:
+            raise ValueError("level is only for federated_with ties")
+        if self.kind is EdgeKind.FEDERATED_WITH and self.level is None:
+            raise ValueError("federated_with needs a governance level")
+        if self.role is not None and self.kind is not EdgeKind.MEMBER_OF:
+            raise ValueError("role is only for member_of ties")
+        return self
+
+    @property
+    def tie_id(self) -> str:
+        """Stable id: kind, ends and (for collaboration) focus; dates never change it."""
+        return tie_key(self.kind, self.source_id, self.target_id, self.focus, self.since)
+
+    def is_current(self, as_at: date | None = None) -> bool:
+        """Whether the tie holds on ``as_at`` (today when omitted)."""
+        return covers(self.since, self.until, as_at or date.today())
+
+
+def tie_key(kind: EdgeKind, source_id: str, target_id: str, focus: str | None = None, since: date | None = None) -> str:
+    """The id of a tie.
+
+    Symmetric kinds sort their ends so that A-B and B-A are one tie. Membership
+    history is kept as separate ties when a member leaves and rejoins, so a
+    membership id includes its start date when one is known.
+
+    >>> tie_key(EdgeKind.FEDERATED_WITH, "200", "100")
+    'federated_with:100:200'
+    >>> tie_key(EdgeKind.COLLABORATES_ON, "1", "2", focus="cpd")
+    'collaborates_on:1:2:cpd'
+    """
+    if kind is EdgeKind.FEDERATED_WITH:
+        source_id, target_id = sorted((source_id, target_id))
+    parts = [kind.value, source_id, target_id]
+    if kind in (EdgeKind.COLLABORATES_ON, EdgeKind.SUPPORTS) and focus:
+        parts.append(focus)
+    if kind is EdgeKind.MEMBER_OF and since is not None:
+        parts.append(since.isoformat())
+    return ":".join(parts)
+
+
+def covers(since: date | None, until: date | None, day: date) -> bool:
+    """Whether the interval [since, until] contains ``day`` (open ends are unbounded).
+
+    >>> covers(date(2020, 1, 1), None, date(2024, 5, 1))
+    True
+    >>> covers(None, date(2020, 1, 1), date(2024, 5, 1))
+    False
+    """
+    return (since is None or since <= day) and (until is None or day <= until)
+
+
+class TieCreate(TieBase):
+    """A tie to create or update (upsert on its stable id)."""
+
+
+class TiePublic(TieBase):
+    """A tie as the API returns it."""
+
+    id: str = Field(description="Stable tie id.")
+
+
+Tie = TiePublic
+
+
+def make_tie(**fields: Any) -> TiePublic:
+    """Build a tie and give it its stable id."""
+    base = TieCreate(**fields)
+    return TiePublic(id=base.tie_id, **base.model_dump())
+
+
+class TieList(_Strict):
+    """Ties of one organisation, or a page of ties."""
+
+    items: list[TiePublic] = Field(description="Ties.")
+    total: int = Field(description="Number of ties.")
+
+
+def check_endpoints(tie: TieBase, source_kind: NodeKind, target_kind: NodeKind) -> str | None:
+    """Return why a tie may not join these kinds, or ``None`` when it may.
+
+    >>> check_endpoints(make_tie(source_id="1", target_id="la-330", kind="maintained_by"),
+    ...                 NodeKind.SCHOOL, NodeKind.LOCAL_AUTHORITY) is None
+    True
+    """
+    sources, targets = ENDPOINTS[tie.kind]
+    if source_kind not in sources:
+        return f"{tie.kind.value} cannot start at a {source_kind.value}"
+    if target_kind not in targets:
+        return f"{tie.kind.value} cannot end at a {target_kind.value}"
+    return None

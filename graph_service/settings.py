@@ -1,0 +1,51 @@
+"""All configuration in one place, read from the environment (or a .env file)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StoreKind(StrEnum):
+    EMBEDDED = "embedded"
+    NEO4J = "neo4j"
+
+
+def default_db_path() -> Path:
+    """``$XDG_DATA_HOME/graph-service/graph.sqlite3`` (``~/.local/share`` by default)."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "graph-service" / "graph.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Service settings; each field names the environment variable that sets it."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    store: StoreKind = Field(
+        default=StoreKind.EMBEDDED,
+        validation_alias=AliasChoices("GRAPH_SERVICE_STORE", "store"),
+        description="Backend: embedded (SQLite file, no server) or neo4j.",
+    )
+    db_path: Path = Field(
+        default_factory=default_db_path,
+        validation_alias=AliasChoices("GRAPH_SERVICE_DB", "db_path"),
+        description="File of the embedded store.",
+    )
+    neo4j_uri: str = Field(
+        default="bolt://127.0.0.1:7687",
+        validation_alias=AliasChoices("NEO4J_URI", "neo4j_uri"),
+        description="Bolt URI of the Neo4j server.",
+    )
+    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "neo4j_user"))
+    neo4j_password: str = Field(default="", validation_alias=AliasChoices("NEO4J_PASSWORD", "neo4j_password"))
+    neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "neo4j_database"))
+    max_page_size: int = Field(
+        default=500, validation_alias=AliasChoices("GRAPH_SERVICE_MAX_PAGE_SIZE", "max_page_size")
+    )
+    max_hops: int = Field(default=4, validation_alias=AliasChoices("GRAPH_SERVICE_MAX_HOPS", "max_hops"))

@@ -1,0 +1,168 @@
+"""The storage contract every backend fulfils, and the values it passes around."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol, runtime_checkable
+
+import networkx as nx
+
+from graph_service.models import (
+    EdgeKind,
+    NodeKind,
+    OfstedRating,
+    Organisation,
+    Phase,
+    Status,
+    Tie,
+)
+
+
+class StoreError(Exception):
+    """A store refused a write; nothing of the write was kept."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached right now."""
+
+
+class IntegrityError(StoreError):
+    """A write broke a rule of the graph (unknown end, wrong kinds...)."""
+
+
+@dataclass(frozen=True)
+class OrganisationFilter:
+    """Filters for listing organisations; every set field must match."""
+
+    kinds: Sequence[NodeKind] = ()
+    la_code: int | None = None
+    local_authority: str | None = None
+    district: str | None = None
+    constituency: str | None = None
+    phases: Sequence[Phase] = ()
+    subtypes: Sequence[str] = ()
+    statuses: Sequence[Status] = ()
+    ratings: Sequence[OfstedRating] = ()
+    name_contains: str | None = None
+    ids: Sequence[str] | None = None
+
+
+@dataclass
+class WriteBatch:
+    """Everything one load or request writes, applied in one transaction."""
+
+    organisations: list[Organisation] = field(default_factory=list)
+    ties: list[Tie] = field(default_factory=list)
+    #: (tie id, until) pairs: ties that ended (kept as history, not deleted).
+    end_ties: list[tuple[str, date]] = field(default_factory=list)
+    delete_ties: list[str] = field(default_factory=list)
+    delete_organisations: list[str] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return (
+            len(self.organisations)
+            + len(self.ties)
+            + len(self.end_ties)
+            + len(self.delete_ties)
+            + len(self.delete_organisations)
+        )
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write changed."""
+
+    organisations_created: int = 0
+    organisations_updated: int = 0
+    ties_created: int = 0
+    ties_updated: int = 0
+    ties_ended: int = 0
+    deleted: int = 0
+
+    @property
+    def changed(self) -> int:
+        return (
+            self.organisations_created
+            + self.organisations_updated
+            + self.ties_created
+            + self.ties_updated
+            + self.ties_ended
+            + self.deleted
+        )
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    organisations: list[Organisation]
+    ties: list[Tie]
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """A graph of organisations and ties. Constructors do no I/O; ``open`` does."""
+
+    backend: str
+
+    def open(self) -> None:
+        """Connect and set up the schema (idempotent)."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` when the database does not answer."""
+
+    def apply(self, batch: WriteBatch) -> WriteResult:
+        """Apply a batch in one transaction: all of it or none of it.
+
+        Ties whose ends are neither in the store nor in the batch, or whose
+        kinds do not fit the tie kind, raise :class:`IntegrityError`.
+        """
+        ...
+
+    def get_organisation(self, org_id: str) -> Organisation | None: ...
+
+    def get_organisations(self, ids: Sequence[str]) -> list[Organisation]: ...
+
+    def list_organisations(
+        self, flt: OrganisationFilter, offset: int = 0, limit: int = 50
+    ) -> tuple[list[Organisation], int]:
+        """A page of organisations ordered by id, and the total matching."""
+        ...
+
+    def get_tie(self, tie_id: str) -> Tie | None: ...
+
+    def ties_of(
+        self,
+        org_id: str,
+        as_at: date | None = None,
+        kinds: Sequence[EdgeKind] = (),
+    ) -> list[Tie]:
+        """Ties touching an organisation (either end), optionally those holding on a date."""
+        ...
+
+    def all_ties(self, kinds: Sequence[EdgeKind] = ()) -> list[Tie]: ...
+
+    def neighbours(self, org_id: str, hops: int = 1, as_at: date | None = None) -> Subgraph:
+        """The organisation, those within ``hops`` ties of it, and the ties among them."""
+        ...
+
+    def subgraph(self, flt: OrganisationFilter, as_at: date | None = None, hops: int = 0) -> Subgraph:
+        """Organisations matching the filter (plus ``hops`` rings of neighbours) and their ties."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Number of organisations per kind and ties per kind ("tie:<kind>")."""
+        ...
+
+    def get_meta(self) -> dict[str, str]: ...
+
+    def graph(self) -> nx.MultiDiGraph:
+        """The whole graph for analytics; cached, rebuilt after any write."""
+        ...
+
+    def clear(self) -> None:
+        """Delete everything (tests and re-imports)."""

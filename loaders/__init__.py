@@ -1,0 +1,1 @@
+"""Loaders: GIAS files and collaboration ties."""

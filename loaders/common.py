@@ -1,0 +1,207 @@
+"""What every loader shares: reading files safely, and reporting bad input."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from graph_service.store.base import WriteResult
+
+csv.field_size_limit(10_000_000)
+
+
+class LoadError(Exception):
+    """A whole file cannot be loaded; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class LoadIssue:
+    """One bad row: where it is and what is wrong with it."""
+
+    file: str
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        column = f", column {self.column!r}" if self.column else ""
+        return f"{self.file}:{self.line}{column}: {self.reason}"
+
+
+class StrictModeError(LoadError):
+    """``--strict`` refused a file at its first bad row."""
+
+    def __init__(self, issue: LoadIssue) -> None:
+        super().__init__(f"refused (strict): {issue}")
+        self.issue = issue
+
+
+@dataclass
+class LoadReport:
+    """What a load read, wrote and rejected."""
+
+    files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_rejected: int = 0
+    organisations: int = 0
+    ties: int = 0
+    ties_ended: int = 0
+    issues: list[LoadIssue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    result: WriteResult | None = None
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        lines = [
+            f"files: {', '.join(self.files)}",
+            f"rows read: {self.rows_read}, rejected: {self.rows_rejected}",
+            f"organisations in load: {self.organisations}, ties: {self.ties}, ties ended: {self.ties_ended}",
+        ]
+        if self.dry_run:
+            lines.append("dry run: nothing was written")
+        elif self.result is not None:
+            r = self.result
+            lines.append(
+                f"written: {r.organisations_created} organisations created, {r.organisations_updated} updated, "
+                f"{r.ties_created} ties created, {r.ties_updated} updated, {r.ties_ended} ended"
+            )
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+    def write_issues(self, path: Path) -> None:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["file", "line", "column", "reason"])
+            for issue in self.issues:
+                writer.writerow([issue.file, issue.line, issue.column, issue.reason])
+
+
+class IssueCollector:
+    """Collects bad rows, or raises at the first one in strict mode."""
+
+    def __init__(self, report: LoadReport, strict: bool) -> None:
+        self.report = report
+        self.strict = strict
+
+    def add(self, file: str, line: int, column: str, reason: str) -> None:
+        issue = LoadIssue(file, line, column, reason)
+        if self.strict:
+            raise StrictModeError(issue)
+        self.report.issues.append(issue)
+
+
+def read_text(path: Path) -> str:
+    """The file's text: gzip or plain, UTF-8 (with or without BOM) or cp1252."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LoadError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise LoadError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise LoadError(f"{path}: permission denied") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise LoadError(f"{path}: the gzip file is truncated or corrupt ({exc})") from None
+    if not raw.strip():
+        raise LoadError(f"{path}: the file is empty")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"{path}: cannot decode as UTF-16 ({exc.reason})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"{path}: the file is neither UTF-8 nor Windows-1252 text (byte {exc.start}: {exc.reason})"
+        ) from None
+
+
+def read_csv(path: Path, required: Sequence[str], what: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Header and (line number, row) pairs of a CSV file, after checking its header."""
+    text = read_text(path)
+    if "\x00" in text:
+        raise LoadError(f"{path}: binary content, not a CSV file")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        raise LoadError(f"{path}: the file is empty") from None
+    except csv.Error as exc:
+        raise LoadError(f"{path}: not a readable CSV file ({exc})") from None
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise LoadError(f"{path}: wrong header for {what}: missing column(s) {', '.join(repr(m) for m in missing)}")
+    if len(set(header)) != len(header):
+        duplicated = sorted({name for name in header if header.count(name) > 1})
+        raise LoadError(f"{path}: duplicated column(s) in header: {', '.join(duplicated)}")
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        try:
+            for values in reader:
+                if not any(value.strip() for value in values):
+                    continue
+                row = dict(zip(header, (value.strip() for value in values), strict=False))
+                if len(values) > len(header):
+                    row["__extra__"] = str(len(values) - len(header))
+                yield reader.line_num, row
+        except csv.Error as exc:
+            raise LoadError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
+
+    return header, rows()
+
+
+def parse_date(text: str) -> date | None:
+    """A GIAS (dd-mm-yyyy or dd/mm/yyyy) or ISO date; blank is ``None``.
+
+    >>> parse_date("31-12-2011"), parse_date("01/09/2020"), parse_date("2024-05-01"), parse_date("")
+    (datetime.date(2011, 12, 31), datetime.date(2020, 9, 1), datetime.date(2024, 5, 1), None)
+    """
+    text = text.strip()
+    if not text:
+        return None
+    for fmt in ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a date (expected dd-mm-yyyy or yyyy-mm-dd)")
+
+
+class Progress:
+    """A plain progress bar on stderr, shown only on a terminal."""
+
+    def __init__(self, label: str, total: int, enabled: bool | None = None) -> None:
+        self.label = label
+        self.total = max(total, 1)
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._last = -1
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        percent = min(100, done * 100 // self.total)
+        if percent != self._last:
+            self._last = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\r{self.label} [{bar:<25}] {percent:3d}%")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            self.update(self.total)
+            sys.stderr.write("\n")

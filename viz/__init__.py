@@ -1,0 +1,1 @@
+"""Network pictures with pyvis."""
