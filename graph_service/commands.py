@@ -1,11 +1,12 @@
-"""CLI verbs that ask the graph questions (isolated, support, export, render).
+"""CLI verbs beyond loading and serving, each in its own module.
 
-Each verb is registered as (help, configure(parser), run(args, settings)).
+Each module exposes ``COMMANDS``: name -> (help, configure(parser), run(args, settings)).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 
@@ -13,9 +14,15 @@ from graph_service.settings import Settings
 
 Configure = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace, Settings], int]
+Command = tuple[str, Configure, Run]
+
+#: Modules that contribute verbs; each owns its verbs.
+MODULES = ("graph_service.cli_questions", "graph_service.cli_export", "graph_service.cli_viz")
 
 
-def _pending(verb: str, issue: str) -> tuple[str, Configure, Run]:
+def pending(verb: str, issue: str) -> Command:
+    """A verb whose feature is not built yet: it says so and exits with 2."""
+
     def configure(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
@@ -26,10 +33,8 @@ def _pending(verb: str, issue: str) -> tuple[str, Configure, Run]:
     return f"{verb} (not built yet)", configure, run
 
 
-def registry() -> dict[str, tuple[str, Configure, Run]]:
-    return {
-        "isolated": _pending("isolated", "questions"),
-        "support": _pending("support", "questions"),
-        "export": _pending("export", "research export"),
-        "render": _pending("render", "network pictures"),
-    }
+def registry() -> dict[str, Command]:
+    commands: dict[str, Command] = {}
+    for name in MODULES:
+        commands.update(importlib.import_module(name).COMMANDS)
+    return commands

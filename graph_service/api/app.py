@@ -168,4 +168,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         ties = store.ties_of(org_id, as_at=as_at, kinds=kind or ())
         return TieList(items=ties, total=len(ties))
 
+    from graph_service.api import export, questions, viz
+
+    for module in (questions, export, viz):
+        app.include_router(module.router)
     return app
