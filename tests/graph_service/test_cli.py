@@ -1,0 +1,56 @@
+"""The graph-service command line, on the embedded store."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from graph_service.cli import main, sample_path
+from graph_service.settings import Settings
+from graph_service.store import EmbeddedStore
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("GRAPH_SERVICE_DB", str(path))
+    monkeypatch.setenv("GRAPH_SERVICE_STORE", "embedded")
+    return path
+
+
+def test_load_gias_birmingham_matches_the_file(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    establishments = sample_path("edubasealldata20250718_birmingham.csv")
+    assert main(["load", "gias", str(establishments)]) == 0
+    assert "rejected: 0" in capsys.readouterr().out
+    rows = list(csv.DictReader(establishments.open(encoding="utf-8")))
+    store = EmbeddedStore(db)
+    store.open()
+    counts = store.counts()
+    providers = counts.get("school", 0) + counts.get("fe_college", 0) + counts.get("community_partner", 0)
+    assert providers == len(rows)
+    from graph_service.models import NodeKind, Status
+    from graph_service.store import OrganisationFilter
+
+    _, open_schools = store.list_organisations(
+        OrganisationFilter(
+            kinds=[NodeKind.SCHOOL, NodeKind.FE_COLLEGE, NodeKind.COMMUNITY_PARTNER], statuses=[Status.OPEN]
+        )
+    )
+    assert open_schools == sum(1 for r in rows if r["EstablishmentStatus (name)"] == "Open")
+    trust_ties = [t for t in store.all_ties() if t.target_id.startswith("group-") and t.kind.value == "member_of"]
+    in_trust = sum(1 for r in rows if r["Trusts (code)"])
+    in_federation = sum(1 for r in rows if r["Federations (code)"])
+    assert len(trust_ties) == in_trust + in_federation
+    store.close()
+
+
+def test_settings_choose_the_file(db: Path) -> None:
+    assert Settings().db_path == db
+
+
+def test_a_missing_file_is_one_line_not_a_traceback(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["load", "gias", "/nonexistent/edubase.csv"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: /nonexistent/edubase.csv: no such file"]

@@ -1,0 +1,80 @@
+"""Validation rules of the domain model."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from graph_service.models import (
+    EdgeKind,
+    NodeKind,
+    Organisation,
+    OrganisationCreate,
+    check_endpoints,
+    make_tie,
+    tie_key,
+)
+
+
+def test_subtype_must_fit_the_kind() -> None:
+    assert Organisation(id="1", kind="school", name="A", subtype="utc").subtype == "utc"
+    with pytest.raises(ValidationError, match="not valid for 'school'"):
+        Organisation(id="1", kind="school", name="A", subtype="multi_academy")
+    with pytest.raises(ValidationError, match="takes no subtype"):
+        Organisation(id="f", kind="federation", name="F", subtype="x")
+
+
+def test_ids_names_and_numbers_are_checked() -> None:
+    with pytest.raises(ValidationError):
+        OrganisationCreate(id="bad id with spaces", kind="school", name="A")
+    with pytest.raises(ValidationError):
+        OrganisationCreate(id="1", kind="school", name="")
+    with pytest.raises(ValidationError):
+        OrganisationCreate(id="1", kind="school", name="A", fsm_pct=130)
+    with pytest.raises(ValidationError):
+        OrganisationCreate(id="1", kind="school", name="A", latitude=10.0)
+    with pytest.raises(ValidationError, match="extra"):
+        OrganisationCreate(id="1", kind="school", name="A", colour="red")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="closed date is before opened"):
+        OrganisationCreate(id="1", kind="school", name="A", opened=date(2020, 1, 1), closed=date(2019, 1, 1))
+
+
+def test_tie_rules() -> None:
+    with pytest.raises(ValidationError, match="itself"):
+        make_tie(source_id="1", target_id="1", kind="supports")
+    with pytest.raises(ValidationError, match="until is before since"):
+        make_tie(source_id="1", target_id="2", kind="supports", since=date(2024, 1, 1), until=date(2023, 1, 1))
+    with pytest.raises(ValidationError, match="needs a governance level"):
+        make_tie(source_id="1", target_id="2", kind="federated_with")
+    with pytest.raises(ValidationError, match="only for federated_with"):
+        make_tie(source_id="1", target_id="2", kind="supports", level="soft")
+    with pytest.raises(ValidationError, match="only for member_of"):
+        make_tie(source_id="1", target_id="2", kind="supports", role="lead")
+    with pytest.raises(ValidationError):
+        make_tie(source_id="1", target_id="2", kind="befriends")
+
+
+def test_tie_ids_are_stable_and_symmetric_where_the_tie_is() -> None:
+    a = make_tie(source_id="1", target_id="2", kind="federated_with", level="soft")
+    b = make_tie(source_id="2", target_id="1", kind="federated_with", level="hard_governance")
+    assert a.id == b.id == "federated_with:1:2"
+    assert tie_key(EdgeKind.SUPPORTS, "1", "2") != tie_key(EdgeKind.SUPPORTS, "2", "1")
+    joined = make_tie(source_id="1", target_id="group-5", kind="member_of", since=date(2020, 9, 1))
+    assert joined.id == "member_of:1:group-5:2020-09-01"
+    assert make_tie(source_id="1", target_id="2", kind="collaborates_on", focus="Joint Staffing").focus == (
+        "joint_staffing"
+    )
+
+
+def test_current_and_endpoints() -> None:
+    t = make_tie(source_id="1", target_id="2", kind="supports", since=date(2020, 1, 1), until=date(2021, 1, 1))
+    assert t.is_current(date(2020, 6, 1)) and not t.is_current(date(2022, 1, 1))
+    member = make_tie(source_id="1", target_id="la-1", kind="member_of")
+    assert check_endpoints(member, NodeKind.SCHOOL, NodeKind.LOCAL_AUTHORITY) == (
+        "member_of cannot end at a local_authority"
+    )
+    assert check_endpoints(member, NodeKind.SCHOOL, NodeKind.PARTNERSHIP) is None
+    assert NodeKind.TEACHING_SCHOOL_HUB.label == "TeachingSchoolHub" and EdgeKind.MEMBER_OF.rel_type == "MEMBER_OF"
+    assert not EdgeKind.MAINTAINED_BY.is_collaboration and EdgeKind.SUPPORTS.is_collaboration
