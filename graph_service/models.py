@@ -500,3 +500,21 @@ def check_endpoints(tie: TieBase, source_kind: NodeKind, target_kind: NodeKind) 
     if target_kind not in targets:
         return f"{tie.kind.value} cannot end at a {target_kind.value}"
     return None
+
+
+class AuditEntry(_Strict):
+    """One write through the API: who, when, what changed."""
+
+    at: str = Field(description="When (UTC, ISO 8601).")
+    actor: str = Field(description="Name of the API key that made the change.")
+    action: str = Field(description="What was done, e.g. upsert_tie, end_tie, delete_organisation, load_gias.")
+    target: str = Field(description="Id of the organisation or tie changed, or the file loaded.")
+    before: str | None = Field(default=None, description="JSON of the record before the change.")
+    after: str | None = Field(default=None, description="JSON of the record after the change.")
+
+
+class AuditList(_Strict):
+    """A page of the audit trail, newest first."""
+
+    items: list[AuditEntry] = Field(description="Audit entries.")
+    total: int = Field(description="Number of entries in the trail.")

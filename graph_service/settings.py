@@ -49,3 +49,33 @@ class Settings(BaseSettings):
         default=500, validation_alias=AliasChoices("GRAPH_SERVICE_MAX_PAGE_SIZE", "max_page_size")
     )
     max_hops: int = Field(default=4, validation_alias=AliasChoices("GRAPH_SERVICE_MAX_HOPS", "max_hops"))
+    api_keys: str = Field(
+        default="",
+        validation_alias=AliasChoices("GRAPH_SERVICE_API_KEYS", "api_keys"),
+        description="Comma-separated name:role:key entries (roles: reader, editor, admin).",
+    )
+    keys_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GRAPH_SERVICE_KEYS_FILE", "keys_file"),
+        description="File of name:role:key or name:role:sha256:<hex> lines.",
+    )
+    public_read: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("GRAPH_SERVICE_PUBLIC_READ", "public_read"),
+        description="Reads need no key (a public read-only deployment); false requires a reader key.",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        validation_alias=AliasChoices("GRAPH_SERVICE_MAX_BODY_BYTES", "max_body_bytes"),
+        description="Largest request body, except file loads.",
+    )
+    max_upload_bytes: int = Field(
+        default=200 * 1_048_576,
+        validation_alias=AliasChoices("GRAPH_SERVICE_MAX_UPLOAD_BYTES", "max_upload_bytes"),
+        description="Largest file an admin may load through the API.",
+    )
+    cors_origins: str = Field(
+        default="",
+        validation_alias=AliasChoices("GRAPH_SERVICE_CORS_ORIGINS", "cors_origins"),
+        description="Comma-separated origins allowed by CORS; empty turns CORS off.",
+    )

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +23,7 @@ from graph_service.models import (
     Status,
     TieList,
 )
+from graph_service.security import KeyRing, Role
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, OrganisationFilter, StoreError, StoreUnavailable, make_store
 
@@ -61,6 +63,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """Build the service. The store is opened when the app starts and closed when it stops."""
     settings = settings or Settings()
+    from graph_service.api.auth import BodyLimit, require
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +74,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         finally:
             app.state.store.close()
 
+    keys = KeyRing.from_settings(settings.api_keys, settings.keys_file)
+
     app = FastAPI(
         title="School collaboration graph",
         version=__version__,
@@ -78,9 +83,25 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         "and support ties, for brokers, strategists and researchers. Contains public sector "
         "information licensed under the Open Government Licence v3.0.",
         lifespan=lifespan,
-        responses={503: {"model": Problem, "description": "The database is unavailable."}},
+        responses={
+            401: {"model": Problem, "description": "No API key, or a key that is not valid."},
+            403: {"model": Problem, "description": "The key's role may not do this."},
+            503: {"model": Problem, "description": "The database is unavailable."},
+        },
+        # Reads are open unless GRAPH_SERVICE_PUBLIC_READ=false; writes check their own role.
+        dependencies=[Depends(require(Role.READER))],
     )
     app.state.settings = settings
+    app.state.keys = keys
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
+    origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type"],
+        )
 
     @app.exception_handler(StoreUnavailable)
     async def unavailable(_request: Request, exc: StoreUnavailable) -> JSONResponse:
@@ -168,8 +189,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         ties = store.ties_of(org_id, as_at=as_at, kinds=kind or ())
         return TieList(items=ties, total=len(ties))
 
-    from graph_service.api import export, questions, viz
+    from graph_service.api import export, questions, viz, writes
 
-    for module in (questions, export, viz):
+    for module in (writes, questions, export, viz):
         app.include_router(module.router)
     return app

@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 import networkx as nx
 
 from graph_service.models import (
+    AuditEntry,
     EdgeKind,
     NodeKind,
     OfstedRating,
@@ -60,6 +61,8 @@ class WriteBatch:
     delete_ties: list[str] = field(default_factory=list)
     delete_organisations: list[str] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    #: Audit entries recorded in the same transaction as the change they describe.
+    audit: list[AuditEntry] = field(default_factory=list)
 
     def __len__(self) -> int:
         return (
@@ -159,6 +162,10 @@ class GraphStore(Protocol):
         ...
 
     def get_meta(self) -> dict[str, str]: ...
+
+    def list_audit(self, offset: int = 0, limit: int = 50) -> tuple[list[AuditEntry], int]:
+        """The audit trail, newest first, and its length."""
+        ...
 
     def graph(self) -> nx.MultiDiGraph:
         """The whole graph for analytics; cached, rebuilt after any write."""

@@ -19,6 +19,7 @@ import networkx as nx
 
 from graph_service.graphview import build_graph
 from graph_service.models import (
+    AuditEntry,
     EdgeKind,
     NodeKind,
     Organisation,
@@ -69,6 +70,7 @@ CREATE INDEX IF NOT EXISTS ties_source ON ties(source_id);
 CREATE INDEX IF NOT EXISTS ties_target ON ties(target_id);
 CREATE INDEX IF NOT EXISTS ties_kind ON ties(kind);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
 """
 
 _ORG_COLUMNS = "id, data"
@@ -295,6 +297,7 @@ class EmbeddedStore:
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
             sorted(batch.meta.items()),
         )
+        conn.executemany("INSERT INTO audit (data) VALUES (?)", [(e.model_dump_json(),) for e in batch.audit])
         return WriteResult(created, updated, ties_created, ties_updated, ended, deleted)
 
     def clear(self) -> None:
@@ -302,6 +305,7 @@ class EmbeddedStore:
             conn.execute("DELETE FROM ties")
             conn.execute("DELETE FROM organisations")
             conn.execute("DELETE FROM meta")
+            conn.execute("DELETE FROM audit")
         self._graph_cache = None
 
     # -- reads -------------------------------------------------------------
@@ -440,6 +444,11 @@ class EmbeddedStore:
 
     def get_meta(self) -> dict[str, str]:
         return {row[0]: row[1] for row in self._query("SELECT key, value FROM meta ORDER BY key")}
+
+    def list_audit(self, offset: int = 0, limit: int = 50) -> tuple[list[AuditEntry], int]:
+        total = self._query("SELECT count(*) FROM audit")[0][0]
+        rows = self._query("SELECT data FROM audit ORDER BY seq DESC LIMIT ? OFFSET ?", (limit, offset))
+        return [AuditEntry.model_validate_json(row[0]) for row in rows], int(total)
 
     def graph(self) -> nx.MultiDiGraph:
         with self._lock:
