@@ -5,13 +5,14 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.api.app import StoreDep
+from graph_service.api.app import Problem, StoreDep
 from graph_service.api.auth import Admin, Editor
+from graph_service.api.errors import unprocessable
 from graph_service.models import (
     AuditEntry,
     AuditList,
@@ -24,7 +25,12 @@ from graph_service.models import (
 from graph_service.security import ApiKey, Role
 from graph_service.store import WriteBatch
 
-router = APIRouter(tags=["writes"])
+#: Refusals every write may answer, documented so that clients (and schemathesis) expect them.
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "An organisation or tie named does not exist."},
+    409: {"model": Problem, "description": "The write breaks a rule of the graph; nothing was written."},
+}
+router = APIRouter(tags=["writes"], responses=REFUSALS)
 
 #: Kinds an editor may create or change; GIAS-backed organisations need an admin.
 EDITOR_KINDS = frozenset({NodeKind.COMMUNITY_PARTNER, NodeKind.PARTNERSHIP, NodeKind.TEACHING_SCHOOL_ALLIANCE})
@@ -63,7 +69,7 @@ def _entry(key: ApiKey, action: str, target: str, before: str | None, after: str
 @router.put(
     "/organisations/{org_id}",
     response_model=OrganisationPublic,
-    responses={201: {"model": OrganisationPublic}, 403: {"description": "Role too weak for this kind."}},
+    responses={201: {"model": OrganisationPublic}},
 )
 def put_organisation(
     org_id: str, body: OrganisationBase, store: StoreDep, key: Editor, response: Response
@@ -74,7 +80,7 @@ def put_organisation(
     try:
         org = OrganisationPublic(id=org_id, **body.model_dump())
     except ValueError as exc:
-        raise HTTPException(422, f"invalid organisation id {org_id!r}: {exc}") from None
+        raise unprocessable(("path", "org_id"), f"invalid organisation id {org_id!r}: {exc}") from None
     before = store.get_organisation(org_id)
     if before is not None and before.kind is not org.kind:
         raise HTTPException(409, f"{org_id!r} is a {before.kind.value}; its kind cannot change")
@@ -97,7 +103,7 @@ def put_organisation(
     return org
 
 
-@router.delete("/organisations/{org_id}", status_code=204, responses={404: {"description": "Unknown id."}})
+@router.delete("/organisations/{org_id}", status_code=204)
 def delete_organisation(org_id: str, store: StoreDep, key: Admin) -> None:
     """Delete an organisation and every tie it has (admin)."""
     before = store.get_organisation(org_id)
@@ -134,7 +140,7 @@ def post_tie(body: TieCreate, store: StoreDep, key: Editor, response: Response) 
     return tie
 
 
-@router.get("/ties/{tie_id}", response_model=TiePublic, responses={404: {"description": "Unknown tie."}})
+@router.get("/ties/{tie_id}", response_model=TiePublic)
 def get_tie(tie_id: str, store: StoreDep) -> TiePublic:
     """One tie by its id."""
     tie = store.get_tie(tie_id)
@@ -143,14 +149,14 @@ def get_tie(tie_id: str, store: StoreDep) -> TiePublic:
     return tie
 
 
-@router.post("/ties/{tie_id}/end", response_model=TiePublic, responses={404: {"description": "Unknown tie."}})
+@router.post("/ties/{tie_id}/end", response_model=TiePublic)
 def end_tie(tie_id: str, body: TieEnd, store: StoreDep, key: Editor) -> TiePublic:
     """End a tie on a date; it stays in the graph as history."""
     before = store.get_tie(tie_id)
     if before is None:
         raise HTTPException(404, f"no tie with id {tie_id!r}")
     if before.since and body.until < before.since:
-        raise HTTPException(422, f"until {body.until} is before the tie's since {before.since}")
+        raise unprocessable(("body", "until"), f"until {body.until} is before the tie's since {before.since}")
     after = before.model_copy(update={"until": body.until})
     if before.until != body.until:
         store.apply(
@@ -162,7 +168,7 @@ def end_tie(tie_id: str, body: TieEnd, store: StoreDep, key: Editor) -> TiePubli
     return after
 
 
-@router.delete("/ties/{tie_id}", status_code=204, responses={404: {"description": "Unknown tie."}})
+@router.delete("/ties/{tie_id}", status_code=204)
 def delete_tie(tie_id: str, store: StoreDep, key: Admin) -> None:
     """Delete a tie outright (admin); to record that a tie ended, end it instead."""
     before = store.get_tie(tie_id)
@@ -222,7 +228,7 @@ async def load_file(
 
                 report = await run_in_threadpool(load_ties, store, path, strict=strict, dry_run=dry_run)
         except LoadError as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise unprocessable(("body",), str(exc)) from None
     if not dry_run:
         store.apply(WriteBatch(audit=[_entry(key, f"load_{loader}", filename, None, report.summary())]))
     return LoadSummary(

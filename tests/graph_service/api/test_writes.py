@@ -65,7 +65,7 @@ def test_ties_create_end_delete_and_audit(client: TestClient) -> None:
     assert client.post("/ties", json=body, headers=EDITOR).status_code == 200
     assert client.get("/organisations/2/ties", params={"kind": "supports"}).json()["total"] == 1
     early = client.post(f"/ties/{tie_id}/end", json={"until": "2023-01-01"}, headers=EDITOR)
-    assert early.status_code == 422 and "before" in early.json()["detail"]
+    assert early.status_code == 422 and "before" in early.json()["detail"][0]["msg"]
     ended = client.post(f"/ties/{tie_id}/end", json={"until": "2025-07-31"}, headers=EDITOR)
     assert ended.status_code == 200 and ended.json()["until"] == "2025-07-31"
     assert client.get(f"/ties/{tie_id}").json()["until"] == "2025-07-31"
@@ -156,5 +156,5 @@ def test_admin_loads_a_gias_file_through_the_api(client: TestClient) -> None:
     assert body["rows_rejected"] == 1 and "malformed URN 'bad'" in body["issues"][0]
     assert client.get("/organisations/700001").json()["name"] == "Upload Primary"
     empty = client.post("/loads/gias", content=b"", headers=ADMIN)
-    assert empty.status_code == 422 and "empty" in empty.json()["detail"]
+    assert empty.status_code == 422 and "empty" in empty.json()["detail"][0]["msg"]
     assert client.post("/loads/nothing", content=csv_text, headers=ADMIN).status_code == 404
