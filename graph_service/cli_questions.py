@@ -1,10 +1,305 @@
-"""CLI verbs: isolated, support."""
+"""CLI verbs: isolated, support, health."""
 
 from __future__ import annotations
 
-from graph_service.commands import Command, pending
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from graph_service import questions
+from graph_service.commands import Command
+from graph_service.models import NodeKind, Phase, Status
+from graph_service.settings import Settings
+from graph_service.store import GraphStore
+
+FORMATS = ("table", "json", "csv")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _choice(enum: Any) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            return enum(text.lower().replace(" ", "_").replace("-", "_"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not one of {', '.join(member.value for member in enum)}"
+            ) from None
+
+    return parse
+
+
+def _weight(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    if name not in questions.SupportWeights.model_fields:
+        raise argparse.ArgumentTypeError(
+            f"{name!r} is not a part of the score; expected one of {', '.join(questions.SupportWeights.model_fields)}"
+        )
+    try:
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"weight {text!r} needs a number, e.g. {name}=2") from None
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-at", type=_date, help="as the network stood on this date (YYYY-MM-DD; default today)")
+    parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), json or csv")
+
+
+def _area(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--la", help="local authority: code (330) or name (Birmingham)")
+    parser.add_argument("--district", help="administrative district name")
+    parser.add_argument("--constituency", help="parliamentary constituency name")
+    parser.add_argument("--phase", action="append", type=_choice(Phase), help="phase (repeatable)")
+    parser.add_argument("--type", action="append", help="school type, e.g. academy_converter (repeatable)")
+    parser.add_argument("--status", action="append", type=_choice(Status), help="status (default: open; repeatable)")
+    parser.add_argument(
+        "--kind", action="append", type=_choice(NodeKind), help="kind covered (default: school; repeatable)"
+    )
+
+
+def _filters(args: argparse.Namespace) -> questions.AreaFilter:
+    la = (args.la or "").strip()
+    return questions.AreaFilter(
+        la_code=int(la) if la.isdigit() else None,
+        local_authority=la if la and not la.isdigit() else None,
+        district=args.district,
+        constituency=args.constituency,
+        phases=args.phase or [],
+        types=args.type or [],
+        statuses=args.status or [],
+        kinds=args.kind or [NodeKind.SCHOOL],
+    )
+
+
+def _open(settings: Settings) -> GraphStore:
+    from graph_service.cli import _store
+
+    return _store(settings)
+
+
+def _print(rows: list[dict[str, Any]], answer: BaseModel, fmt: str) -> None:
+    from graph_service.cli import print_rows
+
+    if fmt == "json":
+        json.dump(answer.model_dump(mode="json"), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print_rows(rows, fmt)
+
+
+def _ask(settings: Settings, question: Callable[[GraphStore], BaseModel]) -> BaseModel | None:
+    store = _open(settings)
+    try:
+        return question(store)
+    except questions.QuestionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    finally:
+        store.close()
+
+
+# -- isolated ------------------------------------------------------------------------------
+
+
+def configure_isolated(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Open schools with no current collaboration tie (a local authority maintaining a school does not "
+        "count), riskiest first, each with why. --max-ties, --loose and --remote-km also list weakly "
+        "connected and remote schools; --summary gives one row per area instead."
+    )
+    _area(parser)
+    parser.add_argument("--max-ties", type=int, default=0, help="also list schools with at most K ties")
+    parser.add_argument("--loose", action="store_true", help="also list schools with only loose collaboration")
+    parser.add_argument("--remote-km", type=float, help="also list schools with no partner within D km")
+    parser.add_argument("--limit", type=int, help="show at most N schools")
+    parser.add_argument(
+        "--summary",
+        nargs="?",
+        const=questions.GroupBy.LOCAL_AUTHORITY,
+        type=_choice(questions.GroupBy),
+        metavar="BY",
+        help="area summary by local_authority (default), district, constituency, phase or none",
+    )
+    _common(parser)
+
+
+def run_isolated(args: argparse.Namespace, settings: Settings) -> int:
+    filters = _filters(args)
+    if args.summary is not None:
+        summary = _ask(
+            settings,
+            lambda store: questions.area_summaries(store, as_at=args.as_at, filters=filters, group_by=args.summary),
+        )
+        if not isinstance(summary, questions.AreaSummaryAnswer):
+            return 1
+        rows = [row.model_dump() | {"island_sizes": " ".join(map(str, row.island_sizes))} for row in summary.rows]
+        _print(rows, summary, args.format)
+        return 0
+    answer = _ask(
+        settings,
+        lambda store: questions.isolated_schools(
+            store,
+            as_at=args.as_at,
+            filters=filters,
+            max_ties=args.max_ties,
+            loose=args.loose,
+            remote_km=args.remote_km,
+            limit=args.limit,
+        ),
+    )
+    if not isinstance(answer, questions.IsolatedAnswer):
+        return 1
+    rows = [
+        {
+            "urn": item.urn,
+            "name": item.name,
+            "phase": item.phase,
+            "local_authority": item.local_authority,
+            "rating": item.ofsted_rating,
+            "risk": item.risk,
+            "ties": item.tie_count,
+            "nearest_partner": item.nearest_partner.name if item.nearest_partner else None,
+            "km": item.nearest_partner.distance_km if item.nearest_partner else None,
+            "criteria": ",".join(item.criteria),
+            "reasons": "; ".join(item.reasons),
+        }
+        for item in answer.items
+    ]
+    _print(rows, answer, args.format)
+    if args.format == "table":
+        print(f"{answer.total} school(s) listed as at {answer.as_at}", file=sys.stderr)
+    return 0
+
+
+# -- support -------------------------------------------------------------------------------
+
+
+def configure_support(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Rank the schools, teaching school hubs and trusts that could support a school in difficulty, "
+        "with every part of the score and the reasons in words (see docs/questions.md)."
+    )
+    parser.add_argument("urn", help="URN of the school to support")
+    parser.add_argument("--radius-km", type=float, default=15.0, help="candidates within D km (default 15)")
+    parser.add_argument("--limit", type=int, default=10, help="candidates shown (default 10)")
+    parser.add_argument("--any-phase", action="store_true", help="do not require a same or compatible phase")
+    parser.add_argument(
+        "--weight", action="append", type=_weight, metavar="PART=W", help="weight of a score part (repeatable)"
+    )
+    _common(parser)
+
+
+def run_support(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        weights = questions.SupportWeights(**dict(args.weight or []))
+    except ValidationError as exc:
+        print(f"error: {'; '.join(error['msg'] for error in exc.errors())}", file=sys.stderr)
+        return 2
+    answer = _ask(
+        settings,
+        lambda store: questions.support_partners(
+            store,
+            args.urn,
+            as_at=args.as_at,
+            radius_km=args.radius_km,
+            limit=args.limit,
+            weights=weights,
+            require_phase=not args.any_phase,
+        ),
+    )
+    if not isinstance(answer, questions.SupportAnswer):
+        return 1
+    rows = []
+    for candidate in answer.candidates:
+        row: dict[str, Any] = {
+            "rank": candidate.rank,
+            "id": candidate.id,
+            "kind": candidate.kind,
+            "name": candidate.name,
+            "ofsted_rating": candidate.ofsted_rating,
+            "km": candidate.distance_km,
+            "score": candidate.score,
+        }
+        # Points per part; the columns are the part names (rating is the part, ofsted_rating the grade).
+        row.update({part.name: part.points for part in candidate.parts})
+        row["reasons"] = "; ".join(candidate.reasons)
+        rows.append(row)
+    if args.format == "table":
+        school = answer.school
+        print(f"support for {school.name} ({school.id}), rated {school.ofsted_rating or 'unknown'}:")
+        for note in answer.notes:
+            print(f"note: {note}")
+    _print(rows, answer, args.format)
+    return 0
+
+
+# -- health --------------------------------------------------------------------------------
+
+TABLES = ("summary", "nodes", "communities", "brokers")
+
+
+def configure_health(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Network health of an area (any of the area options) or of the whole graph: degree, betweenness, "
+        "eigenvector centrality, clustering, Louvain communities and brokers between them."
+    )
+    _area(parser)
+    parser.add_argument("--table", choices=TABLES, default="nodes", help="which table to print (default nodes)")
+    parser.add_argument("--sort", type=_choice(questions.HealthSort), default=questions.HealthSort.BETWEENNESS)
+    parser.add_argument("--top", type=int, default=50, help="rows of each table (default 50)")
+    parser.add_argument("--sample", type=int, help="sources sampled for betweenness (default: exact when small)")
+    parser.add_argument("--seed", type=int, default=42, help="seed of sampling and Louvain (default 42)")
+    _common(parser)
+
+
+def run_health(args: argparse.Namespace, settings: Settings) -> int:
+    filters = _filters(args)
+    area = filters if filters != questions.AreaFilter() else None
+    answer = _ask(
+        settings,
+        lambda store: questions.health(
+            store, as_at=args.as_at, filters=area, sort=args.sort, top=args.top, sample=args.sample, seed=args.seed
+        ),
+    )
+    if not isinstance(answer, questions.HealthAnswer):
+        return 1
+    rows: list[dict[str, Any]]
+    if args.table == "summary":
+        rows = [{"measure": key, "value": value} for key, value in answer.summary.model_dump().items()]
+    elif args.table == "nodes":
+        rows = [row.model_dump() for row in answer.nodes]
+    elif args.table == "communities":
+        rows = [
+            row.model_dump(exclude={"members"})
+            | {"kinds": ", ".join(f"{k} {n}" for k, n in row.kinds.items()), "central": "; ".join(row.central)}
+            for row in answer.communities
+        ]
+    else:
+        rows = [
+            row.model_dump() | {"bridged_communities": " ".join(map(str, row.bridged_communities))}
+            for row in answer.brokers
+        ]
+    _print(rows, answer, args.format)
+    return 0
+
 
 COMMANDS: dict[str, Command] = {
-    "isolated": pending("isolated", "questions"),
-    "support": pending("support", "questions"),
+    "isolated": (
+        "schools with no (or weak, or distant) collaboration, riskiest first",
+        configure_isolated,
+        run_isolated,
+    ),
+    "support": ("who could support a school in difficulty, with reasons", configure_support, run_support),
+    "health": ("network health: centrality, communities, brokers", configure_health, run_health),
 }

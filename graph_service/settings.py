@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         default=500, validation_alias=AliasChoices("GRAPH_SERVICE_MAX_PAGE_SIZE", "max_page_size")
     )
     max_hops: int = Field(default=4, validation_alias=AliasChoices("GRAPH_SERVICE_MAX_HOPS", "max_hops"))
+    max_export_items: int = Field(
+        default=200_000,
+        validation_alias=AliasChoices("GRAPH_SERVICE_MAX_EXPORT_ITEMS", "max_export_items"),
+        description="Most organisations plus ties one /export may hold (whole England is about 125,000).",
+    )
     api_keys: str = Field(
         default="",
         validation_alias=AliasChoices("GRAPH_SERVICE_API_KEYS", "api_keys"),

@@ -2,15 +2,16 @@
 
 Reads the establishments file (``edubasealldata*.csv``, plain or gzipped,
 UTF-8 or cp1252), optionally the establishment links file, GIAS's groups files
-(``allgroupsdata.csv``, ``alllinksdata.csv``) and the teaching school hubs list.
-Everything is validated first; then the whole load is written in one
-transaction, so a failed load leaves the store as it was.
+(``allgroupsdata.csv``, ``alllinksdata.csv``), children's centres files and the
+teaching school hubs list. Everything is validated first; then the whole load
+is written in one transaction, so a failed load leaves the store as it was.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,10 +32,11 @@ from graph_service.models import (
     Status,
     Tie,
     TrustType,
+    check_endpoints,
     group_id,
     la_id,
-    make_tie,
     slugify,
+    tie_key,
 )
 from graph_service.store.base import GraphStore, WriteBatch
 from loaders.common import IssueCollector, LoadError, LoadReport, Progress, parse_date, read_csv
@@ -123,7 +125,7 @@ TRUST_FLAGS = {
     "1": TrustType.FOUNDATION,
     "2": None,
 }
-#: GIAS Group Type (code) -> (kind, subtype) for allgroupsdata.csv.
+#: GIAS Group Type (code) -> (kind, subtype) for allgroupsdata.csv and alllinksdata.csv.
 GROUP_TYPES: dict[str, tuple[NodeKind, str | None]] = {
     "01": (NodeKind.FEDERATION, None),
     "02": (NodeKind.TRUST, TrustType.FOUNDATION),
@@ -142,8 +144,12 @@ GROUP_TYPE_NAMES = {
     "single-academy trust": "10",
     "secure single-academy trust": "11",
 }
+#: Tie kinds that say which group a school belongs to; GIAS loads end them when a school leaves.
+MEMBERSHIPS = (EdgeKind.MEMBER_OF, EdgeKind.SPONSORED_BY)
 #: Columns some GIAS downloads lack -> the fields they fill.
 OPTIONAL_COLUMNS = {"OfstedRating (name)": "ofsted_rating", "OfstedLastInsp": "ofsted_date"}
+#: GIAS joins several groups in one cell with "~" (e.g. a school in two federations).
+MULTI_SEPARATOR = "~"
 _FILE_DATE = re.compile(r"(20\d{2})(\d{2})(\d{2})")
 _URN = re.compile(r"^\d{1,7}$")
 
@@ -184,12 +190,30 @@ class GiasParse:
     described: set[str] = field(default_factory=set)
     #: Fields a file did not carry, to be kept from the store rather than erased.
     keep_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Groups and authorities built from another file's columns: stored facts they lack are kept.
+    derived: set[str] = field(default_factory=set)
+    #: Kinds of organisations already in the store that the files refer to.
+    stored_kinds: dict[str, NodeKind] = field(default_factory=dict)
+    #: Ids looked up in the store (found or not), so each is asked about once.
+    looked_up: set[str] = field(default_factory=set)
 
     def add_org(self, org: Organisation) -> None:
         self.organisations[org.id] = org
 
     def add_tie(self, tie: Tie) -> None:
         self.ties[tie.id] = tie
+
+    def look_up(self, store: GraphStore, ids: Iterable[str]) -> None:
+        """Learn the kinds of ids the load does not define, in one store query."""
+        missing = sorted({i for i in ids if i not in self.organisations and i not in self.looked_up})
+        if missing:
+            for org in store.get_organisations(missing):
+                self.stored_kinds[org.id] = org.kind
+            self.looked_up.update(missing)
+
+    def kind(self, org_id: str) -> NodeKind | None:
+        org = self.organisations.get(org_id)
+        return org.kind if org is not None else self.stored_kinds.get(org_id)
 
 
 class _Row:
@@ -202,16 +226,18 @@ class _Row:
         self.issues = issues
         self.ok = True
 
+    def get(self, column: str) -> str:
+        return self.row.get(column, "").strip()
+
     def text(self, column: str) -> str | None:
-        value = self.row.get(column, "")
-        return value or None
+        return self.get(column) or None
 
     def bad(self, column: str, reason: str) -> None:
         self.ok = False
         self.issues.add(self.file, self.line, column, reason)
 
     def integer(self, column: str, *, required: bool = False) -> int | None:
-        value = self.row.get(column, "")
+        value = self.get(column)
         if not value:
             if required:
                 self.bad(column, "is empty")
@@ -222,8 +248,19 @@ class _Row:
             self.bad(column, f"{value!r} is not a whole number")
             return None
 
+    def integers(self, column: str) -> list[int]:
+        """A cell that may join several whole numbers with ``~``."""
+        value = self.get(column)
+        if not value:
+            return []
+        try:
+            return [int(part) for part in value.split(MULTI_SEPARATOR)]
+        except ValueError:
+            self.bad(column, f"{value!r} is not a whole number (or several joined by {MULTI_SEPARATOR!r})")
+            return []
+
     def number(self, column: str) -> float | None:
-        value = self.row.get(column, "")
+        value = self.get(column)
         if not value:
             return None
         try:
@@ -234,22 +271,22 @@ class _Row:
 
     def day(self, column: str) -> date | None:
         try:
-            return parse_date(self.row.get(column, ""))
+            return parse_date(self.get(column))
         except ValueError as exc:
             self.bad(column, str(exc))
             return None
 
     def urn(self, column: str = "URN") -> int | None:
-        value = self.row.get(column, "")
+        value = self.get(column)
         if not _URN.match(value) or int(value) == 0:
             self.bad(column, f"malformed URN {value!r} (expected digits)")
             return None
         return int(value)
 
 
-def _validated(row: _Row, build: Any, **fields: Any) -> Any:
+def _validated(row: _Row, build: Any, *args: Any, **fields: Any) -> Any:
     try:
-        return build(**fields)
+        return build(*args, **fields)
     except ValidationError as exc:
         for error in exc.errors():
             column = ".".join(str(part) for part in error["loc"]) or "row"
@@ -257,32 +294,76 @@ def _validated(row: _Row, build: Any, **fields: Any) -> Any:
         return None
 
 
-def parse_establishments(path: Path, parse: GiasParse, issues: IssueCollector, report: LoadReport, as_of: date) -> None:
-    """Establishments, local authorities, trusts, federations and sponsors from one file."""
+@dataclass
+class _Groups:
+    """The trust, federation and sponsor columns of one establishment row."""
+
+    trusts: list[tuple[int, str]]
+    trust_flag: str | None
+    federations: list[tuple[int, str]]
+    sponsors: list[str]
+
+
+_NO_GROUPS = _Groups([], None, [], [])
+
+
+def _group_columns(row: _Row) -> _Groups:
+    if not (row.get("Trusts (code)") or row.get("Federations (code)") or row.get("SchoolSponsors (name)")):
+        return _NO_GROUPS  # most rows: a quick way past
+
+    def paired(code_column: str, name_column: str) -> list[tuple[int, str]]:
+        codes = row.integers(code_column)
+        names = (row.text(name_column) or "").split(MULTI_SEPARATOR)
+        if len(names) != len(codes):
+            names = [names[0]] * len(codes)
+        return [(code, name.strip()) for code, name in zip(codes, names, strict=True) if code and name.strip()]
+
+    sponsors = [name.strip() for name in (row.text("SchoolSponsors (name)") or "").split(MULTI_SEPARATOR)]
+    return _Groups(
+        trusts=paired("Trusts (code)", "Trusts (name)"),
+        trust_flag=row.text("TrustSchoolFlag (code)"),
+        federations=paired("Federations (code)", "Federations (name)"),
+        sponsors=[name for name in sponsors if name],
+    )
+
+
+def parse_establishments(
+    path: Path,
+    parse: GiasParse,
+    issues: IssueCollector,
+    report: LoadReport,
+    as_of: date,
+    *,
+    with_groups: bool = True,
+) -> None:
+    """Establishments, local authorities, and (``with_groups``) trusts, federations and sponsors."""
     header, rows = read_csv(path, ESTABLISHMENT_COLUMNS, "a GIAS establishments file")
     source = f"gias:{path.name}"
     # GIAS dropped the Ofsted columns in 2025: a file without them must not erase known ratings.
     keeps = tuple(f for column, f in OPTIONAL_COLUMNS.items() if column not in header)
-    parsed: list[tuple[dict[str, Any], tuple[float, float] | None, _Row]] = []
+    parsed: list[tuple[Organisation, tuple[float, float] | None, _Groups]] = []
     seen: dict[int, int] = {}
     all_rows = list(rows)
+    if not all_rows:
+        raise LoadError(f"{path}: no establishments after the header")
     progress = Progress(f"reading {path.name}", len(all_rows))
+    outside = 0
     for number, (line, raw) in enumerate(all_rows):
         progress.update(number)
         report.rows_read += 1
         row = _Row(raw, path.name, line, issues)
         urn = row.urn()
         type_name = row.text("TypeOfEstablishment (name)") or ""
-        status_name = (row.text("EstablishmentStatus (name)") or "").lower()
-        status = STATUSES.get(status_name)
+        status_name = row.text("EstablishmentStatus (name)") or ""
+        status = STATUSES.get(status_name.lower())
         if status is None:
             row.bad("EstablishmentStatus (name)", f"unknown status {status_name!r}")
-        phase_name = (row.text("PhaseOfEducation (name)") or "").lower()
-        phase = PHASES.get(phase_name) if phase_name else None
+        phase_name = row.text("PhaseOfEducation (name)") or ""
+        phase = PHASES.get(phase_name.lower()) if phase_name else None
         if phase_name and phase is None:
             row.bad("PhaseOfEducation (name)", f"unknown phase {phase_name!r}")
-        rating_name = (row.text("OfstedRating (name)") or "").lower()
-        rating = RATINGS.get(rating_name) if rating_name else None
+        rating_name = row.text("OfstedRating (name)") or ""
+        rating = RATINGS.get(rating_name.lower()) if rating_name else None
         if rating_name and rating is None:
             row.bad("OfstedRating (name)", f"unknown Ofsted rating {rating_name!r}")
         kind, subtype = TYPES.get(type_name.lower(), (NodeKind.SCHOOL, SchoolType.OTHER))
@@ -292,8 +373,8 @@ def parse_establishments(path: Path, parse: GiasParse, issues: IssueCollector, r
         ):
             subtype = CollegeType.SIXTH_FORM_COLLEGE
         easting, northing = row.number("Easting"), row.number("Northing")
+        # Blank or 0 means GIAS does not know where it is, not a point off Cornwall.
         point = (easting, northing) if easting and northing else None
-        fsm = row.number("PercentageFSM")
         fields: dict[str, Any] = {
             "kind": kind,
             "subtype": subtype,
@@ -310,7 +391,7 @@ def parse_establishments(path: Path, parse: GiasParse, issues: IssueCollector, r
             "postcode": row.text("Postcode"),
             "pupils": row.integer("NumberOfPupils"),
             "capacity": row.integer("SchoolCapacity"),
-            "fsm_pct": fsm,
+            "fsm_pct": row.number("PercentageFSM"),
             "urban_rural": row.text("UrbanRural (name)"),
             "ofsted_rating": rating,
             "ofsted_date": row.day("OfstedLastInsp"),
@@ -331,41 +412,40 @@ def parse_establishments(path: Path, parse: GiasParse, issues: IssueCollector, r
                 if value is not None
             },
         }
+        groups = _group_columns(row)
         if urn is not None and urn in seen:
             row.bad("URN", f"duplicate URN {urn} (first on line {seen[urn]})")
-        if row.ok and urn is not None:
-            seen[urn] = line
-            parsed.append((fields, point, row))
-        else:
-            report.rows_rejected += 1
-    progress.done()
-
-    located = _to_latlon([p for _, p, _ in parsed if p is not None])
-    positions = iter(located)
-    for fields, point, row in parsed:
-        if point is not None:
-            lat, lon = next(positions)
-            if 49 <= lat <= 61 and -9 <= lon <= 3:
-                fields["latitude"], fields["longitude"] = round(lat, 6), round(lon, 6)
-            else:
-                row.issues.report.notes.append(
-                    f"{row.file}:{row.line}: Easting/Northing {point} is outside Great Britain; location left unknown"
-                )
-        org = _validated(row, Organisation, id=str(fields["urn"]), **fields)
-        if org is None:
+        # Validated here, in file order, so that --strict stops at the file's first bad row.
+        org = _validated(row, Organisation, id=str(urn), **fields) if row.ok and urn is not None else None
+        if org is None or urn is None:
             report.rows_rejected += 1
             continue
+        seen[urn] = line
+        parsed.append((org, point, groups))
+    progress.done()
+
+    located = iter(_to_latlon([point for _, point, _ in parsed if point is not None]))
+    for org, point, groups in parsed:
+        if point is not None:
+            lat, lon = next(located)
+            if 49 <= lat <= 61 and -9 <= lon <= 3:
+                org.latitude, org.longitude = round(lat, 6), round(lon, 6)
+            else:
+                outside += 1
         parse.add_org(org)
         if keeps:
             parse.keep_fields[org.id] = keeps
-        _group_ties(org, row, parse, source, as_of)
+        _establishment_ties(org, groups if with_groups else None, parse, source, as_of)
+    if outside:
+        report.notes.append(f"{path.name}: {outside} Easting/Northing pair(s) outside Great Britain; location unknown")
 
 
-def _group_ties(org: Organisation, row: _Row, parse: GiasParse, source: str, as_of: date) -> None:
-    """The establishment's local authority, trust, federation and sponsor ties."""
-    until = org.closed if org.status is Status.CLOSED else None
+def _establishment_ties(org: Organisation, groups: _Groups | None, parse: GiasParse, source: str, as_of: date) -> None:
+    """The establishment's local authority tie and (``groups``) trust, federation and sponsor ties."""
     if org.kind not in (NodeKind.SCHOOL, NodeKind.FE_COLLEGE):
         return
+    # A closed school's ties end when it closed; they stay as history.
+    until = (org.closed or as_of) if org.status is Status.CLOSED else None
     parse.described.add(org.id)
     if org.la_code is not None and org.local_authority:
         la = la_id(org.la_code)
@@ -380,117 +460,192 @@ def _group_ties(org: Organisation, row: _Row, parse: GiasParse, source: str, as_
                     source=source,
                 )
             )
+            parse.derived.add(la)
         if (org.type_name or "").lower() in MAINTAINED:
-            parse.add_tie(
-                make_tie(source_id=org.id, target_id=la, kind=EdgeKind.MAINTAINED_BY, until=until, source=source)
+            parse.add_tie(_tie(source_id=org.id, target_id=la, kind=EdgeKind.MAINTAINED_BY, until=until, source=source))
+    if groups is None:
+        return
+    for code, name in groups.trusts:
+        trust = group_id(code)
+        if trust not in parse.organisations:
+            parse.add_org(
+                Organisation(
+                    id=trust,
+                    kind=NodeKind.TRUST,
+                    name=name,
+                    group_uid=code,
+                    subtype=TRUST_FLAGS.get(groups.trust_flag or ""),
+                    source=source,
+                )
             )
-    trust_code = row.integer("Trusts (code)")
-    trust_name = row.text("Trusts (name)")
-    if trust_code and trust_name:
-        trust = group_id(trust_code)
-        parse.organisations.setdefault(
-            trust,
-            Organisation(
-                id=trust,
-                kind=NodeKind.TRUST,
-                name=trust_name,
-                group_uid=trust_code,
-                subtype=TRUST_FLAGS.get(row.text("TrustSchoolFlag (code)") or ""),
-                source=source,
-            ),
-        )
-        parse.add_tie(
-            make_tie(
-                source_id=org.id,
-                target_id=trust,
-                kind=EdgeKind.MEMBER_OF,
-                role=MemberRole.MEMBER,
-                until=until,
-                source=source,
+            parse.derived.add(trust)
+        parse.add_tie(_membership(org.id, trust, EdgeKind.MEMBER_OF, None, until, source))
+    for code, name in groups.federations:
+        federation = group_id(code)
+        if federation not in parse.organisations:
+            parse.add_org(
+                Organisation(
+                    id=federation,
+                    kind=NodeKind.FEDERATION,
+                    name=name,
+                    group_uid=code,
+                    source=source,
+                    # GIAS federations share one governing body: the hard end of the continuum.
+                    properties={"governance": "hard_governance"},
+                )
             )
-        )
-    federation_code = row.integer("Federations (code)")
-    federation_name = row.text("Federations (name)")
-    if federation_code and federation_name:
-        federation = group_id(federation_code)
-        parse.organisations.setdefault(
-            federation,
-            Organisation(
-                id=federation,
-                kind=NodeKind.FEDERATION,
-                name=federation_name,
-                group_uid=federation_code,
-                source=source,
-                # GIAS federations share one governing body: the hard end of the continuum.
-                properties={"governance": "hard_governance"},
-            ),
-        )
-        parse.add_tie(
-            make_tie(
-                source_id=org.id,
-                target_id=federation,
-                kind=EdgeKind.MEMBER_OF,
-                role=MemberRole.MEMBER,
-                until=until,
-                source=source,
-            )
-        )
-    sponsor_name = row.text("SchoolSponsors (name)")
-    if sponsor_name:
-        sponsor = f"sponsor-{slugify(sponsor_name)}"
-        parse.organisations.setdefault(
-            sponsor, Organisation(id=sponsor, kind=NodeKind.SPONSOR, name=sponsor_name, source=source)
-        )
-        parse.add_tie(
-            make_tie(source_id=org.id, target_id=sponsor, kind=EdgeKind.SPONSORED_BY, until=until, source=source)
-        )
+            parse.derived.add(federation)
+        parse.add_tie(_membership(org.id, federation, EdgeKind.MEMBER_OF, None, until, source))
+    for name in groups.sponsors:
+        sponsor = f"sponsor-{slugify(name)}"
+        if sponsor not in parse.organisations:
+            parse.add_org(Organisation(id=sponsor, kind=NodeKind.SPONSOR, name=name, source=source))
+            parse.derived.add(sponsor)
+        parse.add_tie(_membership(org.id, sponsor, EdgeKind.SPONSORED_BY, None, until, source))
 
 
-def parse_links(path: Path, parse: GiasParse, known: set[str], issues: IssueCollector, report: LoadReport) -> None:
+def _tie(**fields: Any) -> Tie:
+    """A tie with its stable id, validated once (``make_tie`` validates twice: too slow for England)."""
+    key = tie_key(fields["kind"], fields["source_id"], fields["target_id"], fields.get("focus"), fields.get("since"))
+    return Tie(id=key, **fields)
+
+
+def _membership(member: str, group: str, kind: EdgeKind, since: date | None, until: date | None, source: str) -> Tie:
+    return _tie(
+        source_id=member,
+        target_id=group,
+        kind=kind,
+        role=MemberRole.MEMBER if kind is EdgeKind.MEMBER_OF else None,
+        since=since,
+        until=until if until is None or since is None or until >= since else since,
+        source=source,
+    )
+
+
+def _closed_on(org: Organisation | None) -> date | None:
+    if org is None or org.status is not Status.CLOSED:
+        return None
+    return org.closed
+
+
+def parse_links(path: Path, parse: GiasParse, store: GraphStore, issues: IssueCollector, report: LoadReport) -> None:
     """Predecessor/successor links become ``predecessor_of``; sixth-form links, collaboration."""
     _header, rows = read_csv(path, LINK_COLUMNS, "a GIAS establishment links file")
     source = f"gias:{path.name}"
-    outside = unmapped = 0
+    candidates: list[tuple[_Row, str, str, str, date | None]] = []
     for line, raw in rows:
         report.rows_read += 1
         row = _Row(raw, path.name, line, issues)
         urn, link_urn = row.urn("URN"), row.urn("LinkURN")
         since = row.day("LinkEstablishedDate")
-        link_type = (row.text("LinkType") or "").lower()
+        if row.ok and urn is not None and urn == link_urn:
+            row.bad("LinkURN", "an establishment cannot be linked to itself")
         if not row.ok or urn is None or link_urn is None:
             report.rows_rejected += 1
             continue
-        if urn == link_urn:
-            row.bad("LinkURN", "an establishment cannot be linked to itself")
-            report.rows_rejected += 1
+        candidates.append((row, str(urn), str(link_urn), (row.text("LinkType") or "").lower(), since))
+    parse.look_up(store, (end for _, a, b, _, _ in candidates for end in (a, b)))
+    skipped: Counter[str] = Counter()
+    for row, a, b, link_type, since in candidates:
+        if parse.kind(a) is None or parse.kind(b) is None:
+            skipped["to establishments not in the load or the store"] += 1
             continue
-        a, b = str(urn), str(link_urn)
-        if a not in known or b not in known:
-            outside += 1
-            continue
+        ends: tuple[str, str] | None
         if link_type.startswith("successor"):
-            fields = {"source_id": a, "target_id": b, "kind": EdgeKind.PREDECESSOR_OF}
-        elif link_type.startswith("predecessor") or link_type == "result of amalgamation":
-            fields = {"source_id": b, "target_id": a, "kind": EdgeKind.PREDECESSOR_OF}
+            ends = (a, b)
+        elif link_type.startswith("predecessor"):
+            ends = (b, a)
+        elif link_type == "result of amalgamation":
+            # GIAS lists this link from both ends; the school that closed first came before.
+            ends = _amalgamation_order(parse, a, b)
         elif link_type.startswith("sixth form centre"):
-            fields = {
-                "source_id": min(a, b),
-                "target_id": max(a, b),
-                "kind": EdgeKind.COLLABORATES_ON,
-                "focus": "sixth_form_centre",
-            }
-        else:
-            unmapped += 1
+            pair = sorted((a, b))
+            tie = _validated(
+                row,
+                _tie,
+                source_id=pair[0],
+                target_id=pair[1],
+                kind=EdgeKind.COLLABORATES_ON,
+                focus="sixth_form_centre",
+                since=since,
+                source=source,
+                notes=row.text("LinkType"),
+            )
+            if tie is None:
+                report.rows_rejected += 1
+            else:
+                parse.ties.setdefault(tie.id, tie)
             continue
-        tie = _validated(row, make_tie, since=since, source=source, notes=row.text("LinkType"), **fields)
+        else:
+            skipped["of other types (merged, expansion, closure...)"] += 1
+            continue
+        if ends is None:
+            skipped["of amalgamation with no way to tell which came first"] += 1
+            continue
+        tie = _validated(
+            row,
+            _tie,
+            source_id=ends[0],
+            target_id=ends[1],
+            kind=EdgeKind.PREDECESSOR_OF,
+            since=since,
+            source=source,
+            notes=row.text("LinkType"),
+        )
         if tie is None:
             report.rows_rejected += 1
             continue
-        parse.add_tie(tie)
-    if outside:
-        report.notes.append(f"{path.name}: {outside} link(s) to establishments not in the load were skipped")
-    if unmapped:
-        report.notes.append(f"{path.name}: {unmapped} link(s) of other types (merged, expansion...) were skipped")
+        kinds = parse.kind(tie.source_id), parse.kind(tie.target_id)
+        if kinds[0] is None or kinds[1] is None or check_endpoints(tie, kinds[0], kinds[1]):
+            skipped["between kinds the graph does not link (e.g. a college succeeded by a university)"] += 1
+            continue
+        # Each link appears from both ends, sometimes with dates a day apart: the first one wins.
+        parse.ties.setdefault(tie.id, tie)
+    for why, count in sorted(skipped.items()):
+        report.notes.append(f"{path.name}: {count} link(s) {why} were skipped")
+
+
+def _amalgamation_order(parse: GiasParse, a: str, b: str) -> tuple[str, str] | None:
+    org_a, org_b = parse.organisations.get(a), parse.organisations.get(b)
+    closed_a, closed_b = _closed_on(org_a), _closed_on(org_b)
+    if closed_a and (closed_b is None or closed_a < closed_b):
+        return a, b
+    if closed_b and (closed_a is None or closed_b < closed_a):
+        return b, a
+    return None
+
+
+def _group_type(row: _Row) -> tuple[NodeKind, str | None] | None:
+    code = row.text("Group Type (code)") or GROUP_TYPE_NAMES.get((row.text("Group Type") or "").lower(), "")
+    code = code.zfill(2) if code else code
+    if code not in GROUP_TYPES:
+        shown = row.text("Group Type") or row.text("Group Type (code)") or ""
+        row.bad("Group Type", f"unknown group type {shown!r}")
+        return None
+    return GROUP_TYPES[code]
+
+
+def _group_org(row: _Row, uid: int, kind: NodeKind, subtype: str | None, source: str) -> Organisation | None:
+    closed = row.day("Closed Date")
+    opened = row.day("Incorporated on (open date)") or row.day("Open date")
+    status_text = (row.text("Group Status") or "").lower()
+    companies_house = row.text("Companies House Number")
+    return _validated(
+        row,
+        Organisation,
+        id=group_id(uid),
+        kind=kind,
+        subtype=subtype,
+        name=row.text("Group Name") or "",
+        group_uid=uid,
+        status=Status.CLOSED if closed or status_text == "closed" else Status.OPEN,
+        opened=opened,
+        closed=closed,
+        postcode=row.text("Group Postcode") or row.text("Group Contact Postcode"),
+        ukprn=row.integer("UKPRN") or row.integer("Ukprn"),
+        source=source,
+        properties={"companies_house_number": companies_house} if companies_house else {},
+    )
 
 
 def parse_groups(path: Path, parse: GiasParse, issues: IssueCollector, report: LoadReport) -> None:
@@ -501,47 +656,26 @@ def parse_groups(path: Path, parse: GiasParse, issues: IssueCollector, report: L
         report.rows_read += 1
         row = _Row(raw, path.name, line, issues)
         uid = row.integer("Group UID", required=True)
-        code = row.text("Group Type (code)") or GROUP_TYPE_NAMES.get((row.text("Group Type") or "").lower(), "")
-        code = code.zfill(2) if code else code
-        if code not in GROUP_TYPES:
-            row.bad("Group Type", f"unknown group type {row.text('Group Type')!r}")
-        closed = row.day("Closed Date")
-        opened = row.day("Incorporated on (open date)") or row.day("Open date")
-        status_text = (row.text("Group Status") or "").lower()
-        if not row.ok or uid is None:
-            report.rows_rejected += 1
-            continue
-        kind, subtype = GROUP_TYPES[code]
-        org = _validated(
-            row,
-            Organisation,
-            id=group_id(uid),
-            kind=kind,
-            subtype=subtype,
-            name=row.text("Group Name") or "",
-            group_uid=uid,
-            status=Status.CLOSED if closed or status_text == "closed" else Status.OPEN,
-            opened=opened,
-            closed=closed,
-            postcode=row.text("Group Postcode"),
-            ukprn=row.integer("UKPRN"),
-            source=source,
-            properties={"companies_house_number": row.text("Companies House Number")}
-            if row.text("Companies House Number")
-            else {},
-        )
-        if org is None:
+        group_type = _group_type(row)
+        org = _group_org(row, uid, *group_type, source) if uid is not None and group_type else None
+        if org is None or not row.ok:
             report.rows_rejected += 1
             continue
         parse.add_org(org)
+        parse.derived.discard(org.id)
 
 
 def parse_group_links(
-    path: Path, parse: GiasParse, known: set[str], issues: IssueCollector, report: LoadReport
+    path: Path, parse: GiasParse, store: GraphStore, issues: IssueCollector, report: LoadReport
 ) -> None:
-    """GIAS ``alllinksdata.csv``: which establishment joined which group, and when."""
+    """GIAS ``alllinksdata.csv``: which establishment belongs to which group, since when.
+
+    A group missing from ``allgroupsdata.csv`` and the store is built from the
+    row's own group columns; a row without them is rejected.
+    """
     _header, rows = read_csv(path, GROUP_LINK_COLUMNS, "a GIAS group links file (alllinksdata)")
     source = f"gias:{path.name}"
+    candidates: list[tuple[_Row, str, int, date | None]] = []
     for line, raw in rows:
         report.rows_read += 1
         row = _Row(raw, path.name, line, issues)
@@ -551,36 +685,48 @@ def parse_group_links(
         if not row.ok or urn is None or uid is None:
             report.rows_rejected += 1
             continue
-        school, group = str(urn), group_id(uid)
-        if group not in parse.organisations and group not in known:
-            row.bad("Group UID", f"unknown group {uid}")
+        candidates.append((row, str(urn), uid, joined))
+    parse.look_up(store, (end for _, school, uid, _ in candidates for end in (school, group_id(uid))))
+    outside = 0
+    for row, school, uid, joined in candidates:
+        group = group_id(uid)
+        if parse.kind(group) is None:
+            if not row.text("Group Name") or not (row.text("Group Type") or row.text("Group Type (code)")):
+                row.bad("Group UID", f"unknown group {uid} (not in the groups file nor the store)")
+                report.rows_rejected += 1
+                continue
+            group_type = _group_type(row)
+            org = _group_org(row, uid, *group_type, source) if group_type else None
+            if org is None:
+                report.rows_rejected += 1
+                continue
+            parse.add_org(org)
+        school_kind = parse.kind(school)
+        if school_kind is None:
+            outside += 1
+            continue
+        kind = EdgeKind.SPONSORED_BY if parse.kind(group) is NodeKind.SPONSOR else EdgeKind.MEMBER_OF
+        until = _closed_on(parse.organisations.get(school)) or _closed_on(parse.organisations.get(group))
+        tie = _validated(row, _membership, school, group, kind, joined, until, source)
+        if tie is None:
             report.rows_rejected += 1
             continue
-        if school not in parse.organisations and school not in known:
+        reason = check_endpoints(tie, school_kind, parse.kind(group) or NodeKind.TRUST)
+        if reason:
+            row.bad("URN", reason)
+            report.rows_rejected += 1
             continue
-        group_kind = parse.organisations[group].kind if group in parse.organisations else None
-        kind = EdgeKind.SPONSORED_BY if group_kind is NodeKind.SPONSOR else EdgeKind.MEMBER_OF
-        # The establishments file's membership of the same group has no date; this one replaces it.
-        parse.ties.pop(f"{kind.value}:{school}:{group}", None)
-        tie = _validated(
-            row,
-            make_tie,
-            source_id=school,
-            target_id=group,
-            kind=kind,
-            role=MemberRole.MEMBER if kind is EdgeKind.MEMBER_OF else None,
-            since=joined,
-            source=source,
-        )
-        if tie is not None:
-            parse.add_tie(tie)
+        parse.add_tie(tie)
+        parse.described.add(school)
+    if outside:
+        report.notes.append(f"{path.name}: {outside} membership(s) of establishments not in the load were skipped")
 
 
-def parse_hubs(path: Path, parse: GiasParse, known: set[str], issues: IssueCollector, report: LoadReport) -> None:
+def parse_hubs(path: Path, parse: GiasParse, store: GraphStore, issues: IssueCollector, report: LoadReport) -> None:
     """Teaching school hubs and their lead schools."""
     _header, rows = read_csv(path, HUB_COLUMNS, "a teaching school hubs file")
     source = f"dfe:{path.name}"
-    absent = 0
+    candidates: list[tuple[str, Organisation]] = []
     for line, raw in rows:
         report.rows_read += 1
         row = _Row(raw, path.name, line, issues)
@@ -594,30 +740,32 @@ def parse_hubs(path: Path, parse: GiasParse, known: set[str], issues: IssueColle
         if not row.ok or urn is None or code is None or name is None:
             report.rows_rejected += 1
             continue
-        hub = f"tsh-{slugify(code)}"
+        region = row.text("dfe_region_group")
         org = _validated(
             row,
             Organisation,
-            id=hub,
+            id=f"tsh-{slugify(code)}",
             kind=NodeKind.TEACHING_SCHOOL_HUB,
             name=name,
             source=source,
-            properties={"region_code": code, "region": row.text("dfe_region_group")},
+            properties={"region_code": code, **({"region": region} if region else {})},
         )
         if org is None:
             report.rows_rejected += 1
             continue
-        if str(urn) in parse.organisations or str(urn) in known:
-            parse.add_org(org)
-            parse.add_tie(
-                make_tie(
-                    source_id=str(urn), target_id=hub, kind=EdgeKind.MEMBER_OF, role=MemberRole.LEAD, source=source
-                )
-            )
-        else:
+        candidates.append((str(urn), org))
+    parse.look_up(store, (lead for lead, _ in candidates))
+    absent = 0
+    for lead, hub in candidates:
+        if parse.kind(lead) not in (NodeKind.SCHOOL, NodeKind.FE_COLLEGE):
             absent += 1
+            continue
+        parse.add_org(hub)
+        parse.add_tie(
+            _tie(source_id=lead, target_id=hub.id, kind=EdgeKind.MEMBER_OF, role=MemberRole.LEAD, source=source)
+        )
     if absent:
-        report.notes.append(f"{path.name}: {absent} hub(s) skipped: their lead school is not in the store")
+        report.notes.append(f"{path.name}: {absent} hub(s) skipped: their lead school is not in the load or the store")
 
 
 def load_gias(
@@ -634,9 +782,12 @@ def load_gias(
 ) -> LoadReport:
     """Load GIAS files into the store in one transaction and report what happened.
 
-    Memberships (trust, federation, sponsor) that the store holds from an
-    earlier GIAS load, for a school this load describes, and that the new files
-    no longer state, are ended on the extract date rather than deleted.
+    With ``group_links`` (``alllinksdata.csv``) memberships come from it, with
+    their joined dates; otherwise from the establishments files' ``Trusts``,
+    ``Federations`` and ``SchoolSponsors`` columns. Memberships the store holds
+    from an earlier GIAS load, for a school this load describes, and that the
+    new files no longer state, are ended (on the extract date, or the day the
+    school closed) rather than deleted.
     """
     report = LoadReport(dry_run=dry_run)
     issues = IssueCollector(report, strict)
@@ -646,26 +797,31 @@ def load_gias(
         raise LoadError("nothing to load: give an establishments file or another GIAS file")
     day = as_of or next((d for d in map(file_date, paths) if d), None) or date.today()
     report.files = [str(p) for p in paths]
+    loaded = store.get_meta().get("data_date", "")
+    if loaded > day.isoformat():
+        report.notes.append(
+            f"note: these files date from {day.isoformat()}, before the data already loaded ({loaded});"
+            " memberships were compared with them as they are"
+        )
     for path in establishments:
-        parse_establishments(path, parse, issues, report, day)
+        parse_establishments(path, parse, issues, report, day, with_groups=group_links is None)
     if groups is not None:
         parse_groups(groups, parse, issues, report)
-    known = _known_ids(store, parse)
     if group_links is not None:
-        parse_group_links(group_links, parse, known, issues, report)
+        parse_group_links(group_links, parse, store, issues, report)
     if links is not None:
-        parse_links(links, parse, known | parse.organisations.keys(), issues, report)
+        parse_links(links, parse, store, issues, report)
     if hubs is not None:
-        parse_hubs(hubs, parse, known | parse.organisations.keys(), issues, report)
+        parse_hubs(hubs, parse, store, issues, report)
 
     _keep_known_fields(store, parse)
-    batch = WriteBatch(
-        organisations=list(parse.organisations.values()),
-        ties=list(parse.ties.values()),
-        meta={f"source:{p.name}": (file_date(p) or day).isoformat() for p in paths},
-    )
-    batch.meta["data_date"] = max([day.isoformat(), store.get_meta().get("data_date", "")])
-    batch.end_ties = _ended_memberships(store, parse, day)
+    batch = WriteBatch(meta={f"source:{p.name}": (file_date(p) or day).isoformat() for p in paths})
+    batch.meta["data_date"] = max(day.isoformat(), loaded)
+    stored = store.all_ties(kinds=MEMBERSHIPS) if parse.described else []
+    batch.delete_ties = _reconcile_memberships(stored, parse, day)
+    batch.end_ties = _ended_memberships(stored, parse, day, set(batch.delete_ties))
+    batch.organisations = list(parse.organisations.values())
+    batch.ties = list(parse.ties.values())
     report.organisations = len(batch.organisations)
     report.ties = len(batch.ties)
     report.ties_ended = len(batch.end_ties)
@@ -675,44 +831,78 @@ def load_gias(
 
 
 def _keep_known_fields(store: GraphStore, parse: GiasParse) -> None:
-    """Copy fields the files did not carry (Ofsted rating...) from the stored organisations."""
-    if not parse.keep_fields:
+    """Keep stored facts the files do not carry: Ofsted ratings, a trust's Companies House number..."""
+    ids = sorted(parse.keep_fields.keys() | parse.derived)
+    if not ids:
         return
-    for stored in store.get_organisations(sorted(parse.keep_fields)):
+    for stored in store.get_organisations(ids):
         fresh = parse.organisations[stored.id]
-        update = {name: getattr(stored, name) for name in parse.keep_fields[stored.id]}
-        parse.organisations[stored.id] = fresh.model_copy(update=update)
+        update: dict[str, Any] = {name: getattr(stored, name) for name in parse.keep_fields.get(stored.id, ())}
+        if stored.id in parse.derived and stored.kind is fresh.kind:
+            update.update({name: value for name, value in stored if value is not None and getattr(fresh, name) is None})
+            update["properties"] = {**stored.properties, **fresh.properties}
+            update.pop("source", None)
+        if update:
+            parse.organisations[stored.id] = fresh.model_copy(update=update)
 
 
-def _known_ids(store: GraphStore, parse: GiasParse) -> set[str]:
-    """Ids already in the store that links may point at."""
-    from graph_service.store.base import OrganisationFilter
-
-    organisations, _ = store.list_organisations(
-        OrganisationFilter(
-            kinds=(NodeKind.SCHOOL, NodeKind.FE_COLLEGE, NodeKind.TRUST, NodeKind.FEDERATION, NodeKind.SPONSOR)
-        ),
-        limit=10_000_000,
-    )
-    return {org.id for org in organisations}
+def _is_gias(tie: Tie) -> bool:
+    return (tie.source or "").startswith("gias:")
 
 
-def _ended_memberships(store: GraphStore, parse: GiasParse, day: date) -> list[tuple[str, date]]:
+def _reconcile_memberships(stored: list[Tie], parse: GiasParse, day: date) -> list[str]:
+    """Match the load's memberships to the stored ones, so a re-load neither duplicates nor loses history.
+
+    The same membership may be stored undated (from the establishments file)
+    and stated dated (from ``alllinksdata.csv``), or the other way round. A
+    membership the store holds as ended, stated again, is a school that left
+    and came back: a new membership from the extract date. Returns the ids of
+    stored ties the load's dated ones replace.
+    """
+    by_id = {tie.id: tie for tie in stored}
+    current: dict[tuple[EdgeKind, str, str], Tie] = {}
+    for tie in stored:
+        if tie.until is None and _is_gias(tie):
+            current[(tie.kind, tie.source_id, tie.target_id)] = tie
+    replaced = []
+    for tie in list(parse.ties.values()):
+        if tie.kind not in MEMBERSHIPS or not _is_gias(tie):
+            continue
+        old = by_id.get(tie.id)
+        if old is not None:
+            if _is_gias(old) and old.until is not None and tie.until is None and old.until < day:
+                _swap(parse, tie, since=day)
+            continue
+        same = current.get((tie.kind, tie.source_id, tie.target_id))
+        if same is None:
+            continue
+        if tie.since is None:
+            _swap(parse, tie, since=same.since)
+        elif same.since is None:
+            replaced.append(same.id)
+    return replaced
+
+
+def _swap(parse: GiasParse, tie: Tie, since: date | None) -> None:
+    del parse.ties[tie.id]
+    fields = tie.model_dump(exclude={"id"})
+    fields["since"] = since
+    if fields["until"] is not None and since is not None and fields["until"] < since:
+        fields["until"] = since
+    parse.add_tie(_tie(**fields))
+
+
+def _ended_memberships(stored: list[Tie], parse: GiasParse, day: date, replaced: set[str]) -> list[tuple[str, date]]:
     """Current GIAS memberships of described schools that the new files no longer state."""
     ended = []
-    for tie in store.all_ties(kinds=(EdgeKind.MEMBER_OF, EdgeKind.SPONSORED_BY)):
+    for tie in stored:
         if (
             tie.until is None
+            and _is_gias(tie)
             and tie.source_id in parse.described
-            and (tie.source or "").startswith("gias:")
             and tie.id not in parse.ties
+            and tie.id not in replaced
         ):
-            ended.append((tie.id, max(day, tie.since) if tie.since else day))
+            until = _closed_on(parse.organisations.get(tie.source_id)) or day
+            ended.append((tie.id, max(until, tie.since) if tie.since else until))
     return ended
-
-
-def load_error_message(exc: Exception) -> str:
-    """One line for the user, whatever went wrong."""
-    if isinstance(exc, LoadError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"

@@ -1,7 +1,198 @@
-"""API routes: questions."""
+"""API routes: the questions (isolated schools, area summaries, support partners, network health)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import ValidationError
+
+from graph_service import questions
+from graph_service.api.app import Problem, SettingsDep, StoreDep
+from graph_service.models import NodeKind, Phase, Status
+from graph_service.questions import (
+    AreaFilter,
+    AreaSummaryAnswer,
+    GroupBy,
+    HealthAnswer,
+    HealthSort,
+    IsolatedAnswer,
+    SupportAnswer,
+    SupportWeights,
+)
+
+router = APIRouter(prefix="/questions", tags=["questions"])
+
+AsAt = Annotated[
+    date | None, Query(description="Answer as the network stood on this date (YYYY-MM-DD); today when omitted.")
+]
+
+
+def area_filter(
+    la_code: Annotated[int | None, Query(description="Local authority code, e.g. 330.")] = None,
+    local_authority: Annotated[str | None, Query(max_length=200, description="Local authority name.")] = None,
+    district: Annotated[str | None, Query(max_length=200, description="Administrative district name.")] = None,
+    constituency: Annotated[str | None, Query(max_length=200, description="Parliamentary constituency name.")] = None,
+    phase: Annotated[list[Phase] | None, Query(description="Only these phases.")] = None,
+    type: Annotated[
+        list[str] | None,
+        Query(description="Only these school types: subtype (academy_converter) or GIAS name (Academy converter)."),
+    ] = None,
+    status: Annotated[
+        list[Status] | None, Query(description="Only these statuses (default: open on the date).")
+    ] = None,
+    kind: Annotated[list[NodeKind] | None, Query(description="Kinds covered (default: school).")] = None,
+) -> AreaFilter:
+    return AreaFilter(
+        la_code=la_code,
+        local_authority=local_authority,
+        district=district,
+        constituency=constituency,
+        phases=phase or [],
+        types=type or [],
+        statuses=status or [],
+        kinds=kind or [NodeKind.SCHOOL],
+    )
+
+
+AreaDep = Annotated[AreaFilter, Depends(area_filter)]
+
+
+def support_weights(
+    weight_phase: Annotated[float | None, Query(ge=0, le=100, description="Weight of phase fit.")] = None,
+    weight_distance: Annotated[float | None, Query(ge=0, le=100, description="Weight of nearness.")] = None,
+    weight_ties: Annotated[float | None, Query(ge=0, le=100, description="Weight of existing ties.")] = None,
+    weight_context: Annotated[float | None, Query(ge=0, le=100, description="Weight of similar context.")] = None,
+    weight_capacity: Annotated[float | None, Query(ge=0, le=100, description="Weight of spare capacity.")] = None,
+    weight_designation: Annotated[float | None, Query(ge=0, le=100, description="Weight of hub designation.")] = None,
+    weight_rating: Annotated[float | None, Query(ge=0, le=100, description="Weight of its own rating.")] = None,
+    weight_recency: Annotated[
+        float | None, Query(ge=0, le=100, description="Weight of how recent its inspection is.")
+    ] = None,
+) -> SupportWeights:
+    given = {
+        "phase": weight_phase,
+        "distance": weight_distance,
+        "ties": weight_ties,
+        "context": weight_context,
+        "capacity": weight_capacity,
+        "designation": weight_designation,
+        "rating": weight_rating,
+        "recency": weight_recency,
+    }
+    try:
+        return SupportWeights(**{name: value for name, value in given.items() if value is not None})
+    except ValidationError as exc:
+        raise HTTPException(422, "; ".join(error["msg"] for error in exc.errors())) from None
+
+
+@contextmanager
+def _answering() -> Iterator[None]:
+    try:
+        yield
+    except questions.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except questions.BadQuestion as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get("/isolated", response_model=IsolatedAnswer, responses={422: {"model": Problem}})
+def isolated(
+    store: StoreDep,
+    settings: SettingsDep,
+    filters: AreaDep,
+    as_at: AsAt = None,
+    max_ties: Annotated[
+        int, Query(ge=0, le=100, description="Also list schools with at most this many ties (0: isolated only).")
+    ] = 0,
+    loose: Annotated[bool, Query(description="Also list schools whose ties are all loose collaboration.")] = False,
+    remote_km: Annotated[
+        float | None, Query(gt=0, le=500, description="Also list schools with no partner within this many km.")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, description="Index of the first result.")] = 0,
+    limit: Annotated[int, Query(ge=1, description="Page size (at most the service's largest page).")] = 100,
+) -> IsolatedAnswer:
+    """Open schools with no current collaboration tie, riskiest first, each with why.
+
+    ``maintained_by`` a local authority is administrative and never counts. With
+    ``max_ties``, ``loose`` or ``remote_km``, weakly connected and remote schools are listed
+    too. See docs/questions.md for the rules.
+    """
+    if limit > settings.max_page_size:
+        raise HTTPException(422, f"limit may be at most {settings.max_page_size}")
+    with _answering():
+        return questions.isolated_schools(
+            store,
+            as_at=as_at,
+            filters=filters,
+            max_ties=max_ties,
+            loose=loose,
+            remote_km=remote_km,
+            offset=offset,
+            limit=limit,
+        )
+
+
+@router.get("/isolated/summary", response_model=AreaSummaryAnswer, responses={422: {"model": Problem}})
+def isolated_summary(
+    store: StoreDep,
+    filters: AreaDep,
+    as_at: AsAt = None,
+    group_by: Annotated[
+        GroupBy, Query(description="One row per local authority, district, constituency, phase, or none.")
+    ] = GroupBy.LOCAL_AUTHORITY,
+) -> AreaSummaryAnswer:
+    """Per area: share of schools in a trust, federation or partnership, isolated schools, islands."""
+    with _answering():
+        return questions.area_summaries(store, as_at=as_at, filters=filters, group_by=group_by)
+
+
+@router.get(
+    "/support/{urn}",
+    response_model=SupportAnswer,
+    responses={404: {"model": Problem}, 422: {"model": Problem}},
+)
+def support(
+    urn: str,
+    store: StoreDep,
+    weights: Annotated[SupportWeights, Depends(support_weights)],
+    as_at: AsAt = None,
+    radius_km: Annotated[float, Query(gt=0, le=100, description="Candidates within this many km.")] = 15.0,
+    limit: Annotated[int, Query(ge=1, le=200, description="Candidates shown.")] = 10,
+    require_phase: Annotated[
+        bool, Query(description="Candidate schools must be of the same or a compatible phase.")
+    ] = True,
+) -> SupportAnswer:
+    """Organisations that could support a school in difficulty, ranked by a score shown part by part.
+
+    Unknown URN: 404. A school not in difficulty is answered all the same, with a note.
+    """
+    with _answering():
+        return questions.support_partners(
+            store, urn, as_at=as_at, radius_km=radius_km, limit=limit, weights=weights, require_phase=require_phase
+        )
+
+
+@router.get("/health", response_model=HealthAnswer, responses={422: {"model": Problem}})
+def network_health(
+    store: StoreDep,
+    filters: AreaDep,
+    as_at: AsAt = None,
+    sort: Annotated[HealthSort, Query(description="Measure that orders the nodes table.")] = HealthSort.BETWEENNESS,
+    top: Annotated[int, Query(ge=1, le=1000, description="Rows of each table.")] = 50,
+    sample: Annotated[
+        int | None, Query(ge=1, le=10_000, description="Sources sampled for betweenness (default: exact when small).")
+    ] = None,
+    seed: Annotated[int, Query(ge=0, description="Seed of the sampling and of Louvain.")] = 42,
+) -> HealthAnswer:
+    """Degree, betweenness, eigenvector centrality, clustering, communities and brokers.
+
+    With no area filter, the whole graph; with one, the schools it selects and the groups they
+    belong to.
+    """
+    area = filters if filters != AreaFilter() else None
+    with _answering():
+        return questions.health(store, as_at=as_at, filters=area, sort=sort, top=top, sample=sample, seed=seed)

@@ -1,7 +1,176 @@
-"""API routes: viz."""
+"""API routes: network pictures (HTML pages drawn with pyvis) and their front page."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+
+from graph_service.api.app import Problem, SettingsDep, StoreDep
+from graph_service.api.errors import unprocessable
+from viz import views
+from viz.front import front_page
+from viz.render import Colour, Layout, render_html
+
+router = APIRouter(prefix="/viz", tags=["pictures"])
+
+# Errors are JSON although the pages are HTML, so their media type is spelt out (a "model" would be
+# filed under text/html). 422s use FastAPI's standard validation shape (graph_service.api.errors).
+HTML = {"content": {"text/html": {}}, "description": "A self-contained HTML page (works offline)."}
+NOT_FOUND = {
+    "description": "Unknown organisation, or nothing in the area.",
+    "content": {"application/json": {"schema": Problem.model_json_schema()}},
+}
+
+ColourQ = Annotated[Colour, Query(description="Fill nodes by organisation kind or by Ofsted rating.")]
+LayoutQ = Annotated[Layout, Query(description="geo: map from latitude/longitude (fixed); force: physics layout.")]
+AsAtQ = Annotated[date | None, Query(description="Ties holding on this date (YYYY-MM-DD); default today.")]
+ClosedQ = Annotated[bool, Query(description="Also draw closed organisations.")]
+LaCodeQ = Annotated[int | None, Query(ge=0, le=views.MAX_LA_CODE, description="Local authority code, e.g. 330.")]
+LaNameQ = Annotated[str | None, Query(max_length=200, description="Local authority name.")]
+DistrictQ = Annotated[str | None, Query(max_length=200, description="Administrative district name.")]
+
+
+def _root(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def _draw(
+    request: Request,
+    store: StoreDep,
+    make: Callable[[], views.View],
+    colour: Colour,
+    layout: Layout,
+    invalid_at: tuple[str, ...] = ("query",),
+) -> HTMLResponse:
+    try:
+        view = make()
+    except views.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except views.InvalidView as exc:
+        raise unprocessable(invalid_at, str(exc)) from None
+    link_base = f"{_root(request)}/viz/organisation/"
+    return HTMLResponse(render_html(views.picture(view, store, colour, layout, link_base=link_base)))
+
+
+def _area(la_code: int | None, local_authority: str | None, district: str | None) -> views.Area:
+    try:
+        return views.Area(la_code=la_code, local_authority=local_authority or None, district=district or None)
+    except views.InvalidView as exc:
+        raise unprocessable(("query",), str(exc)) from None
+
+
+@router.get("/", response_class=HTMLResponse, responses={200: HTML})
+def viz_front(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    # Text, not int: the page's own form sends an empty la_code when no authority is chosen.
+    la_code: Annotated[str | None, Query(max_length=10, description="Local authority code, e.g. 330.")] = None,
+    local_authority: LaNameQ = None,
+    district: DistrictQ = None,
+) -> HTMLResponse:
+    """The views, an area's isolated schools, and a support-partner search box."""
+    code = la_code.strip() if la_code else ""
+    if code and not (code.isascii() and code.isdigit()):
+        raise unprocessable(("query", "la_code"), f"la_code must be a number, not {la_code!r}")
+    number = int(code) if code else None
+    where = _area(number, local_authority, district) if (code or local_authority or district) else None
+    return HTMLResponse(front_page(store, where, max_hops=settings.max_hops, root=_root(request)))
+
+
+@router.get("/organisation/{org_id}", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
+def viz_organisation(
+    org_id: str,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    hops: Annotated[int, Query(ge=1, description="How many ties out from the organisation.")] = 1,
+    colour: ColourQ = "kind",
+    layout: LayoutQ = "geo",
+    as_at: AsAtQ = None,
+    include_closed: ClosedQ = False,
+) -> HTMLResponse:
+    """One organisation's neighbourhood within ``hops`` ties."""
+    if hops > settings.max_hops:
+        raise unprocessable(("query", "hops"), f"hops may be at most {settings.max_hops}")
+    return _draw(
+        request,
+        store,
+        lambda: views.neighbourhood(store, org_id, hops=hops, as_at=as_at, include_closed=include_closed),
+        colour,
+        layout,
+    )
+
+
+@router.get("/area", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
+def viz_area(
+    request: Request,
+    store: StoreDep,
+    la_code: LaCodeQ = None,
+    local_authority: LaNameQ = None,
+    district: DistrictQ = None,
+    colour: ColourQ = "kind",
+    layout: LayoutQ = "geo",
+    as_at: AsAtQ = None,
+    include_closed: ClosedQ = False,
+) -> HTMLResponse:
+    """A local authority or district: its organisations with their trusts, hubs and groups."""
+    where = _area(la_code, local_authority, district)
+    return _draw(
+        request, store, lambda: views.area(store, where, as_at=as_at, include_closed=include_closed), colour, layout
+    )
+
+
+@router.get("/group/{org_id}", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
+def viz_group(
+    org_id: str,
+    request: Request,
+    store: StoreDep,
+    colour: ColourQ = "kind",
+    layout: LayoutQ = "geo",
+    as_at: AsAtQ = None,
+    include_closed: ClosedQ = False,
+) -> HTMLResponse:
+    """A trust, federation, teaching school hub, partnership or sponsor and its members."""
+    return _draw(
+        request,
+        store,
+        lambda: views.group(store, org_id, as_at=as_at, include_closed=include_closed),
+        colour,
+        layout,
+        invalid_at=("path", "org_id"),
+    )
+
+
+@router.get("/isolated", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
+def viz_isolated(
+    request: Request,
+    store: StoreDep,
+    la_code: LaCodeQ = None,
+    local_authority: LaNameQ = None,
+    district: DistrictQ = None,
+    partners: Annotated[int, Query(ge=1, le=10, description="Nearest partners drawn per isolated school.")] = 3,
+    colour: ColourQ = "rating",
+    layout: LayoutQ = "geo",
+    as_at: AsAtQ = None,
+) -> HTMLResponse:
+    """An area's isolated schools against the nearest open schools of their phase that do collaborate."""
+    where = _area(la_code, local_authority, district)
+    return _draw(request, store, lambda: views.isolated(store, where, partners=partners, as_at=as_at), colour, layout)
+
+
+@router.get("/graph", response_class=HTMLResponse, responses={200: HTML})
+def viz_graph(
+    request: Request,
+    store: StoreDep,
+    colour: ColourQ = "kind",
+    layout: LayoutQ = "geo",
+    as_at: AsAtQ = None,
+    include_closed: ClosedQ = False,
+) -> HTMLResponse:
+    """The whole graph: every open organisation and its current ties (heavy for a national store)."""
+    return _draw(request, store, lambda: views.whole(store, as_at=as_at, include_closed=include_closed), colour, layout)

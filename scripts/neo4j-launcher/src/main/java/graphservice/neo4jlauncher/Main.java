@@ -3,11 +3,13 @@ package graphservice.neo4jlauncher;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.BoltConnectorInternalSettings;
 import org.neo4j.configuration.connectors.HttpConnector;
 import org.neo4j.configuration.connectors.HttpsConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
@@ -70,7 +72,12 @@ public final class Main {
                 // Throwaway test data: do not pre-allocate files, keep few tx logs.
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
                 .setConfig(GraphDatabaseSettings.preallocate_store_files, false)
-                .setConfig(GraphDatabaseSettings.keep_logical_logs, "false");
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, "false")
+                // No usage reports (no internet here; tests should not phone home).
+                .setConfig(GraphDatabaseSettings.udc_enabled, false)
+                // Stop fast: Bolt otherwise waits 5 s + 5 s for its thread pools on shutdown.
+                .setConfig(BoltConnectorInternalSettings.thread_pool_shutdown_wait_time, Duration.ofSeconds(1))
+                .setConfig(BoltConnectorInternalSettings.connection_shutdown_wait_time, Duration.ofSeconds(1));
 
         long t0 = System.nanoTime();
         DatabaseManagementService managementService = builder.build();

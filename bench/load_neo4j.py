@@ -1,0 +1,143 @@
+"""Load benchmark: the whole-England GIAS file into Neo4j and into the embedded store.
+
+Prints, for each store, the seconds of a first load into an empty store, the input rows
+(establishments + links) per second, the CPU time of this process (parsing and the
+driver; Neo4j's own work runs in the server), the organisations and ties written per
+second of the store's own write (``apply``), and the seconds of loading the same files
+again (which must change nothing). Target: the Neo4j first load under 60 s on 2 cores.
+
+The whole load is one transaction, which Neo4j holds in its heap until the commit: give
+the server at least 1.5 GB of heap (2 GB recommended); with 1 GB it refuses the commit.
+
+    export NEO4J_URI=$(NEO4J_TEST_HEAP=2g scripts/neo4j-test-server start)
+    python bench/load_neo4j.py --clear
+
+``--clear`` is required when the Neo4j database is not empty: the benchmark deletes
+everything in it. Not a test: run it by hand and read the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from graph_service.store import EmbeddedStore, GraphStore, WriteBatch, WriteResult
+from graph_service.store.neo4j import Neo4jStore
+from loaders.gias import load_gias
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gias"
+ESTABLISHMENTS = "edubasealldata20250718_england.csv.gz"
+LINKS = "links_edubasealldata20250718_england.csv"
+
+
+class TimedStore:
+    """Measures the time spent in the wrapped store's ``apply``, the store's share of a load."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self.apply_seconds = 0.0
+
+    def apply(self, batch: WriteBatch) -> WriteResult:
+        start = time.perf_counter()
+        try:
+            return self.store.apply(batch)
+        finally:
+            self.apply_seconds += time.perf_counter() - start
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+
+@dataclass
+class Figures:
+    backend: str
+    seconds: float
+    cpu_seconds: float
+    apply_seconds: float
+    rows: int
+    written: int
+    again_seconds: float
+    again_changed: int
+
+
+def measure(store: GraphStore, data: Path) -> Figures:
+    establishments, links = [data / ESTABLISHMENTS], data / LINKS
+    timed = TimedStore(store)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    report = load_gias(cast(GraphStore, timed), establishments, links=links)
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    assert report.result is not None
+    written = report.result.organisations_created + report.result.ties_created
+    start = time.perf_counter()
+    again = load_gias(store, establishments, links=links)
+    again_seconds = time.perf_counter() - start
+    assert again.result is not None
+    return Figures(
+        store.backend,
+        seconds,
+        cpu_seconds,
+        timed.apply_seconds,
+        report.rows_read,
+        written,
+        again_seconds,
+        again.result.changed,
+    )
+
+
+def show(fig: Figures) -> None:
+    print(
+        f"{fig.backend:>8}: first load {fig.seconds:6.1f} s ({fig.rows / fig.seconds:7.0f} input rows/s,"
+        f" this process's CPU {fig.cpu_seconds:5.1f} s);"
+        f" store write {fig.apply_seconds:5.1f} s ({fig.written / fig.apply_seconds:7.0f} organisations+ties/s);"
+        f" same files again {fig.again_seconds:5.1f} s, {fig.again_changed} changes"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="folder holding the England GIAS files")
+    parser.add_argument("--uri", default=os.environ.get("NEO4J_URI"), help="Bolt URI (default $NEO4J_URI)")
+    parser.add_argument("--user", default=os.environ.get("NEO4J_USER", "neo4j"))
+    parser.add_argument("--password", default=os.environ.get("NEO4J_PASSWORD", ""))
+    parser.add_argument("--database", default=os.environ.get("NEO4J_DATABASE", "neo4j"))
+    parser.add_argument("--clear", action="store_true", help="delete everything in the Neo4j database first")
+    parser.add_argument("--skip-embedded", action="store_true", help="measure Neo4j only")
+    args = parser.parse_args()
+    if not args.uri:
+        parser.error("give --uri or set NEO4J_URI (scripts/neo4j-test-server start prints one)")
+
+    neo4j = Neo4jStore(args.uri, args.user, args.password, database=args.database)
+    neo4j.open()
+    try:
+        if neo4j.counts():
+            if not args.clear:
+                parser.error(f"the Neo4j database at {args.uri} is not empty: pass --clear to wipe it")
+            neo4j.clear()
+        figures = [measure(neo4j, args.data)]
+        print(f"neo4j counts: {neo4j.counts()}")
+    finally:
+        neo4j.close()
+
+    if not args.skip_embedded:
+        with tempfile.TemporaryDirectory() as tmp:
+            embedded = EmbeddedStore(Path(tmp) / "bench.sqlite3")
+            embedded.open()
+            try:
+                figures.append(measure(embedded, args.data))
+            finally:
+                embedded.close()
+
+    print(f"whole-England GIAS: {figures[0].rows} input rows, {figures[0].written} organisations+ties written")
+    for fig in figures:
+        show(fig)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

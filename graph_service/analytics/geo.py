@@ -1,0 +1,95 @@
+"""Distances between organisations, and a grid index for "who is within D km"."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+EARTH_RADIUS_KM = 6371.0088
+#: Grid cell size in degrees of latitude (about 11 km); longitude cells are scaled by latitude.
+_CELL_DEG = 0.1
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres.
+
+    Examples
+    --------
+    >>> round(haversine_km(52.48, -1.89, 52.48, -1.89), 3)
+    0.0
+    >>> round(haversine_km(51.5074, -0.1278, 52.4862, -1.8904), 1)  # London to Birmingham
+    162.5
+    """
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def location(attrs: Mapping[str, Any]) -> tuple[float, float] | None:
+    """``(latitude, longitude)`` of a node's attributes, or ``None`` when unknown.
+
+    Examples
+    --------
+    >>> location({"latitude": 52.5, "longitude": -1.9})
+    (52.5, -1.9)
+    >>> location({"latitude": 52.5}) is None
+    True
+    """
+    lat, lon = attrs.get("latitude"), attrs.get("longitude")
+    if lat is None or lon is None:
+        return None
+    return float(lat), float(lon)
+
+
+def distance_between(a: Mapping[str, Any], b: Mapping[str, Any]) -> float | None:
+    """Distance in km between two nodes' attributes, ``None`` when either has no location.
+
+    Examples
+    --------
+    >>> distance_between({"latitude": 52.0, "longitude": -1.0}, {}) is None
+    True
+    """
+    pa, pb = location(a), location(b)
+    if pa is None or pb is None:
+        return None
+    return haversine_km(pa[0], pa[1], pb[0], pb[1])
+
+
+class GridIndex:
+    """Points bucketed in a latitude/longitude grid, to find those within a radius fast.
+
+    Examples
+    --------
+    >>> index = GridIndex([("a", 52.48, -1.89), ("b", 52.49, -1.88), ("c", 51.5, -0.12)])
+    >>> [(key, round(km, 2)) for key, km in index.within(52.48, -1.89, 5)]
+    [('a', 0.0), ('b', 1.3)]
+    """
+
+    def __init__(self, points: Iterable[tuple[str, float, float]]) -> None:
+        self._cells: dict[tuple[int, int], list[tuple[str, float, float]]] = defaultdict(list)
+        for key, lat, lon in points:
+            self._cells[self._cell(lat, lon)].append((key, lat, lon))
+
+    @staticmethod
+    def _cell(lat: float, lon: float) -> tuple[int, int]:
+        return math.floor(lat / _CELL_DEG), math.floor(lon / _CELL_DEG)
+
+    def within(self, lat: float, lon: float, radius_km: float) -> list[tuple[str, float]]:
+        """``(key, km)`` of the points within ``radius_km``, nearest first, then by key."""
+        # A degree of latitude is at least 110.5 km; longitude degrees shrink with cos(latitude).
+        lat_span = radius_km / 110.5
+        lon_span = radius_km / max(0.01, 111.4 * math.cos(math.radians(min(89.0, abs(lat) + lat_span))))
+        low = self._cell(lat - lat_span, lon - lon_span)
+        high = self._cell(lat + lat_span, lon + lon_span)
+        found = []
+        for i in range(low[0], high[0] + 1):
+            for j in range(low[1], high[1] + 1):
+                for key, plat, plon in self._cells.get((i, j), ()):
+                    km = haversine_km(lat, lon, plat, plon)
+                    if km <= radius_km:
+                        found.append((key, km))
+        found.sort(key=lambda item: (item[1], item[0]))
+        return found

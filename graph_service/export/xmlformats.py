@@ -1,0 +1,163 @@
+"""GraphML and GEXF, written element by element (no DOM), so memory stays flat at any size.
+
+GraphML has no date type: dates are ISO 8601 strings and their keys say so in
+a ``<desc>``. GEXF 1.3 carries time as ``start``/``end`` on nodes (opened,
+closed) and edges (since, until) under ``timeformat="date"``, which is what
+Gephi's timeline plays; the same dates are also attribute columns, typed
+``string`` because neither Gephi's importer nor networkx's reader accepts a
+``date`` attribute type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+from graph_service.export.metadata import ATTRIBUTION, TITLE, flat_metadata
+from graph_service.export.records import AttrType, Schema, edge_values, formatter, node_values, text, value_type
+from graph_service.export.source import Selection
+
+#: Characters XML 1.0 cannot carry even as references; they become U+FFFD.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: Anything escaping would change; most values hold none, and skip the work.
+_SPECIAL = re.compile('[&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]')
+_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+# Parsers turn raw newlines and tabs in attribute values into spaces; references survive.
+_ATTR = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+)
+DATE_NOTE = "date: ISO 8601 calendar date, YYYY-MM-DD"
+
+
+def xml_text(value: str) -> str:
+    """Escape element text.
+
+    >>> xml_text('Tom & "Jerry" <b>')
+    'Tom &amp; "Jerry" &lt;b&gt;'
+    """
+    if not _SPECIAL.search(value):
+        return value
+    return _ILLEGAL.sub("\ufffd", value).translate(_TEXT)
+
+
+def xml_attr(value: str) -> str:
+    """Escape an attribute value (for double quotes), keeping newlines as references.
+
+    >>> xml_attr('a "b"\\nc')
+    'a &quot;b&quot;&#10;c'
+    """
+    if not _SPECIAL.search(value):
+        return value
+    return _ILLEGAL.sub("\ufffd", value).translate(_ATTR)
+
+
+#: GraphML and GEXF share these type names; both lack a usable date type.
+_XML_TYPES = {
+    AttrType.STRING: "string",
+    AttrType.INT: "long",
+    AttrType.FLOAT: "double",
+    AttrType.BOOL: "boolean",
+    AttrType.DATE: "string",
+}
+
+
+def _graphml_key(key_id: str, domain: str, name: str, kind: AttrType) -> str:
+    head = f'  <key id="{key_id}" for="{domain}" attr.name="{xml_attr(name)}" attr.type="{_XML_TYPES[kind]}"'
+    if kind is AttrType.DATE:
+        return f"{head}><desc>{DATE_NOTE}</desc></key>\n"
+    return f"{head}/>\n"
+
+
+def graphml(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Iterator[str]:
+    """A GraphML document, piece by piece."""
+    graph_data = flat_metadata(meta)
+    yield (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        ' xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns'
+        ' http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
+    )
+    yield f"  <desc>{xml_text(TITLE)}. {xml_text(ATTRIBUTION)}</desc>\n"
+    for index, (name, value) in enumerate(graph_data):
+        yield _graphml_key(f"g{index}", "graph", name, value_type(value))
+    node_keys = {name: f"n{index}" for index, name in enumerate(schema.node)}
+    edge_keys = {name: f"e{index}" for index, name in enumerate(schema.edge)}
+    for name, key_id in node_keys.items():
+        yield _graphml_key(key_id, "node", name, schema.node[name])
+    for name, key_id in edge_keys.items():
+        yield _graphml_key(key_id, "edge", name, schema.edge[name])
+    yield '  <graph id="G" edgedefault="directed">\n'
+    for index, (_name, value) in enumerate(graph_data):
+        yield f'    <data key="g{index}">{xml_text(text(value))}</data>\n'
+    node_data = _cells(schema.node, node_keys, '<data key="{}">', xml_text)
+    for org in selection.organisations():
+        cells = "".join([f"{node_data[name][0]}{node_data[name][1](value)}</data>" for name, value in node_values(org)])
+        yield f'    <node id="{xml_attr(org.id)}">{cells}</node>\n'
+    edge_data = _cells(schema.edge, edge_keys, '<data key="{}">', xml_text)
+    for tie in selection.ties:
+        cells = "".join([f"{edge_data[name][0]}{edge_data[name][1](value)}</data>" for name, value in edge_values(tie)])
+        yield (
+            f'    <edge id="{xml_attr(tie.id)}" source="{xml_attr(tie.source_id)}"'
+            f' target="{xml_attr(tie.target_id)}">{cells}</edge>\n'
+        )
+    yield "  </graph>\n</graphml>\n"
+
+
+def _spell(start: date | None, end: date | None) -> str:
+    spell = f' start="{start.isoformat()}"' if start else ""
+    return spell + (f' end="{end.isoformat()}"' if end else "")
+
+
+def _cells(
+    types: dict[str, AttrType], ids: dict[str, str], opening: str, escape: Callable[[str], str]
+) -> dict[str, tuple[str, Callable[[Any], str]]]:
+    """For each attribute, the markup that opens its value and the function that writes the value."""
+    return {name: (opening.format(ids[name]), formatter(kind, escape)) for name, kind in types.items()}
+
+
+def _attvalues(values: Iterator[tuple[str, Any]], cells: dict[str, tuple[str, Callable[[Any], str]]]) -> str:
+    return "".join([f'{cells[name][0]}{cells[name][1](value)}"/>' for name, value in values])
+
+
+def gexf(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Iterator[str]:
+    """A dynamic GEXF 1.3 document, piece by piece."""
+    nodes, edges = selection.counts
+    description = "\n".join(f"{name}: {value}" for name, value in flat_metadata(meta))
+    yield (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<gexf xmlns="http://gexf.net/1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        ' xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">\n'
+        f'  <meta lastmodifieddate="{str(meta["exported_at"])[:10]}">\n'
+        f"    <creator>{xml_text(str(meta['generator']))}</creator>\n"
+        f"    <keywords>schools, collaboration, England</keywords>\n"
+        f"    <description>{xml_text(description)}</description>\n"
+        "  </meta>\n"
+        '  <graph mode="dynamic" defaultedgetype="directed" timeformat="date" timerepresentation="interval">\n'
+    )
+    node_ids = {name: f"n{index}" for index, name in enumerate(schema.node)}
+    edge_ids = {name: f"e{index}" for index, name in enumerate(schema.edge)}
+    for domain, ids, types in (("node", node_ids, schema.node), ("edge", edge_ids, schema.edge)):
+        yield f'    <attributes class="{domain}" mode="static">\n'
+        for name, attr_id in ids.items():
+            yield f'      <attribute id="{attr_id}" title="{xml_attr(name)}" type="{_XML_TYPES[types[name]]}"/>\n'
+        yield "    </attributes>\n"
+    node_cells = _cells(schema.node, node_ids, '<attvalue for="{}" value="', xml_attr)
+    edge_cells = _cells(schema.edge, edge_ids, '<attvalue for="{}" value="', xml_attr)
+    yield f'    <nodes count="{nodes}">\n'
+    for org in selection.organisations():
+        yield (
+            f'      <node id="{xml_attr(org.id)}" label="{xml_attr(org.name)}"{_spell(org.opened, org.closed)}>'
+            f"<attvalues>{_attvalues(node_values(org), node_cells)}</attvalues></node>\n"
+        )
+    yield f'    </nodes>\n    <edges count="{edges}">\n'
+    for tie in selection.ties:
+        yield (
+            f'      <edge id="{xml_attr(tie.id)}" source="{xml_attr(tie.source_id)}"'
+            f' target="{xml_attr(tie.target_id)}" kind="{tie.kind.value}" label="{tie.kind.value}"'
+            f"{_spell(tie.since, tie.until)}>"
+            f"<attvalues>{_attvalues(edge_values(tie), edge_cells)}</attvalues></edge>\n"
+        )
+    yield "    </edges>\n  </graph>\n</gexf>\n"

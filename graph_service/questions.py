@@ -1,0 +1,557 @@
+"""The questions the service answers, shared by the API and the CLI.
+
+Each function takes a :class:`~graph_service.store.GraphStore` and the question's
+parameters and returns a pydantic answer. Everything is computed from ``store.graph()``
+by :mod:`graph_service.analytics`, so both backends give the same answers; the store is
+touched only in :func:`_prepared`, the one seam a backend-specific query could replace.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel, ConfigDict, Field
+
+from graph_service.analytics.geo import GridIndex
+from graph_service.analytics.health import network_health
+from graph_service.analytics.isolation import area_summary, isolated
+from graph_service.analytics.network import SchoolFilter, collaboration_graph
+from graph_service.analytics.support import SupportWeights, candidate_index, support_candidates
+from graph_service.models import EdgeKind, GovernanceLevel, MemberRole, NodeKind, OfstedRating, Phase, Status
+from graph_service.store import GraphStore
+
+__all__ = [
+    "AreaFilter",
+    "AreaSummaryAnswer",
+    "BadQuestion",
+    "GroupBy",
+    "HealthAnswer",
+    "HealthSort",
+    "IsolatedAnswer",
+    "NotFound",
+    "QuestionError",
+    "SupportAnswer",
+    "SupportWeights",
+    "area_summaries",
+    "health",
+    "isolated_schools",
+    "support_partners",
+]
+
+
+class QuestionError(Exception):
+    """A question that cannot be answered as asked."""
+
+
+class NotFound(QuestionError):
+    """The question names an organisation the store does not hold."""
+
+
+class BadQuestion(QuestionError):
+    """The question's parameters do not make sense together."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AreaFilter(_Model):
+    """Which schools a question covers; every given field must match."""
+
+    la_code: int | None = Field(default=None, description="Local authority code, e.g. 330.")
+    local_authority: str | None = Field(default=None, description="Local authority name (any case).")
+    district: str | None = Field(default=None, description="Administrative district name (any case).")
+    constituency: str | None = Field(default=None, description="Parliamentary constituency name (any case).")
+    phases: list[Phase] = Field(default_factory=list, description="Only these phases.")
+    types: list[str] = Field(
+        default_factory=list,
+        description="Only these school types: subtype (academy_converter) or GIAS type name (Academy converter).",
+    )
+    statuses: list[Status] = Field(
+        default_factory=list,
+        description="Only these statuses; empty means open (today, or on as_at by opening and closing dates).",
+    )
+    kinds: list[NodeKind] = Field(
+        default_factory=lambda: [NodeKind.SCHOOL], description="Kinds of organisation covered (schools by default)."
+    )
+
+    def to_filter(self) -> SchoolFilter:
+        return SchoolFilter(
+            kinds=tuple(kind.value for kind in self.kinds),
+            la_code=self.la_code,
+            local_authority=self.local_authority,
+            district=self.district,
+            constituency=self.constituency,
+            phases=tuple(phase.value for phase in self.phases),
+            types=tuple(self.types),
+            statuses=tuple(status.value for status in self.statuses),
+        )
+
+
+# -- isolated schools -----------------------------------------------------------------------
+
+
+class Criterion(StrEnum):
+    """Why a school is listed by the isolated-schools question."""
+
+    ISOLATED = "isolated"
+    WEAK = "weak"
+    LOOSE = "loose"
+    REMOTE = "remote"
+
+
+class TieBrief(_Model):
+    """One collaboration tie of a school, from the school's side."""
+
+    id: str = Field(description="Tie id.")
+    kind: EdgeKind = Field(description="What the tie is.")
+    direction: str = Field(description="'out' when the school is the tie's source, 'in' when its target.")
+    other_id: str = Field(description="Id of the organisation at the other end.")
+    other_name: str = Field(description="Its name.")
+    other_kind: NodeKind | None = Field(description="Its kind.")
+    level: GovernanceLevel | None = Field(default=None, description="Governance level (federated_with).")
+    role: MemberRole | None = Field(default=None, description="Role in the group (member_of).")
+    focus: str | None = Field(default=None, description="What the collaboration is about.")
+    since: date | None = Field(default=None, description="First day of the tie, if known.")
+    until: date | None = Field(default=None, description="Last day of the tie, if it has ended.")
+
+
+class Partner(_Model):
+    """The nearest organisation a school works with (directly, or through a shared group)."""
+
+    id: str = Field(description="Partner id.")
+    name: str = Field(description="Partner name.")
+    kind: NodeKind | None = Field(description="Partner kind.")
+    distance_km: float = Field(description="Straight-line distance in km.")
+    via_id: str | None = Field(default=None, description="The group they share (trust, sponsor...), if not direct.")
+    via_name: str | None = Field(default=None, description="Its name.")
+
+
+class IsolatedSchool(_Model):
+    """A school listed by the isolated-schools question, with why."""
+
+    id: str = Field(description="Organisation id (the URN for schools).")
+    urn: int | None = Field(default=None, description="GIAS URN.")
+    name: str = Field(description="School name.")
+    kind: NodeKind = Field(description="Kind (school, or fe_college when asked for).")
+    phase: Phase | None = Field(default=None, description="Phase of education.")
+    subtype: str | None = Field(default=None, description="School type.")
+    type_name: str | None = Field(default=None, description="GIAS TypeOfEstablishment.")
+    status: Status = Field(description="Status today (GIAS keeps no history of it).")
+    la_code: int | None = Field(default=None, description="Local authority code.")
+    local_authority: str | None = Field(default=None, description="Local authority.")
+    district: str | None = Field(default=None, description="Administrative district.")
+    constituency: str | None = Field(default=None, description="Parliamentary constituency.")
+    latitude: float | None = Field(default=None, description="WGS84 latitude.")
+    longitude: float | None = Field(default=None, description="WGS84 longitude.")
+    ofsted_rating: OfstedRating | None = Field(default=None, description="Last Ofsted rating.")
+    ofsted_date: date | None = Field(default=None, description="Date of the last inspection.")
+    risk: int = Field(description="Risk from the rating: 5 special measures ... 0 good/outstanding; unrated 1.")
+    tie_count: int = Field(description="Number of collaboration ties holding on the date.")
+    ties: list[TieBrief] = Field(description="Those ties.")
+    nearest_partner: Partner | None = Field(description="Nearest located partner, if any.")
+    criteria: list[Criterion] = Field(description="Which rules list it: isolated, weak, loose, remote.")
+    reasons: list[str] = Field(description="Why it is listed, in words.")
+
+
+class IsolatedAnswer(_Model):
+    """Schools with no (or little, or only distant) collaboration, riskiest first."""
+
+    as_at: date = Field(description="The day the network is taken as it stood.")
+    filters: AreaFilter = Field(description="The schools covered.")
+    max_ties: int = Field(description="Also listed: schools with at most this many ties (0: isolated only).")
+    loose: bool = Field(description="Also listed: schools whose ties are all loose collaboration.")
+    remote_km: float | None = Field(description="Also listed: schools with no partner within this many km.")
+    total: int = Field(description="Number of schools listed in all.")
+    offset: int = Field(description="Index of the first item of this page.")
+    limit: int | None = Field(description="Page size (empty: all).")
+    items: list[IsolatedSchool] = Field(description="Schools, by risk (worst rating first), then name.")
+
+
+class GroupBy(StrEnum):
+    """What an area summary groups schools by."""
+
+    LOCAL_AUTHORITY = "local_authority"
+    DISTRICT = "district"
+    CONSTITUENCY = "constituency"
+    PHASE = "phase"
+    NONE = "none"
+
+
+class AreaRow(_Model):
+    """Collaboration in one area."""
+
+    area: str = Field(description="Local authority, district, constituency or phase ('all' when not grouped).")
+    schools: int = Field(description="Schools covered in the area.")
+    in_group: int = Field(description="Of those, in a trust, federation or partnership (or federated).")
+    in_group_share: float = Field(description="in_group / schools.")
+    isolated: int = Field(description="Schools with no collaboration tie.")
+    isolated_share: float = Field(description="isolated / schools.")
+    islands: int = Field(description="Islands of collaboration: sets of two or more of the area's schools joined.")
+    largest_island: int = Field(description="Schools in the largest island (1 when none is joined).")
+    island_sizes: list[int] = Field(description="Schools per island of two or more, largest first.")
+    single_school_islands: int = Field(description="Schools joined to no other school of the area.")
+
+
+class AreaSummaryAnswer(_Model):
+    """Per-area share in groups, isolation and islands of collaboration."""
+
+    as_at: date = Field(description="The day the network is taken as it stood.")
+    group_by: GroupBy = Field(description="What the rows are.")
+    filters: AreaFilter = Field(description="The schools covered.")
+    rows: list[AreaRow] = Field(description="One row per area, by name.")
+
+
+# -- support partners ----------------------------------------------------------------------
+
+
+class SchoolBrief(_Model):
+    """The school a support question is about."""
+
+    id: str = Field(description="Organisation id.")
+    urn: int | None = Field(default=None, description="GIAS URN.")
+    name: str = Field(description="Name.")
+    kind: NodeKind = Field(description="Kind.")
+    phase: Phase | None = Field(default=None, description="Phase of education.")
+    subtype: str | None = Field(default=None, description="School type.")
+    status: Status = Field(description="Status.")
+    local_authority: str | None = Field(default=None, description="Local authority.")
+    ofsted_rating: OfstedRating | None = Field(default=None, description="Last Ofsted rating.")
+    ofsted_date: date | None = Field(default=None, description="Date of the last inspection.")
+    latitude: float | None = Field(default=None, description="WGS84 latitude.")
+    longitude: float | None = Field(default=None, description="WGS84 longitude.")
+
+
+class ScorePart(_Model):
+    """One part of a candidate's score."""
+
+    name: str = Field(description="phase, distance, ties, context, capacity, designation, rating or recency.")
+    value: float = Field(description="The part's value, 0 to 1.")
+    weight: float = Field(description="Its weight.")
+    points: float = Field(description="Points it adds to the score: 100 * weight * value / sum of weights.")
+    reason: str = Field(description="The value in words.")
+
+
+class Candidate(_Model):
+    """An organisation that could support the school, with its score and reasons."""
+
+    rank: int = Field(description="1 for the best candidate.")
+    id: str = Field(description="Organisation id.")
+    kind: NodeKind = Field(description="school, fe_college, trust or teaching_school_hub.")
+    name: str = Field(description="Name.")
+    phase: Phase | None = Field(default=None, description="Phase of education (schools).")
+    ofsted_rating: OfstedRating | None = Field(
+        default=None, description="Its rating; for a trust or hub, that of the school it is scored through."
+    )
+    ofsted_date: date | None = Field(default=None, description="Date of that inspection.")
+    distance_km: float | None = Field(description="Distance in km (for a trust or hub, of that school).")
+    via_id: str | None = Field(
+        default=None, description="For a trust, its nearest good member school; for a hub, its lead school."
+    )
+    via_name: str | None = Field(default=None, description="Its name.")
+    score: float = Field(description="0 to 100: the sum of the parts' points.")
+    parts: list[ScorePart] = Field(description="Every part of the score.")
+    reasons: list[str] = Field(description="Why it is suggested, in words, strongest first.")
+
+
+class SupportAnswer(_Model):
+    """Ranked candidates to support a school."""
+
+    school: SchoolBrief = Field(description="The school to support.")
+    in_difficulty: bool = Field(description="Rated special measures, serious weaknesses, inadequate or RI.")
+    notes: list[str] = Field(description="Anything a broker should know about this answer.")
+    as_at: date = Field(description="The day the network is taken as it stood.")
+    radius_km: float = Field(description="Candidates within this many km.")
+    require_phase: bool = Field(description="Whether candidate schools must be of the same or a compatible phase.")
+    weights: SupportWeights = Field(description="Weights of the score's parts.")
+    considered: int = Field(description="Candidate schools within the radius, of a fitting phase.")
+    total: int = Field(description="Candidates scored (schools, hubs and trusts).")
+    candidates: list[Candidate] = Field(description="Best first.")
+
+
+# -- network health ------------------------------------------------------------------------
+
+
+class HealthSort(StrEnum):
+    """Which measure orders the nodes table."""
+
+    DEGREE = "degree"
+    BETWEENNESS = "betweenness"
+    EIGENVECTOR = "eigenvector"
+    CLUSTERING = "clustering"
+
+
+class HealthSummary(_Model):
+    """The shape of the area's collaboration network."""
+
+    as_at: date = Field(description="The day the network is taken as it stood.")
+    organisations: int = Field(description="Organisations covered (all, or the schools the filters select).")
+    lone_organisations: int = Field(description="Of those, how many have no tie in the area.")
+    connected_organisations: int = Field(description="Organisations in the measured network (with a tie).")
+    edges: int = Field(description="Tied pairs.")
+    ties: int = Field(description="Ties (a pair can have several).")
+    density: float = Field(description="Share of possible pairs that are tied.")
+    components: int = Field(description="Connected components.")
+    largest_component: int = Field(description="Organisations in the largest component.")
+    average_clustering: float = Field(description="Mean local clustering coefficient.")
+    communities: int = Field(description="Louvain communities.")
+    modularity: float = Field(description="Modularity of those communities.")
+    betweenness_sample: int | None = Field(description="Sources sampled for betweenness (empty: exact).")
+    seed: int = Field(description="Random seed of the sampling and of Louvain.")
+    notes: list[str] = Field(description="Anything that limits the figures.")
+
+
+class NodeHealth(_Model):
+    """One organisation's place in the network."""
+
+    id: str = Field(description="Organisation id.")
+    name: str = Field(description="Name.")
+    kind: NodeKind | None = Field(description="Kind.")
+    degree: int = Field(description="Organisations it is tied to.")
+    betweenness: float = Field(description="Normalised betweenness centrality (sampled on big networks).")
+    eigenvector: float | None = Field(description="Eigenvector centrality (empty if it did not converge).")
+    clustering: float = Field(description="Local clustering coefficient.")
+    community: int = Field(description="Number of its Louvain community.")
+
+
+class Broker(NodeHealth):
+    """An organisation tied into communities other than its own."""
+
+    bridges: int = Field(description="Other communities it is tied to.")
+    bridged_communities: list[int] = Field(description="Their numbers.")
+
+
+class Community(_Model):
+    """A Louvain community."""
+
+    community: int = Field(description="Number, 1 for the largest.")
+    size: int = Field(description="Organisations in it.")
+    schools: int = Field(description="Of which schools and colleges.")
+    kinds: dict[str, int] = Field(description="Organisations per kind.")
+    central: list[str] = Field(description="Names of its best-connected members (up to 3).")
+    local_authorities: list[str] = Field(description="Its commonest local authorities (up to 3).")
+    members: list[str] = Field(description="Ids of its members.")
+
+
+class HealthAnswer(_Model):
+    """Centrality, clustering, communities and brokers of an area or the whole graph."""
+
+    filters: AreaFilter | None = Field(description="The area (empty: the whole graph).")
+    summary: HealthSummary = Field(description="The network's shape.")
+    sort: HealthSort = Field(description="Measure ordering the nodes table.")
+    nodes: list[NodeHealth] = Field(description="The top organisations by the sort measure.")
+    communities: list[Community] = Field(description="The largest communities.")
+    brokers: list[Broker] = Field(description="The top brokers between communities.")
+
+
+# -- the store seam ------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    """What every question on one graph and day reuses (never the graph itself: it is the cache key)."""
+
+    collab: nx.Graph
+    index: GridIndex | None = None
+    health: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+
+
+_KEPT_DAYS = 4
+_KEPT_HEALTH = 8
+_lock = threading.Lock()
+#: Per store graph (rebuilt by the store after a write, so stale entries simply drop out).
+_cache: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[tuple[date | None, date], _Prepared]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _prepared(store: GraphStore, as_at: date | None) -> tuple[nx.MultiDiGraph, _Prepared, date]:
+    graph = store.graph()
+    day = as_at or date.today()
+    key = (as_at, day)
+    with _lock:
+        days = _cache.setdefault(graph, OrderedDict())
+        if key not in days:
+            days[key] = _Prepared(collaboration_graph(graph, as_at))
+            while len(days) > _KEPT_DAYS:
+                days.popitem(last=False)
+        days.move_to_end(key)
+        return graph, days[key], day
+
+
+def _school(prepared: _Prepared, urn: str) -> dict[str, Any]:
+    if urn not in prepared.collab:
+        raise NotFound(f"no school with URN {urn!r}")
+    return dict(prepared.collab.nodes[urn])
+
+
+# -- the questions -------------------------------------------------------------------------
+
+
+def isolated_schools(
+    store: GraphStore,
+    *,
+    as_at: date | None = None,
+    filters: AreaFilter | None = None,
+    max_ties: int = 0,
+    loose: bool = False,
+    remote_km: float | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> IsolatedAnswer:
+    """Schools with no current collaboration tie (and, if asked, weakly connected or remote)."""
+    if max_ties < 0:
+        raise BadQuestion("max_ties cannot be negative")
+    if remote_km is not None and remote_km <= 0:
+        raise BadQuestion("remote_km must be above 0")
+    if offset < 0 or (limit is not None and limit < 1):
+        raise BadQuestion("offset cannot be negative and limit must be at least 1")
+    filters = filters or AreaFilter()
+    graph, prepared, day = _prepared(store, as_at)
+    found = isolated(
+        graph,
+        as_at,
+        flt=filters.to_filter(),
+        max_ties=max_ties,
+        loose=loose,
+        remote_km=remote_km,
+        offset=offset,
+        limit=limit,
+        collab=prepared.collab,
+    )
+    # One validation of the whole answer: much faster than a model per row on all of England.
+    return IsolatedAnswer.model_validate(
+        {
+            "as_at": day,
+            "filters": filters,
+            "max_ties": max_ties,
+            "loose": loose,
+            "remote_km": remote_km,
+            "total": found["total"],
+            "offset": offset,
+            "limit": limit,
+            "items": found["rows"],
+        }
+    )
+
+
+def area_summaries(
+    store: GraphStore,
+    *,
+    as_at: date | None = None,
+    filters: AreaFilter | None = None,
+    group_by: GroupBy = GroupBy.LOCAL_AUTHORITY,
+) -> AreaSummaryAnswer:
+    """Per area: share of schools in groups, isolated schools and islands of collaboration."""
+    filters = filters or AreaFilter()
+    graph, prepared, day = _prepared(store, as_at)
+    rows = area_summary(
+        graph,
+        as_at,
+        group_by=None if group_by is GroupBy.NONE else group_by.value,
+        flt=filters.to_filter(),
+        collab=prepared.collab,
+    )
+    return AreaSummaryAnswer(
+        as_at=day, group_by=group_by, filters=filters, rows=[AreaRow.model_validate(row) for row in rows]
+    )
+
+
+def support_partners(
+    store: GraphStore,
+    urn: str,
+    *,
+    as_at: date | None = None,
+    radius_km: float = 15.0,
+    limit: int = 10,
+    weights: SupportWeights | None = None,
+    require_phase: bool = True,
+) -> SupportAnswer:
+    """Ranked organisations that could support a school, each with its score's parts and reasons."""
+    if radius_km <= 0:
+        raise BadQuestion("radius_km must be above 0")
+    if limit < 1:
+        raise BadQuestion("limit must be at least 1")
+    weights = weights or SupportWeights()
+    graph, prepared, day = _prepared(store, as_at)
+    attrs = _school(prepared, urn)
+    if prepared.index is None:
+        prepared.index = candidate_index(prepared.collab, as_at)
+    try:
+        answer = support_candidates(
+            graph,
+            urn,
+            as_at,
+            radius_km=radius_km,
+            weights=weights,
+            limit=limit,
+            require_phase=require_phase,
+            collab=prepared.collab,
+            index=prepared.index,
+        )
+    except ValueError as exc:
+        raise BadQuestion(str(exc)) from None
+    return SupportAnswer(
+        school=SchoolBrief.model_validate(
+            {"id": urn, **{key: value for key, value in attrs.items() if key in SchoolBrief.model_fields}}
+        ),
+        in_difficulty=answer["in_difficulty"],
+        notes=answer["notes"],
+        as_at=day,
+        radius_km=radius_km,
+        require_phase=require_phase,
+        weights=weights,
+        considered=answer["considered"],
+        total=answer["total"],
+        candidates=[Candidate.model_validate(row) for row in answer["candidates"]],
+    )
+
+
+def health(
+    store: GraphStore,
+    *,
+    as_at: date | None = None,
+    filters: AreaFilter | None = None,
+    sort: HealthSort = HealthSort.BETWEENNESS,
+    top: int = 50,
+    sample: int | None = None,
+    seed: int = 42,
+) -> HealthAnswer:
+    """Network health of an area (``filters``) or of the whole graph (no filters)."""
+    if top < 1:
+        raise BadQuestion("top must be at least 1")
+    if sample is not None and sample < 1:
+        raise BadQuestion("sample must be at least 1")
+    graph, prepared, _day = _prepared(store, as_at)
+    key = (filters.model_dump_json() if filters else None, sample, seed)
+    with _lock:
+        report = prepared.health.get(key)
+    if report is None:
+        report = network_health(
+            graph,
+            as_at,
+            flt=filters.to_filter() if filters else None,
+            sample=sample,
+            seed=seed,
+            collab=prepared.collab,
+        )
+        with _lock:
+            prepared.health[key] = report
+            while len(prepared.health) > _KEPT_HEALTH:
+                prepared.health.popitem(last=False)
+    nodes = sorted(report["nodes"], key=lambda row: (-(row[sort.value] or 0.0), row["id"]))
+    return HealthAnswer(
+        filters=filters,
+        summary=HealthSummary.model_validate(report["summary"]),
+        sort=sort,
+        nodes=[NodeHealth.model_validate(row) for row in nodes[:top]],
+        communities=[Community.model_validate(row) for row in report["communities"][:top]],
+        brokers=[Broker.model_validate(row) for row in report["brokers"][:top]],
+    )

@@ -1,0 +1,548 @@
+"""The Neo4j store: the same :class:`~graph_service.store.base.GraphStore` on a Neo4j server.
+
+One driver per store, made in :meth:`Neo4jStore.open` and closed in
+:meth:`Neo4jStore.close`. Every :meth:`Neo4jStore.apply` is one transaction: it first
+bumps a version counter in Neo4j (which also makes concurrent writers take turns), reads
+what it needs, checks every tie, and only then writes, so a refused or failed batch leaves
+nothing behind. The Cypher lives in :mod:`queries.cypher`.
+
+When Neo4j cannot be reached every call raises
+:class:`~graph_service.store.base.StoreUnavailable` (the API answers 503); the driver
+reconnects by itself once Neo4j is back, and a schema that could not be set up at
+start is set up on the first call that reaches the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, TypeVar
+
+import networkx as nx
+from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, GraphDatabase, ManagedTransaction, RoutingControl, Session
+from neo4j.exceptions import (
+    AuthError,
+    ConfigurationError,
+    ConnectionPoolError,
+    ConstraintError,
+    DatabaseUnavailable,
+    DriverError,
+    IncompleteCommit,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
+
+from graph_service.graphview import build_graph
+from graph_service.models import AuditEntry, EdgeKind, NodeKind, Organisation, Tie, check_endpoints
+from graph_service.store.base import (
+    IntegrityError,
+    OrganisationFilter,
+    StoreError,
+    StoreUnavailable,
+    Subgraph,
+    WriteBatch,
+    WriteResult,
+)
+from queries import cypher
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Rows per UNWIND: big enough to keep round trips few, small enough for modest messages.
+CHUNK = 5000
+#: Fail fast when Neo4j is away, so the API answers 503 within a few seconds.
+CONNECTION_TIMEOUT = 5.0
+#: How long a read or write is retried (on a lost connection, a deadlock...) before giving up:
+#: long enough to replace the dead pooled connections of a restarted server, short enough
+#: that a request answers 503 promptly while Neo4j is down.
+RETRY_TIME = 1.0
+#: Above this many tie ids of unknown kind, one relationship scan beats an index seek per kind.
+SCAN_THRESHOLD = 1000
+#: Seconds open() waits for freshly created indexes to come online.
+INDEX_WAIT = 60
+
+_MERGE_ORGANISATIONS = {kind: cypher.merge_organisations(kind) for kind in NodeKind}
+_MERGE_TIES = {kind: cypher.merge_ties(kind) for kind in EdgeKind}
+_END_TIES = {kind: cypher.end_ties(kind) for kind in EdgeKind}
+_DELETE_TIES = {kind: cypher.delete_ties(kind) for kind in EdgeKind}
+_TIES_BY_ID = {kind: cypher.ties_by_id(kind) for kind in EdgeKind}
+_TIE_BY_ID = cypher.tie_by_id()
+_EDGE_KIND_VALUES = frozenset(kind.value for kind in EdgeKind)
+_COUNTS = cypher.counts()
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _write_chunks(tx: ManagedTransaction, query: str, name: str, items: Sequence[Any], **params: Any) -> int:
+    """Run ``query`` once per chunk of ``items`` (as ``$<name>``); returns the sum of its ``deleted`` column."""
+    deleted = 0
+    for part in _chunks(items):
+        for record in tx.run(query, {**params, name: list(part)}):
+            deleted += record["deleted"]
+    return deleted
+
+
+def _rows(tx: ManagedTransaction, query: str, **params: Any) -> list[Any]:
+    """The list a bulk query returns in its single record."""
+    return list(tx.run(query, params).single(strict=True)["rows"])
+
+
+def _org_props(org: Organisation, data: str) -> dict[str, Any]:
+    """Native node properties: the full JSON and what Cypher filters by.
+
+    Kept to the filters because a whole-England load is one transaction, and Neo4j holds
+    every property of it in memory until the commit.
+    """
+    props: dict[str, Any] = {
+        "id": org.id,
+        "kind": org.kind.value,
+        "name": org.name,
+        "status": org.status.value,
+        "phase": org.phase.value if org.phase else None,
+        "subtype": org.subtype,
+        "la_code": org.la_code,
+        "local_authority": org.local_authority,
+        "district": org.district,
+        "constituency": org.constituency,
+        "ofsted_rating": org.ofsted_rating.value if org.ofsted_rating else None,
+        "data": data,
+    }
+    return {key: value for key, value in props.items() if value is not None}
+
+
+def _tie_props(tie: Tie, data: str) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": tie.id,
+        "kind": tie.kind.value,
+        "since": tie.since,
+        "until": tie.until,
+        "level": tie.level.value if tie.level else None,
+        "role": tie.role.value if tie.role else None,
+        "focus": tie.focus,
+        "data": data,
+    }
+    return {key: value for key, value in props.items() if value is not None}
+
+
+def _filter_params(flt: OrganisationFilter) -> dict[str, Any]:
+    """Query parameters for the filters that are set (names as in :func:`cypher.organisation_where`)."""
+    params: dict[str, Any] = {}
+    for name, values in (
+        ("kinds", flt.kinds),
+        ("phases", flt.phases),
+        ("subtypes", flt.subtypes),
+        ("statuses", flt.statuses),
+        ("ratings", flt.ratings),
+    ):
+        if values:
+            params[name] = [str(value) for value in values]
+    if flt.ids is not None:
+        params["ids"] = list(flt.ids)
+    if flt.la_code is not None:
+        params["la_code"] = int(flt.la_code)
+    for name, value in (
+        ("local_authority", flt.local_authority),
+        ("district", flt.district),
+        ("constituency", flt.constituency),
+    ):
+        if value is not None:
+            params[name] = value
+    if flt.name_contains:
+        params["name"] = flt.name_contains
+    return params
+
+
+class Neo4jStore:
+    """A :class:`~graph_service.store.base.GraphStore` on a Neo4j server, over Bolt."""
+
+    backend = "neo4j"
+
+    def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
+        self.uri = uri
+        self.user = user
+        self.database = database
+        self._password = password
+        self._driver: Driver | None = None
+        self._schema_ready = False
+        self._lock = threading.RLock()
+        self._graph_lock = threading.Lock()
+        self._graph_cache: nx.MultiDiGraph | None = None
+        self._graph_version: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+    def open(self) -> None:
+        """Make the driver and set up the schema; a server that is down now is retried on first use."""
+        with self._lock:
+            if self._driver is None:
+                try:
+                    self._driver = GraphDatabase.driver(
+                        self.uri,
+                        auth=(self.user, self._password),
+                        connection_timeout=CONNECTION_TIMEOUT,
+                        max_transaction_retry_time=RETRY_TIME,
+                        # The store's queries name every kind's label, including kinds not loaded yet.
+                        notifications_disabled_classifications=["UNRECOGNIZED"],
+                    )
+                except (ConfigurationError, ValueError) as exc:
+                    raise StoreError(f"invalid Neo4j settings for {self.uri!r}: {exc}") from exc
+        try:
+            self._ensure_schema()
+        except StoreUnavailable as exc:
+            # The service starts anyway and answers 503 until Neo4j is reachable.
+            log.warning("Neo4j schema not set up yet (will retry on first use): %s", exc)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._driver is not None:
+                self._driver.close()
+                self._driver = None
+            self._schema_ready = False
+        self._graph_cache = None
+
+    def ping(self) -> None:
+        self._read(cypher.PING)
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        with self._lock:
+            if self._schema_ready:
+                return
+            driver = self._open_driver()
+            with self._translate():
+                # Checking first keeps open() to one query when the schema is in place.
+                records, _, _ = driver.execute_query(cypher.INDEX_NAMES, database_=self.database)
+                missing = [statement for name, statement in cypher.schema().items() if name not in records[0]["names"]]
+                for statement in missing:
+                    driver.execute_query(statement, database_=self.database)
+                if missing:
+                    driver.execute_query(cypher.AWAIT_INDEXES, {"seconds": INDEX_WAIT}, database_=self.database)
+            self._schema_ready = True
+
+    def _open_driver(self) -> Driver:
+        if self._driver is None:
+            raise StoreUnavailable("the Neo4j store is not open")
+        return self._driver
+
+    def _ready(self) -> Driver:
+        driver = self._open_driver()
+        self._ensure_schema()
+        return driver
+
+    @contextmanager
+    def _translate(self) -> Iterator[None]:
+        """Driver errors become store errors, so callers (and the API) see one vocabulary."""
+        try:
+            yield
+        except IncompleteCommit as exc:
+            raise StoreUnavailable(
+                f"lost the connection to Neo4j at {self.uri} while committing; the write may or may not be saved"
+            ) from exc
+        except (ServiceUnavailable, SessionExpired, ConnectionPoolError, DatabaseUnavailable, OSError) as exc:
+            raise StoreUnavailable(f"cannot reach Neo4j at {self.uri}: {exc}") from exc
+        except AuthError as exc:
+            raise StoreUnavailable(f"Neo4j at {self.uri} refused the credentials of user {self.user!r}") from exc
+        except ConstraintError as exc:
+            raise IntegrityError(f"Neo4j refused the write: {exc}") from exc
+        except (Neo4jError, DriverError) as exc:
+            if isinstance(exc, Neo4jError) and (exc.code or "").endswith("MemoryPoolOutOfMemoryError"):
+                raise StoreError(
+                    "the write is too big for Neo4j's transaction memory (dbms.memory.transaction.total.max,"
+                    " 70% of the heap by default): give Neo4j a bigger heap (a whole-England load needs about"
+                    f" 1.5 GB) or load less at once. Neo4j said: {exc.message}"
+                ) from exc
+            raise StoreError(f"Neo4j error: {exc}") from exc
+
+    def _session(self, driver: Driver, mode: str) -> Session:
+        return driver.session(
+            database=self.database,
+            default_access_mode=mode,
+            bookmark_manager=driver.execute_query_bookmark_manager,
+        )
+
+    def _read(self, query: str, **params: Any) -> list[Any]:
+        driver = self._ready()
+        with self._translate():
+            records, _, _ = driver.execute_query(query, params, routing_=RoutingControl.READ, database_=self.database)
+        return list(records)
+
+    def _read_tx(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Several reads in one read transaction, so they see one state of the graph."""
+        driver = self._ready()
+        with self._translate(), self._session(driver, READ_ACCESS) as session:
+            return session.execute_read(work)
+
+    def _write_tx(self, work: Callable[[ManagedTransaction], T]) -> T:
+        driver = self._ready()
+        try:
+            with self._translate(), self._session(driver, WRITE_ACCESS) as session:
+                return session.execute_write(work)
+        finally:
+            self._graph_cache = None
+
+    # -- writes ------------------------------------------------------------
+    def apply(self, batch: WriteBatch) -> WriteResult:
+        return self._write_tx(lambda tx: self._apply(tx, batch))
+
+    @staticmethod
+    def _bump_version(tx: ManagedTransaction) -> int:
+        return int(tx.run(cypher.BUMP_VERSION, id=cypher.GRAPH_VERSION_ID).single(strict=True)["version"])
+
+    @staticmethod
+    def _stored_organisations(tx: ManagedTransaction, ids: Sequence[str]) -> dict[str, tuple[NodeKind, str]]:
+        found: dict[str, tuple[NodeKind, str]] = {}
+        for part in _chunks(ids):
+            for org_id, kind, data in _rows(tx, cypher.ORGANISATIONS_BY_ID, ids=list(part)):
+                found[org_id] = (NodeKind(kind), data)
+        return found
+
+    @staticmethod
+    def _stored_ties(tx: ManagedTransaction, ids: Sequence[str]) -> dict[str, tuple[EdgeKind, str, str, str]]:
+        """Tie id -> (kind, source id, target id, JSON) of the stored ties among ``ids``.
+
+        Ties made by :func:`~graph_service.models.make_tie` start their id with their kind,
+        so each id is first sought under that kind alone; only ids not found there are
+        sought under every kind.
+        """
+        found: dict[str, tuple[EdgeKind, str, str, str]] = {}
+        hinted: dict[EdgeKind, list[str]] = defaultdict(list)
+        for tie_id in ids:
+            prefix = tie_id.partition(":")[0]
+            if prefix in _EDGE_KIND_VALUES:
+                hinted[EdgeKind(prefix)].append(tie_id)
+        for kind, kind_ids in hinted.items():
+            for part in _chunks(kind_ids):
+                for tie_id, source_id, target_id, data in _rows(tx, _TIES_BY_ID[kind], ids=list(part)):
+                    found[tie_id] = (kind, source_id, target_id, data)
+        missing = [tie_id for tie_id in ids if tie_id not in found]
+        if len(missing) > SCAN_THRESHOLD:
+            for tie_id, kind_value, source_id, target_id, data in _rows(tx, cypher.TIES_BY_ID_SCAN, ids=missing):
+                found[tie_id] = (EdgeKind(kind_value), source_id, target_id, data)
+        elif missing:
+            for kind, query in _TIES_BY_ID.items():
+                for tie_id, source_id, target_id, data in _rows(tx, query, ids=missing):
+                    found[tie_id] = (kind, source_id, target_id, data)
+        return found
+
+    def _apply(self, tx: ManagedTransaction, batch: WriteBatch) -> WriteResult:
+        created = updated = ties_created = ties_updated = ended = deleted = 0
+        version = self._bump_version(tx)
+
+        # Read everything the checks need, check, and only then write.
+        orgs = {org.id: org for org in batch.organisations}
+        ties = {tie.id: tie for tie in batch.ties}
+        ends = {tie.source_id for tie in ties.values()} | {tie.target_id for tie in ties.values()}
+        stored = self._stored_organisations(tx, sorted(orgs.keys() | ends))
+
+        org_rows: dict[NodeKind, list[dict[str, Any]]] = defaultdict(list)
+        for org in orgs.values():
+            data = org.model_dump_json()
+            before = stored.get(org.id)
+            if before is not None and before[1] == data:
+                continue
+            if before is not None:
+                updated += 1
+            else:
+                created += 1
+            org_rows[org.kind].append({"id": org.id, "props": _org_props(org, data)})
+
+        if ties:
+            kinds = {org_id: kind for org_id, (kind, _) in stored.items()}
+            kinds.update({org_id: org.kind for org_id, org in orgs.items()})
+            for tie in ties.values():
+                for end in (tie.source_id, tie.target_id):
+                    if end not in kinds:
+                        raise IntegrityError(f"tie {tie.id}: unknown organisation {end!r}")
+                reason = check_endpoints(tie, kinds[tie.source_id], kinds[tie.target_id])
+                if reason:
+                    raise IntegrityError(f"tie {tie.id}: {reason}")
+
+        stored_ties = self._stored_ties(tx, sorted(ties.keys() | {tie_id for tie_id, _ in batch.end_ties}))
+        tie_rows: dict[EdgeKind, list[dict[str, Any]]] = defaultdict(list)
+        moved: dict[EdgeKind, list[str]] = defaultdict(list)
+        for tie in ties.values():
+            data = tie.model_dump_json()
+            before_tie = stored_ties.get(tie.id)
+            if before_tie is not None and before_tie[3] == data:
+                continue
+            if before_tie is not None:
+                ties_updated += 1
+                old_kind, old_source, old_target, _ = before_tie
+                if (old_kind, old_source, old_target) != (tie.kind, tie.source_id, tie.target_id):
+                    # A relationship cannot change its type or ends: replace it.
+                    moved[old_kind].append(tie.id)
+            else:
+                ties_created += 1
+            tie_rows[tie.kind].append(
+                {"id": tie.id, "source_id": tie.source_id, "target_id": tie.target_id, "props": _tie_props(tie, data)}
+            )
+
+        end_rows: dict[EdgeKind, list[dict[str, Any]]] = defaultdict(list)
+        if batch.end_ties:
+            current = {tie_id: Tie.model_validate_json(row[3]) for tie_id, row in stored_ties.items()}
+            current.update(ties)
+            for tie_id, until in batch.end_ties:
+                if tie_id not in current:
+                    raise IntegrityError(f"cannot end unknown tie {tie_id!r}")
+                tie = current[tie_id]
+                if tie.until == until:
+                    continue
+                ended_tie = tie.model_copy(update={"until": until})
+                Tie.model_validate(ended_tie.model_dump())  # until must not precede since
+                end_rows[tie.kind].append({"id": tie_id, "until": until, "data": ended_tie.model_dump_json()})
+                ended += 1
+
+        # Writes, in the embedded store's order.
+        for kind, org_part in org_rows.items():
+            _write_chunks(tx, _MERGE_ORGANISATIONS[kind], "rows", org_part)
+        for old_kind, tie_ids in moved.items():
+            _write_chunks(tx, _DELETE_TIES[old_kind], "ids", tie_ids)
+        for edge_kind, tie_part in tie_rows.items():
+            _write_chunks(tx, _MERGE_TIES[edge_kind], "rows", tie_part)
+        for edge_kind, end_part in end_rows.items():
+            _write_chunks(tx, _END_TIES[edge_kind], "rows", end_part)
+        if batch.delete_ties:
+            doomed = sorted(set(batch.delete_ties))
+            for edge_kind in EdgeKind:
+                deleted += _write_chunks(tx, _DELETE_TIES[edge_kind], "ids", doomed)
+        deleted += _write_chunks(tx, cypher.DELETE_ORGANISATIONS, "ids", sorted(set(batch.delete_organisations)))
+        meta_rows = [{"key": key, "value": value} for key, value in sorted(batch.meta.items())]
+        _write_chunks(tx, cypher.SET_META, "rows", meta_rows)
+        audit_rows = [{"n": n, "data": entry.model_dump_json()} for n, entry in enumerate(batch.audit)]
+        _write_chunks(tx, cypher.ADD_AUDIT, "rows", audit_rows, version=version)
+        return WriteResult(created, updated, ties_created, ties_updated, ended, deleted)
+
+    def clear(self) -> None:
+        def work(tx: ManagedTransaction) -> None:
+            self._bump_version(tx)
+            tx.run(cypher.CLEAR_ORGANISATIONS).consume()
+            tx.run(cypher.CLEAR_META).consume()
+            tx.run(cypher.CLEAR_AUDIT).consume()
+
+        self._write_tx(work)
+
+    # -- reads -------------------------------------------------------------
+    def get_organisation(self, org_id: str) -> Organisation | None:
+        records = self._read(cypher.ORGANISATION_BY_ID, id=org_id)
+        return Organisation.model_validate_json(records[0]["data"]) if records else None
+
+    def get_organisations(self, ids: Sequence[str]) -> list[Organisation]:
+        def work(tx: ManagedTransaction) -> dict[str, str]:
+            return {org_id: data for org_id, (_, data) in self._stored_organisations(tx, list(ids)).items()}
+
+        found = {org_id: Organisation.model_validate_json(data) for org_id, data in self._read_tx(work).items()}
+        return [found[i] for i in ids if i in found]
+
+    def list_organisations(
+        self, flt: OrganisationFilter, offset: int = 0, limit: int = 50
+    ) -> tuple[list[Organisation], int]:
+        params = _filter_params(flt)
+        where = cypher.organisation_where(params)
+
+        def work(tx: ManagedTransaction) -> tuple[list[str], int]:
+            total = tx.run(cypher.count_organisations(where), params).single(strict=True)["total"]
+            page = tx.run(cypher.page_organisations(where), {**params, "offset": offset, "limit": limit})
+            return page.single(strict=True)["data"], int(total)
+
+        page, total = self._read_tx(work)
+        return [Organisation.model_validate_json(data) for data in page], total
+
+    def get_tie(self, tie_id: str) -> Tie | None:
+        records = self._read(_TIE_BY_ID, id=tie_id)
+        return Tie.model_validate_json(records[0]["data"]) if records else None
+
+    @staticmethod
+    def _ties(data: Sequence[str]) -> list[Tie]:
+        return sorted((Tie.model_validate_json(item) for item in data), key=lambda tie: tie.id)
+
+    def ties_of(self, org_id: str, as_at: date | None = None, kinds: Sequence[EdgeKind] = ()) -> list[Tie]:
+        return self._ties([record["data"] for record in self._read(cypher.ties_of(kinds), id=org_id, day=as_at)])
+
+    def all_ties(self, kinds: Sequence[EdgeKind] = ()) -> list[Tie]:
+        return self._ties(self._read(cypher.all_ties(kinds))[0]["data"])
+
+    @staticmethod
+    def _expand(tx: ManagedTransaction, ids: set[str], hops: int, as_at: date | None) -> set[str]:
+        """Add ``hops`` rings of neighbours, one query per ring (cost grows with the rings, not with paths)."""
+        seen = set(ids)
+        frontier = set(ids)
+        for _ in range(hops):
+            ring: set[str] = set()
+            for part in _chunks(sorted(frontier)):
+                ring.update(tx.run(cypher.NEXT_RING, ids=list(part), day=as_at).single(strict=True)["ids"])
+            frontier = ring - seen
+            if not frontier:
+                break
+            seen |= frontier
+        return seen
+
+    def _subgraph_of(self, tx: ManagedTransaction, ids: set[str], as_at: date | None) -> Subgraph:
+        ordered = sorted(ids)
+        stored = self._stored_organisations(tx, ordered)
+        orgs = [Organisation.model_validate_json(stored[i][1]) for i in ordered if i in stored]
+        ties = self._ties(tx.run(cypher.TIES_AMONG, ids=ordered, day=as_at).single(strict=True)["data"])
+        return Subgraph(orgs, ties)
+
+    def neighbours(self, org_id: str, hops: int = 1, as_at: date | None = None) -> Subgraph:
+        def work(tx: ManagedTransaction) -> Subgraph:
+            if tx.run(cypher.ORGANISATION_BY_ID, id=org_id).single() is None:
+                return Subgraph([], [])
+            return self._subgraph_of(tx, self._expand(tx, {org_id}, hops, as_at), as_at)
+
+        return self._read_tx(work)
+
+    def subgraph(self, flt: OrganisationFilter, as_at: date | None = None, hops: int = 0) -> Subgraph:
+        params = _filter_params(flt)
+        query = cypher.organisation_ids(cypher.organisation_where(params))
+
+        def work(tx: ManagedTransaction) -> Subgraph:
+            ids = set(tx.run(query, params).single(strict=True)["ids"])
+            return self._subgraph_of(tx, self._expand(tx, ids, hops, as_at), as_at)
+
+        return self._read_tx(work)
+
+    def counts(self) -> dict[str, int]:
+        row = self._read(_COUNTS)[0]
+        result = {kind.value: int(row[f"n_{kind.value}"]) for kind in NodeKind}
+        result.update({f"tie:{kind.value}": int(row[f"t_{kind.value}"]) for kind in EdgeKind})
+        return {key: number for key, number in result.items() if number}
+
+    def get_meta(self) -> dict[str, str]:
+        return {record["key"]: record["value"] for record in self._read(cypher.GET_META)}
+
+    def list_audit(self, offset: int = 0, limit: int = 50) -> tuple[list[AuditEntry], int]:
+        def work(tx: ManagedTransaction) -> tuple[list[str], int]:
+            total = tx.run(cypher.COUNT_AUDIT).single(strict=True)["total"]
+            page = tx.run(cypher.PAGE_AUDIT, offset=offset, limit=limit).single(strict=True)["data"]
+            return page, int(total)
+
+        page, total = self._read_tx(work)
+        return [AuditEntry.model_validate_json(data) for data in page], total
+
+    def graph(self) -> nx.MultiDiGraph:
+        with self._graph_lock:
+            # Every apply() bumps the counter, so writes by other processes are seen too.
+            version = self._read(cypher.GET_VERSION, id=cypher.GRAPH_VERSION_ID)[0]["version"]
+            if self._graph_cache is None or self._graph_version != version:
+
+                def work(tx: ManagedTransaction) -> tuple[list[str], list[str]]:
+                    orgs = tx.run(cypher.ALL_ORGANISATIONS).single(strict=True)["data"]
+                    ties = tx.run(cypher.all_ties()).single(strict=True)["data"]
+                    return orgs, ties
+
+                org_data, tie_data = self._read_tx(work)
+                self._graph_cache = build_graph(
+                    (Organisation.model_validate_json(data) for data in org_data),
+                    (Tie.model_validate_json(data) for data in tie_data),
+                )
+                self._graph_version = version
+            return self._graph_cache

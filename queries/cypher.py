@@ -1,0 +1,276 @@
+"""Every Cypher statement the Neo4j store runs, as named constants and small builders.
+
+How the graph is laid out in Neo4j:
+
+- each organisation is one node labelled ``:Organisation`` and its kind's label
+  (``NodeKind.label``, e.g. ``:School``), with its full JSON in ``data`` (the source of
+  truth when reading back) and the fields that queries filter by as native properties:
+  ``id``, ``kind``, ``name``, ``status``, ``phase``, ``subtype``, ``la_code``,
+  ``local_authority``, ``district``, ``constituency``, ``ofsted_rating`` (missing values
+  absent);
+- each tie is one relationship from its source to its target, typed by its kind
+  (``EdgeKind.rel_type``, e.g. ``:MEMBER_OF``), with ``id``, ``kind``, ``since``,
+  ``until`` (Neo4j dates), ``level``, ``role``, ``focus`` and ``data``;
+- ``(:Meta {key, value})`` nodes hold the store's metadata, ``(:Audit {version, n, data})``
+  nodes the audit trail of API writes, and one
+  ``(:GraphVersion {id: 'graph', version})`` node counts committed writes so that every
+  process can tell when its cached networkx graph is stale.
+
+Labels and relationship types only ever come from :class:`~graph_service.models.NodeKind`
+and :class:`~graph_service.models.EdgeKind`; every value is a ``$parameter``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from graph_service.models import EdgeKind, NodeKind
+
+#: Id of the single :GraphVersion node.
+GRAPH_VERSION_ID = "graph"
+
+# -- schema -----------------------------------------------------------------------------
+
+#: Node properties with a range index (the filters of ``/organisations`` and the questions).
+INDEXED_ORGANISATION_PROPERTIES = ("kind", "la_code", "local_authority", "phase", "ofsted_rating", "status")
+
+
+def schema() -> dict[str, str]:
+    """Constraints and indexes by name, each statement idempotent (``IF NOT EXISTS``).
+
+    Relationship property uniqueness needs Neo4j Enterprise, so tie ids get a range
+    index per relationship type and the store keeps them unique itself.
+
+    >>> statements = schema()
+    >>> statements["organisation_id"]
+    'CREATE CONSTRAINT organisation_id IF NOT EXISTS FOR (n:Organisation) REQUIRE n.id IS UNIQUE'
+    >>> statements["tie_member_of_id"]
+    'CREATE INDEX tie_member_of_id IF NOT EXISTS FOR ()-[r:MEMBER_OF]-() ON (r.id)'
+    """
+    unique = {
+        "organisation_id": ("Organisation", "id"),
+        "meta_key": ("Meta", "key"),
+        "graph_version_id": ("GraphVersion", "id"),
+    }
+    statements = {
+        name: f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+        for name, (label, prop) in unique.items()
+    }
+    statements["audit_version"] = "CREATE INDEX audit_version IF NOT EXISTS FOR (n:Audit) ON (n.version)"
+    for prop in INDEXED_ORGANISATION_PROPERTIES:
+        statements[f"organisation_{prop}"] = (
+            f"CREATE INDEX organisation_{prop} IF NOT EXISTS FOR (n:Organisation) ON (n.{prop})"
+        )
+    for kind in EdgeKind:
+        statements[f"tie_{kind.value}_id"] = (
+            f"CREATE INDEX tie_{kind.value}_id IF NOT EXISTS FOR ()-[r:{kind.rel_type}]-() ON (r.id)"
+        )
+    return statements
+
+
+#: Names of the indexes present, including those backing constraints (named as the constraint).
+INDEX_NAMES = "SHOW INDEXES YIELD name RETURN collect(name) AS names"
+AWAIT_INDEXES = "CALL db.awaitIndexes($seconds)"
+
+PING = "RETURN 1 AS ok"
+
+# -- the version counter ----------------------------------------------------------------
+
+#: First statement of every write transaction: bumps the counter and, by locking its node
+#: until commit, makes concurrent writers take turns.
+BUMP_VERSION = (
+    "MERGE (v:GraphVersion {id: $id}) ON CREATE SET v.version = 0"
+    " SET v.version = v.version + 1 RETURN v.version AS version"
+)
+GET_VERSION = "OPTIONAL MATCH (v:GraphVersion {id: $id}) RETURN v.version AS version"
+
+# -- organisations ----------------------------------------------------------------------
+
+# Bulk reads return one record holding a list: the Python driver spends far more time per
+# record than per list item, so this reads a whole-England graph several times faster.
+
+#: ``[id, kind, JSON]`` of the organisations among ``$ids`` that exist.
+ORGANISATIONS_BY_ID = "UNWIND $ids AS id MATCH (n:Organisation {id: id}) RETURN collect([n.id, n.kind, n.data]) AS rows"
+ORGANISATION_BY_ID = "MATCH (n:Organisation {id: $id}) RETURN n.data AS data"
+
+
+def merge_organisations(kind: NodeKind) -> str:
+    """Upsert ``$rows`` (``{id, props}``) of one kind: all properties replaced, labels fixed.
+
+    A node whose kind changed loses its old kind label.
+
+    >>> print(merge_organisations(NodeKind.TRUST))  # doctest: +ELLIPSIS
+    UNWIND $rows AS row MERGE (n:Organisation {id: row.id}) SET n = row.props, n:Trust REMOVE n:School:FeCollege:...
+    """
+    others = ":".join(other.label for other in NodeKind if other is not kind)
+    return (
+        f"UNWIND $rows AS row MERGE (n:Organisation {{id: row.id}}) SET n = row.props, n:{kind.label} REMOVE n:{others}"
+    )
+
+
+DELETE_ORGANISATIONS = "UNWIND $ids AS id MATCH (n:Organisation {id: id}) DETACH DELETE n RETURN count(n) AS deleted"
+
+#: Clauses of the ``/organisations`` filter, each reading only its own parameter.
+_FILTER_CLAUSES = {
+    "kinds": "n.kind IN $kinds",
+    "phases": "n.phase IN $phases",
+    "subtypes": "n.subtype IN $subtypes",
+    "statuses": "n.status IN $statuses",
+    "ratings": "n.ofsted_rating IN $ratings",
+    "ids": "n.id IN $ids",
+    "la_code": "n.la_code = $la_code",
+    "local_authority": "toLower(n.local_authority) = toLower($local_authority)",
+    "district": "toLower(n.district) = toLower($district)",
+    "constituency": "toLower(n.constituency) = toLower($constituency)",
+    "name": "toLower(n.name) CONTAINS toLower($name)",
+}
+
+
+def organisation_where(params: dict[str, Any]) -> str:
+    """The WHERE clause for the filters present in ``params`` (keys of a fixed set).
+
+    >>> organisation_where({"kinds": ["school"], "la_code": 330})
+    ' WHERE n.kind IN $kinds AND n.la_code = $la_code'
+    >>> organisation_where({})
+    ''
+    """
+    unknown = params.keys() - _FILTER_CLAUSES.keys()
+    if unknown:
+        raise ValueError(f"unknown organisation filters: {sorted(unknown)}")
+    clauses = [clause for name, clause in _FILTER_CLAUSES.items() if name in params]
+    return " WHERE " + " AND ".join(clauses) if clauses else ""
+
+
+def count_organisations(where: str) -> str:
+    return f"MATCH (n:Organisation){where} RETURN count(n) AS total"
+
+
+def page_organisations(where: str) -> str:
+    return (
+        f"MATCH (n:Organisation){where} WITH n ORDER BY n.id SKIP $offset LIMIT $limit RETURN collect(n.data) AS data"
+    )
+
+
+def organisation_ids(where: str) -> str:
+    return f"MATCH (n:Organisation){where} RETURN collect(n.id) AS ids"
+
+
+ALL_ORGANISATIONS = "MATCH (n:Organisation) RETURN collect(n.data) AS data"
+
+# -- ties -------------------------------------------------------------------------------
+
+#: True when relationship ``r`` holds on ``$day`` (or ``$day`` is null).
+_HOLDS = "($day IS NULL OR ((r.since IS NULL OR r.since <= $day) AND (r.until IS NULL OR r.until >= $day)))"
+
+
+def _types(kinds: Iterable[EdgeKind]) -> str:
+    """``:A|B`` for the given kinds, ``""`` (any type) for none."""
+    types = "|".join(kind.rel_type for kind in kinds)
+    return f":{types}" if types else ""
+
+
+def ties_by_id(kind: EdgeKind) -> str:
+    """``[id, source id, target id, JSON]`` of the ties of one kind among ``$ids``.
+
+    A range index covers a single relationship type, so finding a tie by id alone takes
+    one of these per kind.
+    """
+    return (
+        f"UNWIND $ids AS id MATCH (s:Organisation)-[r:{kind.rel_type} {{id: id}}]->(t:Organisation)"
+        " RETURN collect([r.id, s.id, t.id, r.data]) AS rows"
+    )
+
+
+#: Like :func:`ties_by_id` for any kind, by one pass over every relationship: cheaper than
+#: seven index seeks per id when many ids are sought.
+TIES_BY_ID_SCAN = (
+    "MATCH (s:Organisation)-[r]->(t:Organisation) WHERE r.id IN $ids"
+    " RETURN collect([r.id, r.kind, s.id, t.id, r.data]) AS rows"
+)
+
+
+def merge_ties(kind: EdgeKind) -> str:
+    """Upsert ``$rows`` (``{id, source_id, target_id, props}``) of one kind between existing nodes.
+
+    >>> print(merge_ties(EdgeKind.SUPPORTS))  # doctest: +NORMALIZE_WHITESPACE
+    UNWIND $rows AS row MATCH (s:Organisation {id: row.source_id}) MATCH (t:Organisation {id: row.target_id})
+    MERGE (s)-[r:SUPPORTS {id: row.id}]->(t) SET r = row.props
+    """
+    return (
+        "UNWIND $rows AS row MATCH (s:Organisation {id: row.source_id}) MATCH (t:Organisation {id: row.target_id})"
+        f" MERGE (s)-[r:{kind.rel_type} {{id: row.id}}]->(t) SET r = row.props"
+    )
+
+
+def end_ties(kind: EdgeKind) -> str:
+    """Set ``until`` and ``data`` of the ties in ``$rows`` (``{id, until, data}``)."""
+    return (
+        f"UNWIND $rows AS row MATCH ()-[r:{kind.rel_type} {{id: row.id}}]->()"
+        " SET r.until = row.until, r.data = row.data"
+    )
+
+
+def delete_ties(kind: EdgeKind) -> str:
+    """Delete the ties of one kind among ``$ids``; returns how many went."""
+    return f"UNWIND $ids AS id MATCH ()-[r:{kind.rel_type} {{id: id}}]->() DELETE r RETURN count(r) AS deleted"
+
+
+def tie_by_id() -> str:
+    """The JSON of the tie ``$id``, looked up in every type's index."""
+    return " UNION ALL ".join(
+        f"MATCH ()-[r:{kind.rel_type} {{id: $id}}]->() RETURN r.data AS data" for kind in EdgeKind
+    )
+
+
+def ties_of(kinds: Sequence[EdgeKind] = ()) -> str:
+    """Ties touching ``$id`` (either end) holding on ``$day``, optionally of some kinds only."""
+    return f"MATCH (:Organisation {{id: $id}})-[r{_types(kinds)}]-(:Organisation) WHERE {_HOLDS} RETURN r.data AS data"
+
+
+def all_ties(kinds: Sequence[EdgeKind] = ()) -> str:
+    """The JSON of every tie, optionally of some kinds only."""
+    return f"MATCH (:Organisation)-[r{_types(kinds)}]->(:Organisation) RETURN collect(r.data) AS data"
+
+
+#: Ids one tie away from ``$ids`` through ties holding on ``$day``.
+NEXT_RING = (
+    "UNWIND $ids AS id MATCH (:Organisation {id: id})-[r]-(m:Organisation)"
+    f" WHERE {_HOLDS} RETURN collect(DISTINCT m.id) AS ids"
+)
+
+#: JSON of the ties with both ends among ``$ids`` that hold on ``$day``.
+TIES_AMONG = (
+    "UNWIND $ids AS id MATCH (:Organisation {id: id})-[r]->(m:Organisation)"
+    f" WHERE m.id IN $ids AND {_HOLDS} RETURN collect(r.data) AS data"
+)
+
+# -- counts, meta, clearing -------------------------------------------------------------
+
+
+def counts() -> str:
+    """One row: organisations per kind (``n_<kind>``) and ties per kind (``t_<kind>``).
+
+    Each count is a single-label or single-type count, which Neo4j answers from its
+    count store without touching the data.
+    """
+    parts = [f"CALL () {{ MATCH (n:{kind.label}) RETURN count(n) AS n_{kind.value} }}" for kind in NodeKind]
+    parts += [f"CALL () {{ MATCH ()-[r:{kind.rel_type}]->() RETURN count(r) AS t_{kind.value} }}" for kind in EdgeKind]
+    columns = [f"n_{kind.value}" for kind in NodeKind] + [f"t_{kind.value}" for kind in EdgeKind]
+    return " ".join(parts) + " RETURN " + ", ".join(columns)
+
+
+SET_META = "UNWIND $rows AS row MERGE (m:Meta {key: row.key}) SET m.value = row.value"
+GET_META = "MATCH (m:Meta) RETURN m.key AS key, m.value AS value ORDER BY key"
+
+#: Audit entries of one write: ``$version`` (the write's version) and their order ``n`` within it
+#: sort the trail, since writes take turns and the version only grows.
+ADD_AUDIT = "UNWIND $rows AS row CREATE (:Audit {version: $version, n: row.n, data: row.data})"
+COUNT_AUDIT = "MATCH (a:Audit) RETURN count(a) AS total"
+PAGE_AUDIT = (
+    "MATCH (a:Audit) WITH a ORDER BY a.version DESC, a.n DESC SKIP $offset LIMIT $limit RETURN collect(a.data) AS data"
+)
+
+CLEAR_ORGANISATIONS = "MATCH (n:Organisation) DETACH DELETE n"
+CLEAR_META = "MATCH (m:Meta) DELETE m"
+CLEAR_AUDIT = "MATCH (a:Audit) DELETE a"

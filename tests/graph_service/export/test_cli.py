@@ -1,0 +1,63 @@
+"""graph-service export, on the embedded store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from graph_service.cli import main
+from graph_service.store import EmbeddedStore
+from tests.graph_service.export.awkward import awkward_network
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("GRAPH_SERVICE_DB", str(path))
+    monkeypatch.setenv("GRAPH_SERVICE_STORE", "embedded")
+    store = EmbeddedStore(path)
+    store.open()
+    store.apply(awkward_network())
+    store.close()
+    return path
+
+
+def test_export_writes_the_file(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "area.json"
+    assert (
+        main(["export", "--format", "json", "--la-code", "330", "--hops", "0", "--as-at", "2021-06-01", "-o", str(out)])
+        == 0
+    )
+    assert "exported 3 organisations and 2 ties" in capsys.readouterr().out
+    data = json.loads(out.read_text(encoding="utf-8"))
+    # School 200 closed in 2020; 300 is maintained by the LA and was succeeded from 200 (gone).
+    assert [node["id"] for node in data["nodes"]] == ["100", "300", "la-330"]
+    assert data["graph"]["filters"] == {"la_code": 330, "hops": 0, "as_at": "2021-06-01"}
+    assert not list(tmp_path.glob(".*partial*")), "no temporary file is left behind"
+
+
+def test_export_csv_flavours_and_stdout(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["export", "-f", "csv", "--csv-flavour", "neo4j-admin", "--tie-kind", "member_of", "-o"]
+    assert main([*argv, str(tmp_path / "neo")]) == 0
+    assert sorted(p.name for p in (tmp_path / "neo").iterdir()) == [
+        "README.txt",
+        "edges.csv",
+        "metadata.json",
+        "nodes.csv",
+    ]
+    assert main(["export", "-f", "cypher", "-o", "-"]) == 0
+    assert "MERGE (n:Organisation {id: row.id})" in capsys.readouterr().out
+
+
+def test_export_errors_say_why(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "-f", "json", "--la-code", "999", "-o", str(tmp_path / "x.json")]) == 1
+    assert "no organisation matches the area la_code=999" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+    assert main(["export", "-f", "json", "--csv-flavour", "kumu", "-o", str(tmp_path / "x.json")]) == 2
+    assert main(["export", "-f", "csv", "-o", "-"]) == 2
+    assert "give a directory or a .zip path" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["export", "-f", "json", "--as-at", "2021-13-01", "-o", str(tmp_path / "x.json")])
+    assert "is not a date" in capsys.readouterr().err

@@ -1,0 +1,135 @@
+"""Export, then read back: into a store with our importer, and with networkx's own readers."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from networkx.readwrite import json_graph
+
+from graph_service.export import ATTRIBUTION, ExportFormat
+from graph_service.export.importer import ImportFileError, import_export, read_export
+from graph_service.store import EmbeddedStore, GraphStore
+from tests.graph_service.export.awkward import AWKWARD, META, NOTES, awkward_network, export_file
+
+GEXF = "{http://gexf.net/1.3}"
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.JSON, ExportFormat.GRAPHML])
+def test_export_then_import_gives_the_same_graph(store: GraphStore, tmp_path: Path, fmt: ExportFormat) -> None:
+    """Every organisation, tie, attribute type and source date survives, from either backend."""
+    batch = awkward_network()
+    store.apply(batch)
+    path = export_file(store, fmt, tmp_path / f"graph.{fmt.value}")
+    copy = EmbeddedStore(tmp_path / "copy.sqlite3")
+    copy.open()
+    try:
+        result = import_export(copy, path)
+        assert (result.organisations_created, result.ties_created) == (6, 7)
+        assert copy.get_organisations(sorted(o.id for o in batch.organisations)) == sorted(
+            batch.organisations, key=lambda o: o.id
+        )
+        assert copy.all_ties() == sorted(batch.ties, key=lambda t: t.id)
+        assert copy.get_meta() == META
+        # A second import changes nothing: ids are kept, so it is an upsert of equal data.
+        assert import_export(copy, path).changed == 0
+    finally:
+        copy.close()
+
+
+def test_networkx_reads_graphml_with_types(awkward: EmbeddedStore, tmp_path: Path) -> None:
+    graph = nx.read_graphml(export_file(awkward, ExportFormat.GRAPHML, tmp_path / "g.graphml"), force_multigraph=True)
+    assert (graph.number_of_nodes(), graph.number_of_edges()) == (6, 7)
+    school = graph.nodes["100"]
+    assert school["name"] == AWKWARD
+    assert (school["pupils"], school["latitude"], school["fsm_pct"], school["ukprn"]) == (420, 52.5, 23.5, 10012345)
+    assert type(school["pupils"]) is int and type(school["latitude"]) is float
+    assert school["flagged"] is True and school["score"] == 2.5 and school["count"] == 7
+    assert school["property_name"] == "a property called name" and school["property_property_x"] == "already prefixed"
+    assert school["opened"] == "2010-09-01" and school["data_source"] == "gias:edubasealldata20250718.csv"
+    assert "closed" not in school and "group_uid" not in school, "missing values must be left out"
+    lead = graph.edges["100", "group-5", "member_of:100:group-5:2016-09-01"]
+    assert lead["notes"] == NOTES and lead["since"] == "2016-09-01" and "until" not in lead
+    support = graph.edges["100", "300", "supports:100:300:maths"]
+    assert support["sla_who_pays"] == "LA & trust" and support["weight"] == 1.5 and support["hours"] == 40
+    assert graph.edges["400", "la-330", "collaborates_on:400:la-330:cpd"]["active"] is False
+    assert graph.graph["attribution"] == ATTRIBUTION and graph.graph["data_date"] == "2025-07-18"
+    assert graph.graph["source:ties.csv"] == "2025-06-30" and graph.graph["nodes"] == 6
+
+
+def test_graphml_declares_dates(awkward: EmbeddedStore, tmp_path: Path) -> None:
+    root = ET.parse(export_file(awkward, ExportFormat.GRAPHML, tmp_path / "g.graphml")).getroot()
+    keys = {(k.get("for"), k.get("attr.name")): k for k in root.iter("{http://graphml.graphdrawing.org/xmlns}key")}
+    opened = keys["node", "opened"]
+    assert opened.get("attr.type") == "string" and "YYYY-MM-DD" in "".join(opened.itertext())
+    assert keys["node", "pupils"].get("attr.type") == "long" and keys["node", "latitude"].get("attr.type") == "double"
+    assert keys["node", "flagged"].get("attr.type") == "boolean"
+
+
+def test_networkx_reads_dynamic_gexf(awkward: EmbeddedStore, tmp_path: Path) -> None:
+    path = export_file(awkward, ExportFormat.GEXF, tmp_path / "g.gexf")
+    graph = nx.read_gexf(path)
+    assert graph.graph["mode"] == "dynamic" and (graph.number_of_nodes(), graph.number_of_edges()) == (6, 7)
+    school = graph.nodes["100"]
+    assert school["label"] == AWKWARD == school["name"]
+    assert school["start"] == "2010-09-01" and "end" not in school
+    assert type(school["pupils"]) is int and type(school["fsm_pct"]) is float and school["flagged"] is True
+    closed = graph.nodes["200"]
+    assert (closed["start"], closed["end"]) == ("2001-01-01", "2020-08-31")
+    left = graph.edges["200", "group-5"]
+    assert (left["start"], left["end"], left["since"], left["until"]) == ("2016-09-01", "2020-08-31") * 2
+    assert graph.edges["100", "group-5"]["notes"] == NOTES
+    assert graph.edges["400", "la-330"]["active"] is False
+
+    root = ET.parse(path).getroot()
+    assert root.get("version") == "1.3"
+    graph_xml = root.find(f"{GEXF}graph")
+    assert graph_xml is not None
+    assert (graph_xml.get("mode"), graph_xml.get("timeformat")) == ("dynamic", "date")
+    description = root.findtext(f"{GEXF}meta/{GEXF}description") or ""
+    assert ATTRIBUTION in description and "source:edubasealldata20250718.csv: 2025-07-18" in description
+    kinds = {edge.get("id"): edge.get("kind") for edge in root.iter(f"{GEXF}edge")}
+    assert kinds["federated_with:300:400"] == "federated_with"
+
+
+def test_networkx_reads_node_link_json(awkward: EmbeddedStore, tmp_path: Path) -> None:
+    path = export_file(awkward, ExportFormat.JSON, tmp_path / "g.json")
+    graph = json_graph.node_link_graph(json.loads(path.read_text(encoding="utf-8")))
+    assert isinstance(graph, nx.MultiDiGraph) and (graph.number_of_nodes(), graph.number_of_edges()) == (6, 7)
+    school = graph.nodes["100"]
+    assert school["name"] == AWKWARD and school["opened"] == "2010-09-01"
+    assert type(school["pupils"]) is int and type(school["latitude"]) is float and school["flagged"] is True
+    support = graph.edges["100", "300", "supports:100:300:maths"]
+    assert "data_source" not in support and "until" not in support
+    assert support["weight"] == 1.5 and support["sla_lead_partner"] == "100"
+    meta = graph.graph
+    assert meta["attribution"] == ATTRIBUTION and meta["sources"]["ties.csv"] == "2025-06-30"
+    assert meta["attribute_types"]["node"]["opened"] == "date" and meta["attribute_types"]["edge"]["hours"] == "int"
+    assert meta["filters"] == {} and meta["nodes"] == 6 and meta["edges"] == 7
+
+
+@pytest.mark.parametrize("fmt", list(ExportFormat))
+def test_no_format_writes_none_for_a_missing_value(awkward: EmbeddedStore, tmp_path: Path, fmt: ExportFormat) -> None:
+    path = export_file(awkward, fmt, tmp_path / f"g.{fmt.value}")
+    if fmt is ExportFormat.CSV:
+        texts = [p.read_text(encoding="utf-8") for p in path.iterdir()]
+    else:
+        texts = [path.read_text(encoding="utf-8")]
+    assert all("None" not in text and "null" not in text for text in texts)
+
+
+def test_bad_files_are_refused_with_the_reason(tmp_path: Path, embedded: EmbeddedStore) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"nodes": [{"id": "1", "kind": "castle", "name": "X"}], "edges": []}', encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"broken.json: node '1': kind"):
+        import_export(embedded, broken)
+    truncated = tmp_path / "cut.graphml"
+    truncated.write_text("<graphml><graph><node id='1'>", encoding="utf-8")
+    with pytest.raises(ImportFileError, match="not well-formed"):
+        read_export(truncated)
+    with pytest.raises(ImportFileError, match=r"\.json \(node-link\) and \.graphml"):
+        read_export(tmp_path / "graph.gexf")
+    assert embedded.counts() == {}, "a refused file writes nothing"

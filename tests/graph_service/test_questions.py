@@ -1,0 +1,290 @@
+"""The questions through a store, on both backends (the same expected answers), on real data, and by CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from graph_service import questions
+from graph_service.analytics.support import phase_compatibility
+from graph_service.cli import main
+from graph_service.models import NodeKind, Phase
+from graph_service.questions import AreaFilter, GroupBy, HealthSort, SupportWeights
+from graph_service.store import EmbeddedStore, GraphStore
+from loaders.gias import load_gias
+from tests.conftest import SAMPLE, make_neo4j_store
+from tests.graph_service.analytics.town import SUPPORT_DAY, town, two_triangles
+
+DAY = date(2025, 9, 1)
+JANUARY = SAMPLE / "edubasealldata20250115_birmingham_with_ofsted.csv"
+
+
+def ids(items: list) -> list[str]:
+    return [item.id for item in items]
+
+
+# -- hand-built town, both backends ---------------------------------------------------------
+
+
+def test_isolated_schools(store: GraphStore) -> None:
+    store.apply(town())
+    answer = questions.isolated_schools(store, as_at=DAY)
+    assert ids(answer.items) == ["110", "103", "107", "112"] and answer.total == 4
+    assert answer.items[0].ofsted_rating == "inadequate" and answer.items[0].criteria == ["isolated"]
+    assert ids(questions.isolated_schools(store, as_at=date(2020, 1, 1)).items) == ["103", "111", "107", "108"]
+    page = questions.isolated_schools(store, as_at=DAY, offset=1, limit=2)
+    assert (ids(page.items), page.total) == (["103", "107"], 4)
+
+
+def test_weak_loose_remote_and_filters(store: GraphStore) -> None:
+    store.apply(town())
+    weak = questions.isolated_schools(store, as_at=DAY, max_ties=1, loose=True, remote_km=2)
+    assert ids(weak.items) == ["104", "106", "110", "103", "111", "101", "105", "107", "109", "112"]
+    assert [item.criteria for item in weak.items[:2]] == [["weak", "remote"], ["weak", "loose", "remote"]]
+    north = questions.isolated_schools(store, as_at=DAY, filters=AreaFilter(district="North", phases=[Phase.PRIMARY]))
+    assert ids(north.items) == ["110", "103"]
+
+
+def test_area_summaries(store: GraphStore) -> None:
+    store.apply(town())
+    answer = questions.area_summaries(store, as_at=DAY, group_by=GroupBy.DISTRICT)
+    assert [(r.area, r.schools, r.in_group, r.isolated, r.island_sizes) for r in answer.rows] == [
+        ("North", 6, 2, 3, [3]),
+        ("South", 5, 3, 1, [2]),
+    ]
+    (overall,) = questions.area_summaries(store, as_at=DAY, group_by=GroupBy.NONE).rows
+    assert (overall.area, overall.schools, overall.islands, overall.single_school_islands) == ("all", 11, 2, 6)
+
+
+def test_support_partners(store: GraphStore) -> None:
+    store.apply(town())
+    answer = questions.support_partners(store, "104", as_at=SUPPORT_DAY)
+    assert answer.school.name == "Damson Primary" and answer.in_difficulty and answer.notes == []
+    assert sorted(ids(answer.candidates)) == ["101", "102", "109", "112", "group-1", "tsh-x"]
+    assert answer.weights == SupportWeights()
+    ties_only = SupportWeights(**{**dict.fromkeys(SupportWeights.model_fields, 0.0), "ties": 1.0})
+    kestrel = questions.support_partners(store, "111", as_at=SUPPORT_DAY, weights=ties_only, limit=3)
+    assert [(c.id, c.score) for c in kestrel.candidates] == [("102", 100.0), ("group-1", 75.0), ("101", 50.0)]
+    good = questions.support_partners(store, "101", as_at=SUPPORT_DAY)
+    assert not good.in_difficulty and "not in difficulty" in good.notes[0]
+
+
+def test_support_refuses_unknown_and_non_schools(store: GraphStore) -> None:
+    store.apply(town())
+    with pytest.raises(questions.NotFound, match="no school with URN '999'"):
+        questions.support_partners(store, "999")
+    with pytest.raises(questions.BadQuestion, match="trust, not a school"):
+        questions.support_partners(store, "group-1")
+    with pytest.raises(questions.BadQuestion, match="radius_km"):
+        questions.support_partners(store, "104", radius_km=0)
+
+
+def test_health(store: GraphStore) -> None:
+    store.apply(two_triangles())
+    answer = questions.health(store, as_at=DAY)
+    assert [c.members for c in answer.communities] == [["201", "202", "203"], ["204", "205", "206"]]
+    assert ids(answer.brokers) == ["203", "204"]
+    assert ids(answer.nodes)[:2] == ["203", "204"] and answer.nodes[0].betweenness == 0.6
+    by_degree = questions.health(store, as_at=DAY, sort=HealthSort.CLUSTERING, top=2)
+    assert ids(by_degree.nodes) == ["201", "202"]
+
+
+def test_answers_follow_writes(store: GraphStore) -> None:
+    store.apply(town())
+    assert questions.isolated_schools(store, as_at=DAY).total == 4
+    from tests.factories import tie
+
+    store.apply(type(town())(ties=[tie("103", "102", "collaborates_on", focus="reading")]))
+    assert ids(questions.isolated_schools(store, as_at=DAY).items) == ["110", "107", "112"]
+
+
+@pytest.mark.neo4j
+def test_both_backends_give_identical_answers(tmp_path: Path) -> None:
+    embedded = EmbeddedStore(tmp_path / "graph.sqlite3")
+    embedded.open()
+    neo4j = make_neo4j_store()
+    try:
+        answers = []
+        for backend in (embedded, neo4j):
+            backend.clear()
+            backend.apply(town())
+            backend.apply(two_triangles())
+            answers.append(
+                [
+                    questions.isolated_schools(backend, as_at=DAY, max_ties=2, loose=True, remote_km=3),
+                    questions.area_summaries(backend, as_at=DAY, group_by=GroupBy.PHASE),
+                    *(questions.support_partners(backend, urn, as_at=SUPPORT_DAY, limit=50) for urn in town_urns()),
+                    questions.health(backend, as_at=DAY, top=100),
+                ]
+            )
+        assert [a.model_dump() for a in answers[0]] == [a.model_dump() for a in answers[1]]
+    finally:
+        embedded.close()
+        neo4j.close()
+
+
+def town_urns() -> list[str]:
+    return [org.id for org in town().organisations if org.kind is NodeKind.SCHOOL]
+
+
+# -- real Birmingham data (January 2025, with Ofsted) ------------------------------------------
+
+NOT_SCHOOLS = {
+    "further education",
+    "sixth form centres",
+    "special post 16 institution",
+    "higher education institutions",
+    "children's centre",
+    "children's centre linked site",
+}
+
+
+@pytest.fixture(scope="module")
+def birmingham(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    store = EmbeddedStore(tmp_path_factory.mktemp("birmingham") / "graph.sqlite3")
+    store.open()
+    load_gias(store, [JANUARY])
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict[str, str]]:
+    with JANUARY.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def open_schools(rows: list[dict[str, str]], day: date | None = None) -> list[dict[str, str]]:
+    """Schools open today (by status) or on ``day`` (by open and close dates), from the CSV alone."""
+
+    def parse(text: str) -> date | None:
+        return date(int(text[6:]), int(text[3:5]), int(text[:2])) if text else None
+
+    found = []
+    for row in rows:
+        if row["TypeOfEstablishment (name)"].lower() in NOT_SCHOOLS:
+            continue
+        status = row["EstablishmentStatus (name)"]
+        if day is None:
+            is_open = status in ("Open", "Open, but proposed to close")
+        else:
+            opened, closed = parse(row["OpenDate"]), parse(row["CloseDate"])
+            is_open = (opened is None or opened <= day) and (
+                closed >= day if closed else status in ("Open", "Open, but proposed to close")
+            )
+        if is_open:
+            found.append(row)
+    return found
+
+
+def without_group(rows: list[dict[str, str]]) -> set[str]:
+    return {row["URN"] for row in rows if not row["Trusts (code)"] and not row["Federations (code)"]}
+
+
+def test_birmingham_isolated_are_exactly_the_open_schools_without_a_group(
+    birmingham: EmbeddedStore, rows: list[dict[str, str]]
+) -> None:
+    listed = questions.isolated_schools(birmingham, as_at=None)
+    expected = without_group(open_schools(rows))
+    assert len(expected) > 100
+    assert {item.id for item in listed.items} == expected
+    risks = [item.risk for item in listed.items]
+    assert risks == sorted(risks, reverse=True) and risks[0] == 5
+
+
+def test_birmingham_isolated_as_at_2020(birmingham: EmbeddedStore, rows: list[dict[str, str]]) -> None:
+    day = date(2020, 1, 1)
+    listed = questions.isolated_schools(birmingham, as_at=day)
+    assert {item.id for item in listed.items} == without_group(open_schools(rows, day))
+
+
+def test_birmingham_summary_agrees_with_the_csv(birmingham: EmbeddedStore, rows: list[dict[str, str]]) -> None:
+    (overall,) = questions.area_summaries(birmingham, group_by=GroupBy.NONE).rows
+    schools = open_schools(rows)
+    assert overall.schools == len(schools)
+    assert overall.in_group == len(schools) - len(without_group(schools))
+    trusts: dict[str, int] = {}
+    for row in schools:
+        if row["Trusts (code)"]:
+            trusts[row["Trusts (code)"]] = trusts.get(row["Trusts (code)"], 0) + 1
+    # Every multi-school trust in the file is (at least part of) an island.
+    assert overall.largest_island >= max(trusts.values())
+
+
+def test_birmingham_special_measures_get_good_candidates_of_a_fitting_phase(
+    birmingham: EmbeddedStore, rows: list[dict[str, str]]
+) -> None:
+    by_urn = {row["URN"]: row for row in rows}
+    special = [row["URN"] for row in open_schools(rows) if row["OfstedRating (name)"] == "Special Measures"]
+    assert len(special) == 5
+    for urn in special:
+        answer = questions.support_partners(birmingham, urn, limit=5)
+        assert answer.in_difficulty and len(answer.candidates) == 5, urn
+        target_phase = answer.school.phase.value if answer.school.phase else None
+        for candidate in answer.candidates:
+            school = by_urn[candidate.via_id or candidate.id]  # a trust is scored through a member school
+            assert school["OfstedRating (name)"] in ("Good", "Outstanding"), (urn, candidate.id)
+            assert school["EstablishmentStatus (name)"].startswith("Open"), (urn, candidate.id)
+            assert candidate.ofsted_rating in ("good", "outstanding")
+            assert phase_compatibility(target_phase, candidate_phase(school)) > 0, (urn, candidate.id)
+            assert candidate.distance_km is not None and candidate.distance_km <= 15
+
+
+def candidate_phase(row: dict[str, str]) -> str:
+    return row["PhaseOfEducation (name)"].lower().replace(" ", "_").replace("-", "_")
+
+
+def test_birmingham_health_runs_on_a_local_authority(birmingham: EmbeddedStore) -> None:
+    answer = questions.health(birmingham, filters=AreaFilter(la_code=330), top=5)
+    assert answer.summary.connected_organisations > 100 and answer.summary.communities > 10
+    assert len(answer.nodes) == 5 and answer.nodes[0].betweenness >= answer.nodes[-1].betweenness
+
+
+# -- the CLI ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def town_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "graph.sqlite3"
+    seeded = EmbeddedStore(path)
+    seeded.open()
+    seeded.apply(town())
+    seeded.close()
+    monkeypatch.setenv("GRAPH_SERVICE_DB", str(path))
+    monkeypatch.setenv("GRAPH_SERVICE_STORE", "embedded")
+    return path
+
+
+def test_cli_isolated_as_json_csv_and_table(town_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["isolated", "--as-at", "2025-09-01", "--format", "json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert [item["id"] for item in body["items"]] == ["110", "103", "107", "112"]
+    assert main(["isolated", "--as-at", "2025-09-01", "--la", "330", "--phase", "nursery", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("urn,name,phase") and lines[1].startswith("107,Gorse Nursery,nursery")
+    assert main(["isolated", "--as-at", "2025-09-01", "--summary", "district"]) == 0
+    table = capsys.readouterr().out
+    assert "North" in table and "South" in table
+
+
+def test_cli_support_and_its_errors(town_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["support", "104", "--as-at", "2025-09-01", "--format", "json", "--weight", "designation=5"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["weights"]["designation"] == 5.0 and body["candidates"][0]["id"] in ("109", "tsh-x")
+    assert main(["support", "999"]) == 1
+    assert "no school with URN '999'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["support", "104", "--weight", "charm=2"])
+    assert "not a part of the score" in capsys.readouterr().err
+
+
+def test_cli_health_tables(town_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["health", "--as-at", "2025-09-01", "--table", "summary"]) == 0
+    assert "connected_organisations  10" in capsys.readouterr().out
+    assert main(["health", "--as-at", "2025-09-01", "--la", "330", "--table", "communities", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("community,size,schools")

@@ -1,0 +1,138 @@
+"""Where nodes go on the page: a simple map from the schools' coordinates.
+
+Latitude and longitude are projected onto an equirectangular plane (longitude
+shrunk by the cosine of the middle latitude, which is exact enough at the scale
+of England) and scaled to pixels. Groups have no address of their own, so an
+organisation without a location sits near the ones it is tied to; whatever is
+still unplaced goes on a ring around the map, where it cannot hide a school.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterable
+
+import networkx as nx
+
+Position = tuple[float, float]
+
+#: How many rings of unlocated neighbours are placed from their placed neighbours.
+PLACEMENT_ROUNDS = 3
+
+
+def map_span(node_count: int) -> float:
+    """Width in pixels of the longer side of the map: more nodes, more room.
+
+    >>> map_span(10), map_span(10_000)
+    (1000.0, 4000.0)
+    """
+    return max(1000.0, 40.0 * math.sqrt(node_count))
+
+
+def project(points: dict[str, Position], span: float) -> dict[str, Position]:
+    """Project ``{id: (latitude, longitude)}`` to pixels, north up, centred on 0, longer side ``span``.
+
+    >>> pos = project({"a": (52.0, -2.0), "b": (53.0, -2.0)}, span=1000)
+    >>> pos["a"], pos["b"]
+    ((0.0, 500.0), (0.0, -500.0))
+    """
+    if not points:
+        return {}
+    lats = [lat for lat, _ in points.values()]
+    lons = [lon for _, lon in points.values()]
+    mid_lat = (min(lats) + max(lats)) / 2
+    mid_lon = (min(lons) + max(lons)) / 2
+    shrink = math.cos(math.radians(mid_lat))
+    extent = max((max(lons) - min(lons)) * shrink, max(lats) - min(lats))
+    scale = span / extent if extent > 0 else 1.0
+    return {
+        key: (round((lon - mid_lon) * shrink * scale, 2), round((mid_lat - lat) * scale, 2))
+        for key, (lat, lon) in points.items()
+    }
+
+
+def _undirected_neighbours(graph: nx.Graph, node: str) -> Iterable[str]:
+    if graph.is_directed():
+        yield from graph.succ[node]
+        yield from graph.pred[node]
+    else:
+        yield from graph.adj[node]
+
+
+def _jitter(node: str, radius: float) -> Position:
+    """A small, stable offset so that a group does not sit exactly on its only member."""
+    angle = (zlib.crc32(node.encode()) % 3600) / 3600 * 2 * math.pi
+    return radius * math.cos(angle), radius * math.sin(angle)
+
+
+def geographic_positions(graph: nx.Graph, span: float | None = None) -> dict[str, Position]:
+    """Pixel positions for every node: located nodes on the map, the rest near their neighbours or on a ring.
+
+    Parameters
+    ----------
+    graph
+        Nodes may carry ``latitude`` and ``longitude``.
+    span
+        Longer side of the map in pixels (default: :func:`map_span` of the node count).
+
+    Returns
+    -------
+    dict
+        ``{node: (x, y)}`` for every node of the graph.
+
+    Examples
+    --------
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("s1", latitude=52.0, longitude=-2.0)
+    >>> g.add_node("s2", latitude=53.0, longitude=-2.0)
+    >>> g.add_edge("s1", "t", key="m1"); g.add_edge("s2", "t", key="m2")
+    'm1'
+    'm2'
+    >>> g.add_node("alone")
+    >>> pos = geographic_positions(g, span=1000)
+    >>> pos["s1"], pos["s2"]
+    ((0.0, 500.0), (0.0, -500.0))
+    >>> round(math.dist(pos["t"], (0.0, 0.0)))  # between its members, nudged by 2% of the span
+    20
+    >>> round(math.dist(pos["alone"], (0.0, 0.0)))  # on the ring outside the map
+    650
+    """
+    span = span if span is not None else map_span(graph.number_of_nodes())
+    points = {
+        node: (data["latitude"], data["longitude"])
+        for node, data in graph.nodes(data=True)
+        if data.get("latitude") is not None and data.get("longitude") is not None
+    }
+    placed = project(points, span)
+    for _ in range(PLACEMENT_ROUNDS):
+        newly: dict[str, Position] = {}
+        for node in graph.nodes:
+            if node in placed:
+                continue
+            near = [placed[other] for other in _undirected_neighbours(graph, node) if other in placed]
+            if near:
+                dx, dy = _jitter(node, span * 0.02)
+                newly[node] = (
+                    round(sum(x for x, _ in near) / len(near) + dx, 2),
+                    round(sum(y for _, y in near) / len(near) + dy, 2),
+                )
+        if not newly:
+            break
+        placed.update(newly)
+    rest = sorted(node for node in graph.nodes if node not in placed)
+    # The map is centred on the origin and spans at most span/2 each way, so this ring lies outside it.
+    radius = span * 0.65
+    for index, node in enumerate(rest):
+        angle = 2 * math.pi * index / len(rest)
+        placed[node] = (round(radius * math.cos(angle), 2), round(radius * math.sin(angle), 2))
+    return placed
+
+
+def has_locations(graph: nx.Graph) -> bool:
+    """Whether any node has a latitude and longitude (else a map makes no sense).
+
+    >>> g = nx.Graph(); g.add_node("a"); has_locations(g)
+    False
+    """
+    return any(data.get("latitude") is not None for _, data in graph.nodes(data=True))

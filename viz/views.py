@@ -1,0 +1,258 @@
+"""The pictures people ask for, read from any :class:`~graph_service.store.GraphStore`.
+
+Each view returns a :class:`View` (a title, a networkx graph, what to highlight);
+:func:`picture` adds the colour and layout choices and the data date. The API
+(``/viz/...``) and the CLI (``graph-service render``) both draw through here.
+Ties are those holding on ``as_at`` (today by default); closed organisations are
+left out unless asked for, except the one a neighbourhood is centred on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import networkx as nx
+
+from graph_service.graphview import build_graph
+from graph_service.models import GROUPS, EdgeKind, NodeKind, OfstedRating, Organisation, Status, la_id
+from graph_service.store import GraphStore, OrganisationFilter, Subgraph
+from viz.isolation import isolated_schools, nearest_partners
+from viz.render import Colour, ExtraEdge, Layout, Picture
+
+CURRENT = (Status.OPEN, Status.OPEN_PROPOSED_TO_CLOSE)
+#: Local authority codes are three digits; anything far beyond is a mistake, not a lookup.
+MAX_LA_CODE = 99_999
+#: Kinds whose members make a "group" picture.
+GROUP_KINDS = GROUPS | {NodeKind.SPONSOR}
+#: Ties that make an organisation a member of a group (or sponsored by a sponsor).
+MEMBERSHIP = frozenset({EdgeKind.MEMBER_OF.value, EdgeKind.SPONSORED_BY.value})
+
+
+class ViewError(Exception):
+    """A view cannot be drawn as asked."""
+
+
+class NotFound(ViewError):
+    """The organisation or area asked for is not in the store."""
+
+
+class InvalidView(ViewError):
+    """The request makes no sense (no area given, not a group...)."""
+
+
+@dataclass(frozen=True)
+class View:
+    """A graph to draw, with its title."""
+
+    title: str
+    graph: nx.MultiDiGraph
+    note: str = ""
+    highlight: frozenset[str] = frozenset()
+    extra_edges: tuple[ExtraEdge, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Area:
+    """A local authority (by code or name) or an administrative district."""
+
+    la_code: int | None = None
+    local_authority: str | None = None
+    district: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.la_code is None and not self.local_authority and not self.district:
+            raise InvalidView("give an area: a local authority code or name, or a district")
+        if self.la_code is not None and not 0 <= self.la_code <= MAX_LA_CODE:
+            raise InvalidView(f"la_code must be between 0 and {MAX_LA_CODE}, not {self.la_code}")
+
+    def filter(self, kinds: tuple[NodeKind, ...] = (), include_closed: bool = False) -> OrganisationFilter:
+        return OrganisationFilter(
+            kinds=kinds,
+            la_code=self.la_code,
+            local_authority=self.local_authority,
+            district=self.district,
+            statuses=() if include_closed else CURRENT,
+        )
+
+    def contains(self, data: dict[str, object]) -> bool:
+        """Whether a node's attributes place it in the area (names compared in any case)."""
+
+        def same(value: object, wanted: str | None) -> bool:
+            return wanted is None or str(value or "").lower() == wanted.lower()
+
+        return (
+            (self.la_code is None or data.get("la_code") == self.la_code)
+            and same(data.get("local_authority"), self.local_authority)
+            and same(data.get("district"), self.district)
+        )
+
+    def describe(self, la_name: str | None = None) -> str:
+        """The area in words, e.g. ``Birmingham (LA 330)``.
+
+        >>> Area(la_code=330).describe("Birmingham"), Area(district="Solihull").describe()
+        ('Birmingham (LA 330)', 'Solihull district')
+        """
+        name = self.local_authority or la_name
+        code = f"LA {self.la_code}" if self.la_code is not None else ""
+        authority = f"{name} ({code})" if name and code else name or code
+        if not self.district:
+            return authority
+        return f"{self.district} district" + (f", {authority}" if authority else "")
+
+
+def area_name(store: GraphStore, where: Area) -> str:
+    """:meth:`Area.describe`, with the local authority's name looked up when only its code was given."""
+    la = store.get_organisation(la_id(where.la_code)) if where.la_code is not None else None
+    return where.describe(la.name if la is not None else None)
+
+
+def _day(as_at: date | None) -> date:
+    return as_at or date.today()
+
+
+def _graph(sub: Subgraph, include_closed: bool, keep: str | None = None) -> nx.MultiDiGraph:
+    orgs = [org for org in sub.organisations if include_closed or org.status is not Status.CLOSED or org.id == keep]
+    return build_graph(orgs, sub.ties)
+
+
+def _when(as_at: date | None) -> str:
+    return f" on {as_at.isoformat()}" if as_at else ""
+
+
+def neighbourhood(
+    store: GraphStore, org_id: str, hops: int = 1, as_at: date | None = None, include_closed: bool = False
+) -> View:
+    """One organisation and everything within ``hops`` ties of it."""
+    if hops < 1:
+        raise InvalidView("hops must be at least 1")
+    centre = store.get_organisation(org_id)
+    if centre is None:
+        raise NotFound(f"no organisation with id {org_id!r}")
+    graph = _graph(store.neighbours(org_id, hops=hops, as_at=_day(as_at)), include_closed, keep=org_id)
+    ring = "tie" if hops == 1 else "ties"
+    return View(
+        title=f"{centre.name} and its network within {hops} {ring}{_when(as_at)}",
+        graph=graph,
+        highlight=frozenset({org_id}),
+    )
+
+
+def area(store: GraphStore, where: Area, as_at: date | None = None, include_closed: bool = False) -> View:
+    """The organisations of an area, with the trusts, hubs and groups they belong to."""
+    sub = store.subgraph(where.filter(include_closed=include_closed), as_at=_day(as_at), hops=1)
+    if not sub.organisations:
+        raise NotFound(f"no {'' if include_closed else 'open '}organisation in {area_name(store, where)}")
+    return View(
+        title=f"{area_name(store, where)}: organisations and their ties{_when(as_at)}",
+        graph=_graph(sub, include_closed),
+    )
+
+
+def group(store: GraphStore, org_id: str, as_at: date | None = None, include_closed: bool = False) -> View:
+    """A trust, federation, hub, partnership or sponsor with its members."""
+    org = store.get_organisation(org_id)
+    if org is None:
+        raise NotFound(f"no organisation with id {org_id!r}")
+    if org.kind not in GROUP_KINDS:
+        kinds = ", ".join(sorted(kind.value for kind in GROUP_KINDS))
+        raise InvalidView(f"{org_id!r} is a {org.kind.value}, not a group ({kinds}); use the organisation view")
+    graph = _graph(store.neighbours(org_id, hops=1, as_at=_day(as_at)), include_closed, keep=org_id)
+    joined = {source for source, _, kind in graph.in_edges(org_id, data="kind") if kind in MEMBERSHIP}
+    members = f"the {len(joined)} it sponsors" if org.kind is NodeKind.SPONSOR else f"its {len(joined)} members"
+    return View(
+        title=f"{org.name} ({org.kind.value.replace('_', ' ')}) and {members}{_when(as_at)}",
+        graph=graph,
+        highlight=frozenset({org_id}),
+    )
+
+
+def _isolated_in(store: GraphStore, where: Area, day: date) -> tuple[nx.MultiDiGraph, list[str]]:
+    """The area's schools with their neighbours, and which of the area's schools are isolated."""
+    sub = store.subgraph(where.filter(kinds=(NodeKind.SCHOOL,)), as_at=day, hops=1)
+    if not sub.organisations:
+        raise NotFound(f"no open school in {area_name(store, where)}")
+    graph = _graph(sub, include_closed=False)
+    # SEAM: switch to the questions feature's shared definition when it lands (see viz.isolation).
+    lonely = [node for node in isolated_schools(graph, day) if where.contains(graph.nodes[node])]
+    return graph, lonely
+
+
+def isolated_list(store: GraphStore, where: Area, as_at: date | None = None) -> list[Organisation]:
+    """The area's isolated schools, the most at risk (Ofsted) first, then by name."""
+    _graph_, lonely = _isolated_in(store, where, _day(as_at))
+    orgs = store.get_organisations(lonely)
+
+    def risk(org: Organisation) -> int:
+        return OfstedRating(org.ofsted_rating).risk if org.ofsted_rating else 2
+
+    return sorted(orgs, key=lambda org: (-risk(org), org.name.lower(), org.id))
+
+
+def isolated(store: GraphStore, where: Area, partners: int = 3, as_at: date | None = None) -> View:
+    """An area's isolated schools against the nearest open schools of their phase that do collaborate."""
+    if partners < 1:
+        raise InvalidView("partners must be at least 1")
+    day = _day(as_at)
+    graph, lonely = _isolated_in(store, where, day)
+    pairs = nearest_partners(graph, lonely, per_school=partners, as_at=day)
+    shown = set(lonely) | {partner for _, partner, _ in pairs}
+    # The partners' trusts and groups tell a broker who else stands behind them.
+    shown |= {
+        target
+        for _, partner, _ in pairs
+        for _, target, kind in graph.out_edges(partner, data="kind")
+        if kind == "member_of"
+    }
+    names = graph.nodes
+    extra = tuple(
+        ExtraEdge(school, partner, f"{names[school]['name']} \u2192 {names[partner]['name']}: {km:.1f} km")
+        for school, partner, km in pairs
+    )
+    unlocated = sum(1 for node in lonely if names[node].get("latitude") is None)
+    note = (
+        f"{len(lonely)} isolated schools (open, no current tie but to their local authority or predecessors), "
+        f"with black borders; dotted lines join each to its {partners} nearest open schools of the same phase "
+        "that do collaborate."
+    )
+    if unlocated:
+        note += f" {unlocated} isolated schools have no location, so no nearest partner."
+    return View(
+        title=f"{area_name(store, where)}: isolated schools and their nearest possible partners{_when(as_at)}",
+        graph=graph.subgraph(shown).copy(),
+        note=note,
+        highlight=frozenset(lonely),
+        extra_edges=extra,
+    )
+
+
+def whole(store: GraphStore, as_at: date | None = None, include_closed: bool = False) -> View:
+    """Every (open) organisation and the ties among them."""
+    day = _day(as_at)
+    flt = OrganisationFilter(statuses=() if include_closed else CURRENT)
+    # One listing and one pass over the ties: a national subgraph() query would fetch each tie twice.
+    _first, total = store.list_organisations(flt, limit=1)
+    orgs, _total = store.list_organisations(flt, limit=max(total, 1))
+    ties = [tie for tie in store.all_ties() if tie.is_current(day)]
+    return View(title=f"The whole graph{_when(as_at)}", graph=build_graph(orgs, ties))
+
+
+def picture(
+    view: View,
+    store: GraphStore,
+    colour: Colour = "kind",
+    layout: Layout = "geo",
+    link_base: str | None = None,
+) -> Picture:
+    """A view with the drawing choices and the store's data date."""
+    return Picture(
+        graph=view.graph,
+        title=view.title,
+        data_date=store.get_meta().get("data_date"),
+        note=view.note,
+        colour=colour,
+        layout=layout,
+        highlight=view.highlight,
+        extra_edges=view.extra_edges,
+        link_base=link_base,
+    )
