@@ -58,6 +58,9 @@ def get_settings(request: Request) -> Settings:
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
+# Paging deeper than this is never useful, and larger integers overflow SQLite.
+MAX_OFFSET = 10_000_000
+
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """Build the service. The store is opened when the app starts and closed when it stops."""
@@ -138,7 +141,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         status: Annotated[list[Status] | None, Query(description="Only these statuses.")] = None,
         rating: Annotated[list[OfstedRating] | None, Query(description="Only these Ofsted ratings.")] = None,
         q: Annotated[str | None, Query(max_length=200, description="Name contains (any case).")] = None,
-        offset: Annotated[int, Query(ge=0, description="Index of the first result.")] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Index of the first result.")] = 0,
         limit: Annotated[int, Query(ge=1, le=settings.max_page_size, description="Page size.")] = 50,
     ) -> OrganisationList:
         """Organisations, filtered and paged, ordered by id."""

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import ValidationError
 
 from graph_service import questions
-from graph_service.api.app import Problem, SettingsDep, StoreDep
+from graph_service.api.app import MAX_OFFSET, Problem, SettingsDep, StoreDep
 from graph_service.models import NodeKind, Phase, Status
 from graph_service.questions import (
     AreaFilter,
@@ -112,7 +112,7 @@ def isolated(
     remote_km: Annotated[
         float | None, Query(gt=0, le=500, description="Also list schools with no partner within this many km.")
     ] = None,
-    offset: Annotated[int, Query(ge=0, description="Index of the first result.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Index of the first result.")] = 0,
     limit: Annotated[int, Query(ge=1, description="Page size (at most the service's largest page).")] = 100,
 ) -> IsolatedAnswer:
     """Open schools with no current collaboration tie, riskiest first, each with why.

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.api.app import Problem, StoreDep
+from graph_service.api.app import MAX_OFFSET, Problem, StoreDep
 from graph_service.api.auth import Admin, Editor
 from graph_service.api.errors import unprocessable
 from graph_service.models import (
@@ -183,7 +183,7 @@ def delete_tie(tie_id: str, store: StoreDep, key: Admin) -> None:
 def audit(
     store: StoreDep,
     _key: Admin,
-    offset: Annotated[int, Query(ge=0, description="Index of the first entry.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Index of the first entry.")] = 0,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
 ) -> AuditList:
     """The audit trail of writes, newest first (admin)."""
