@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -63,24 +65,74 @@ def _store(settings: Settings) -> GraphStore:
     return store
 
 
-def _finish_load(report: LoadReport, args: argparse.Namespace) -> int:
+def _report_target(args: argparse.Namespace) -> Path | None:
+    """The ``--report`` file, checked before loading so that a bad path fails before anything is written."""
+    if not args.report:
+        return None
+    target = Path(args.report)
+    problem = None
+    if target.is_dir():
+        problem = errno.EISDIR
+    elif not target.parent.is_dir():
+        problem = errno.ENOENT
+    elif not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        problem = errno.EACCES
+    if problem is not None:
+        raise LoadError(f"{target}: cannot write the report of rejected rows ({os.strerror(problem)})")
+    return target
+
+
+def default_report_path(inputs: Sequence[str]) -> Path:
+    """Where rejected rows go without ``--report``: ``<first input's stem>-rejected.csv`` here.
+
+    The current directory rather than beside the input, which may be read-only (the bundled sample).
+
+    >>> default_report_path(["/data/edubasealldata20250718.csv.gz"]).name
+    'edubasealldata20250718-rejected.csv'
+    """
+    name = Path(inputs[0]).name if inputs else "load"
+    for suffix in (".gz", ".csv", ".json", ".txt"):
+        name = name.removesuffix(suffix)
+    return Path.cwd() / f"{name}-rejected.csv"
+
+
+def _finish_load(report: LoadReport, target: Path | None) -> int:
+    """Print the summary and write the report of rejected rows.
+
+    With ``--report`` the report is always written (just its header after a clean load, so
+    no earlier report stays behind); without it, rows that were rejected go to
+    :func:`default_report_path`, and a clean load empties a report left there by an earlier one.
+    """
     print(report.summary())
+    shown = report.issues[:20]
+    for issue in shown:
+        print(f"rejected: {issue}", file=sys.stderr)
+    if len(report.issues) > len(shown):
+        print(f"... and {len(report.issues) - len(shown)} more", file=sys.stderr)
+    if target is not None:
+        report.write_issues(target)
+        print(f"report of rejected rows written to {target}")
+        return 0
+    default = default_report_path(report.files)
+    if not report.issues and not default.is_file():
+        return 0
+    try:
+        report.write_issues(default)
+    except LoadError as exc:
+        # The load itself is done; failing now would hide that it was written.
+        print(f"warning: {exc}; give --report FILE to write it elsewhere", file=sys.stderr)
+        return 0
     if report.issues:
-        target = Path(args.report) if args.report else None
-        shown = report.issues[:20]
-        for issue in shown:
-            print(f"rejected: {issue}", file=sys.stderr)
-        if len(report.issues) > len(shown):
-            print(f"... and {len(report.issues) - len(shown)} more", file=sys.stderr)
-        if target is not None:
-            report.write_issues(target)
-            print(f"report of rejected rows written to {target}")
+        print(f"report of rejected rows written to {default} (--report FILE to choose where)", file=sys.stderr)
+    else:
+        print(f"no rows rejected: emptied the earlier report {default}", file=sys.stderr)
     return 0
 
 
 def cmd_load_gias(args: argparse.Namespace, settings: Settings) -> int:
     from loaders.gias import load_gias
 
+    target = _report_target(args)
     store = _store(settings)
     try:
         report = load_gias(
@@ -96,7 +148,7 @@ def cmd_load_gias(args: argparse.Namespace, settings: Settings) -> int:
         )
     finally:
         store.close()
-    return _finish_load(report, args)
+    return _finish_load(report, target)
 
 
 def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
@@ -104,12 +156,13 @@ def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
         from loaders.ties import load_ties
     except ImportError:
         return _not_built("load ties", "loaders")
+    target = _report_target(args)
     store = _store(settings)
     try:
         report = load_ties(store, Path(args.file), strict=args.strict, dry_run=args.dry_run)
     finally:
         store.close()
-    return _finish_load(report, args)
+    return _finish_load(report, target)
 
 
 def load_sample(store: GraphStore) -> LoadReport:
@@ -169,7 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     def load_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--strict", action="store_true", help="refuse the whole file at the first bad row")
         p.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
-        p.add_argument("--report", metavar="FILE", help="write rejected rows (file, line, column, reason) as CSV")
+        p.add_argument(
+            "--report",
+            metavar="FILE",
+            help="write rejected rows (file, line, column, reason) as CSV, header only if none"
+            " (default: <input>-rejected.csv here, when rows are rejected)",
+        )
 
     gias = load.add_parser("gias", help="GIAS establishments (and links, groups, hubs)")
     gias.add_argument("establishments", nargs="*", help="edubasealldata*.csv[.gz] (or a children's centres file)")

@@ -252,6 +252,17 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 
 Scalar = str | int | float | bool | None
+
+# Real-world maxima, generous: they keep integers within what SQLite and Neo4j store (64 bits).
+#: Local authority codes are three digits (330); GIAS uses 0 for "does not apply".
+MAX_LA_CODE = 99_999
+#: URNs and group UIDs are six digits today; seven leaves room.
+MAX_URN = 9_999_999
+MAX_GROUP_UID = 9_999_999
+#: UKPRNs are eight digits.
+MAX_UKPRN = 99_999_999
+#: The largest school has a few thousand pupils; FE colleges count tens of thousands.
+MAX_HEADCOUNT = 1_000_000
 OrgId = Annotated[
     str,
     Field(
@@ -299,20 +310,20 @@ class OrganisationBase(_Strict):
         "partnership type or community partner type.",
     )
     status: Status = Field(default=Status.OPEN, description="Open, closed or proposed.")
-    urn: int | None = Field(default=None, ge=1, description="GIAS Unique Reference Number.")
-    group_uid: int | None = Field(default=None, ge=1, description="GIAS Group UID.")
-    ukprn: int | None = Field(default=None, description="UK Provider Reference Number.")
+    urn: int | None = Field(default=None, ge=1, le=MAX_URN, description="GIAS Unique Reference Number.")
+    group_uid: int | None = Field(default=None, ge=1, le=MAX_GROUP_UID, description="GIAS Group UID.")
+    ukprn: int | None = Field(default=None, ge=1, le=MAX_UKPRN, description="UK Provider Reference Number.")
     phase: Phase | None = Field(default=None, description="Phase of education.")
     type_name: str | None = Field(default=None, description="GIAS TypeOfEstablishment, verbatim.")
-    la_code: int | None = Field(default=None, description="Local authority code (e.g. 330).")
+    la_code: int | None = Field(default=None, ge=0, le=MAX_LA_CODE, description="Local authority code (e.g. 330).")
     local_authority: str | None = Field(default=None, description="Local authority name.")
     district: str | None = Field(default=None, description="Administrative district.")
     constituency: str | None = Field(default=None, description="Parliamentary constituency.")
     postcode: str | None = Field(default=None, description="Postcode.")
     latitude: float | None = Field(default=None, ge=49, le=61, description="WGS84 latitude.")
     longitude: float | None = Field(default=None, ge=-9, le=3, description="WGS84 longitude.")
-    pupils: int | None = Field(default=None, ge=0, description="Number of pupils on roll.")
-    capacity: int | None = Field(default=None, ge=0, description="School capacity (places).")
+    pupils: int | None = Field(default=None, ge=0, le=MAX_HEADCOUNT, description="Number of pupils on roll.")
+    capacity: int | None = Field(default=None, ge=0, le=MAX_HEADCOUNT, description="School capacity (places).")
     fsm_pct: float | None = Field(
         default=None, ge=0, le=100, description="Percentage of pupils eligible for free school meals."
     )

@@ -1,9 +1,14 @@
 """The questions the service answers, shared by the API and the CLI.
 
 Each function takes a :class:`~graph_service.store.GraphStore` and the question's
-parameters and returns a pydantic answer. Everything is computed from ``store.graph()``
-by :mod:`graph_service.analytics`, so both backends give the same answers; the store is
-touched only in :func:`_prepared`, the one seam a backend-specific query could replace.
+parameters and returns a pydantic answer, computed by :mod:`graph_service.analytics`.
+The store first narrows the question down where its database can: Neo4j finds the
+schools that can be isolated, or the candidates around a school and the network between
+them, in Cypher (``GraphStore.isolation_graph`` and ``support_graph``) and hands over that
+small subgraph; the embedded store hands over its cached whole graph, which it holds in
+memory anyway. The same analytics then score and explain the answer on either, so both
+backends give identical answers. Area summaries (islands of collaboration) and network
+health (centralities, communities) are whole-graph networkx analytics on ``store.graph()``.
 """
 
 from __future__ import annotations
@@ -372,8 +377,11 @@ _cache: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[tuple[date | None
 )
 
 
-def _prepared(store: GraphStore, as_at: date | None) -> tuple[nx.MultiDiGraph, _Prepared, date]:
-    graph = store.graph()
+def _prepared(
+    store: GraphStore, as_at: date | None, graph: nx.MultiDiGraph | None = None
+) -> tuple[nx.MultiDiGraph, _Prepared, date]:
+    """The collaboration graph on ``as_at`` of ``graph`` (the store's whole graph by default), cached."""
+    graph = store.graph() if graph is None else graph
     day = as_at or date.today()
     key = (as_at, day)
     with _lock:
@@ -414,18 +422,26 @@ def isolated_schools(
     if offset < 0 or (limit is not None and limit < 1):
         raise BadQuestion("offset cannot be negative and limit must be at least 1")
     filters = filters or AreaFilter()
-    graph, prepared, day = _prepared(store, as_at)
+    flt = filters.to_filter()
+    scope = store.isolation_graph(
+        flt, as_at, max_ties=max_ties, every=loose or remote_km is not None, offset=offset, limit=limit
+    )
+    graph, prepared, day = _prepared(store, as_at, scope.graph)
+    paged = scope.total is not None  # the store has counted, sorted and paged already
     found = isolated(
         graph,
         as_at,
-        flt=filters.to_filter(),
+        only=scope.only,
+        flt=flt,
         max_ties=max_ties,
         loose=loose,
         remote_km=remote_km,
-        offset=offset,
-        limit=limit,
+        offset=0 if paged else offset,
+        limit=None if paged else limit,
         collab=prepared.collab,
     )
+    if scope.total is not None:
+        found["total"] = scope.total
     # One validation of the whole answer: much faster than a model per row on all of England.
     return IsolatedAnswer.model_validate(
         {
@@ -480,7 +496,7 @@ def support_partners(
     if limit < 1:
         raise BadQuestion("limit must be at least 1")
     weights = weights or SupportWeights()
-    graph, prepared, day = _prepared(store, as_at)
+    graph, prepared, day = _prepared(store, as_at, store.support_graph(urn, as_at, radius_km))
     attrs = _school(prepared, urn)
     if prepared.index is None:
         prepared.index = candidate_index(prepared.collab, as_at)

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("GRAPH_SERVICE_MAX_EXPORT_ITEMS", "max_export_items"),
         description="Most organisations plus ties one /export may hold (whole England is about 125,000).",
     )
+    max_viz_nodes: int = Field(
+        default=10_000,
+        ge=1,
+        validation_alias=AliasChoices("GRAPH_SERVICE_MAX_VIZ_NODES", "max_viz_nodes"),
+        description="Most organisations one served /viz picture may hold (Birmingham is about 700, whole England "
+        "about 31,000); `graph-service render` has no limit.",
+    )
     api_keys: str = Field(
         default="",
         validation_alias=AliasChoices("GRAPH_SERVICE_API_KEYS", "api_keys"),

@@ -616,13 +616,22 @@ def _amalgamation_order(parse: GiasParse, a: str, b: str) -> tuple[str, str] | N
 
 
 def _group_type(row: _Row) -> tuple[NodeKind, str | None] | None:
-    code = row.text("Group Type (code)") or GROUP_TYPE_NAMES.get((row.text("Group Type") or "").lower(), "")
-    code = code.zfill(2) if code else code
-    if code not in GROUP_TYPES:
-        shown = row.text("Group Type") or row.text("Group Type (code)") or ""
-        row.bad("Group Type", f"unknown group type {shown!r}")
+    """The kind of group a row names, by its Group Type (code) or, without one, its Group Type."""
+    code = row.text("Group Type (code)")
+    if code is not None:
+        if code.zfill(2) not in GROUP_TYPES:
+            row.bad("Group Type (code)", f"unknown group type code {code!r} (expected one of {', '.join(GROUP_TYPES)})")
+            return None
+        return GROUP_TYPES[code.zfill(2)]
+    name = row.text("Group Type")
+    if name is None:
+        row.bad("Group Type", "is empty")
         return None
-    return GROUP_TYPES[code]
+    if name.lower() not in GROUP_TYPE_NAMES:
+        expected = ", ".join(known.capitalize() for known in GROUP_TYPE_NAMES)
+        row.bad("Group Type", f"unknown group type {name!r} (expected one of {expected})")
+        return None
+    return GROUP_TYPES[GROUP_TYPE_NAMES[name.lower()]]
 
 
 def _group_org(row: _Row, uid: int, kind: NodeKind, subtype: str | None, source: str) -> Organisation | None:
@@ -726,13 +735,14 @@ def parse_hubs(path: Path, parse: GiasParse, store: GraphStore, issues: IssueCol
     """Teaching school hubs and their lead schools."""
     _header, rows = read_csv(path, HUB_COLUMNS, "a teaching school hubs file")
     source = f"dfe:{path.name}"
-    candidates: list[tuple[str, Organisation]] = []
+    candidates: list[tuple[_Row, str, int | None, Organisation]] = []
     for line, raw in rows:
         report.rows_read += 1
         row = _Row(raw, path.name, line, issues)
         urn = row.urn("lead_school_urn")
         code = row.text("tsh_region_code")
         name = row.text("teaching_school_hub_name (as in source comment)")
+        la_code = row.integer("GIAS_LA (code)")
         if not code:
             row.bad("tsh_region_code", "is empty")
         if not name:
@@ -753,12 +763,28 @@ def parse_hubs(path: Path, parse: GiasParse, store: GraphStore, issues: IssueCol
         if org is None:
             report.rows_rejected += 1
             continue
-        candidates.append((str(urn), org))
-    parse.look_up(store, (lead for lead, _ in candidates))
+        candidates.append((row, str(urn), la_code, org))
+    local_authorities = {la_id(la) for _, _, la, _ in candidates if la is not None}
+    parse.look_up(store, [*(lead for _, lead, _, _ in candidates), *local_authorities])
     absent = 0
-    for lead, hub in candidates:
-        if parse.kind(lead) not in (NodeKind.SCHOOL, NodeKind.FE_COLLEGE):
+    for row, lead, la, hub in candidates:
+        kind = parse.kind(lead)
+        if kind is None and la is not None and parse.kind(la_id(la)) is NodeKind.LOCAL_AUTHORITY:
+            # The hubs file is national: a lead school outside the loaded authorities is skipped,
+            # but one missing from an authority that is loaded is a wrong URN.
+            row.bad(
+                "lead_school_urn",
+                f"unknown school {lead}: no establishment with this URN in the load or the store,"
+                f" though its local authority ({la}) is loaded",
+            )
+            report.rows_rejected += 1
+            continue
+        if kind is None:
             absent += 1
+            continue
+        if kind not in (NodeKind.SCHOOL, NodeKind.FE_COLLEGE):
+            row.bad("lead_school_urn", f"{lead} is a {kind.value}, not a school or college")
+            report.rows_rejected += 1
             continue
         parse.add_org(hub)
         parse.add_tie(

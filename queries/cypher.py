@@ -245,6 +245,121 @@ TIES_AMONG = (
     f" WHERE m.id IN $ids AND {_HOLDS} RETURN collect(r.data) AS data"
 )
 
+# -- the questions ----------------------------------------------------------------------
+#
+# The database finds what a question is about; graph_service.analytics then scores and
+# explains it on that small subgraph, the same code as on the embedded store, so both
+# backends give identical answers.
+
+#: Relationship types that count as collaboration (not ``maintained_by``, not ``predecessor_of``).
+COLLABORATION_TYPES = _types(kind for kind in EdgeKind if kind.is_collaboration)
+
+#: ``$day`` here is never null: ties are judged on the question's day (today by default).
+_HOLDS_ON_DAY = "(r.since IS NULL OR r.since <= $day) AND (r.until IS NULL OR r.until >= $day)"
+
+#: Open as :func:`graph_service.analytics.network.was_open` judges it, or of the statuses asked.
+_OPEN = (
+    "CASE WHEN size($statuses) > 0 THEN coalesce(s.status, 'open') IN $statuses"
+    " WHEN $as_at IS NULL THEN s.status IN $current"
+    " WHEN s.opened IS NOT NULL AND s.opened > $as_at THEN false"
+    " WHEN s.closed IS NOT NULL THEN s.closed >= $as_at"
+    " ELSE s.status IN $current END"
+)
+
+#: Clauses of a question's area filter (:class:`~graph_service.analytics.network.SchoolFilter`).
+_AREA_CLAUSES = {
+    "kinds": "s.kind IN $kinds",
+    "la_code": "s.la_code = $la_code",
+    "local_authority": "toLower(coalesce(s.local_authority, '')) = toLower($local_authority)",
+    "district": "toLower(coalesce(s.district, '')) = toLower($district)",
+    "constituency": "toLower(coalesce(s.constituency, '')) = toLower($constituency)",
+    "phases": "s.phase IN $phases",
+    "types": "(toLower(coalesce(s.subtype, '')) IN $types OR toLower(coalesce(s.type_name, '')) IN $types)",
+}
+
+
+def _isolation_match(params: dict[str, Any]) -> str:
+    unknown = params.keys() - _AREA_CLAUSES.keys()
+    if unknown:
+        raise ValueError(f"unknown area filters: {sorted(unknown)}")
+    clauses = [clause for name, clause in _AREA_CLAUSES.items() if name in params] + [_OPEN]
+    return (
+        "MATCH (s:Organisation) WHERE " + " AND ".join(clauses) + f" OPTIONAL MATCH (s)-[r{COLLABORATION_TYPES}]-"
+        f"(:Organisation) WHERE {_HOLDS_ON_DAY} WITH s, count(r) AS ties WHERE $every OR ties <= $max_ties"
+    )
+
+
+def isolation_candidates(params: dict[str, Any]) -> str:
+    """Ids of the schools in an area, open on ``$as_at``, with at most ``$max_ties`` collaboration
+    ties holding on ``$day`` (all of them when ``$every``): the only schools the isolated-schools
+    question can list.
+
+    ``params`` says which area filters are set (keys of a fixed set); the statement always reads
+    ``$statuses``, ``$as_at``, ``$current``, ``$day``, ``$max_ties`` and ``$every``.
+
+    >>> print(isolation_candidates({"la_code": 330}))  # doctest: +ELLIPSIS
+    MATCH (s:Organisation) WHERE s.la_code = $la_code AND CASE ... END OPTIONAL MATCH (s)-[r:MEMBER_OF|...
+    """
+    return _isolation_match(params) + " RETURN collect(s.id) AS ids"
+
+
+def isolated_page(params: dict[str, Any]) -> str:
+    """Like :func:`isolation_candidates`, when the tie count alone decides who is listed: their
+    number (``total``) and the ids from ``$offset`` to ``$end`` (null: to the last) in the answer's
+    order, riskiest first (``$risk`` maps a rating to its points, ``$unrated`` the rest), then
+    name in any case, then id.
+    """
+    return (
+        _isolation_match(params)
+        + " WITH s ORDER BY coalesce($risk[s.ofsted_rating], $unrated) DESC, toLower(s.name), s.id"
+        " WITH collect(s.id) AS ids"
+        " RETURN size(ids) AS total, CASE WHEN $end IS NULL THEN ids[$offset..] ELSE ids[$offset..$end] END AS page"
+    )
+
+
+#: Ids one collaboration tie (holding on ``$day``) away from ``$ids``; only from organisations
+#: other than schools and colleges when ``$groups_only`` (the second step of "partners through a group").
+NEXT_COLLABORATION_RING = (
+    "UNWIND $ids AS id MATCH (a:Organisation {id: id})"
+    f"-[r{COLLABORATION_TYPES}]-(m:Organisation) WHERE {_HOLDS_ON_DAY}"
+    " AND (NOT $groups_only OR NOT a.kind IN $providers) RETURN collect(DISTINCT m.id) AS ids"
+)
+
+#: Ids of the organisations that maintain ``$ids`` (local authorities: named in the answers, never counted).
+MAINTAINERS = (
+    f"UNWIND $ids AS id MATCH (:Organisation {{id: id}})-[r{_types([EdgeKind.MAINTAINED_BY])}]->(m:Organisation)"
+    f" WHERE {_HOLDS_ON_DAY} RETURN collect(DISTINCT m.id) AS ids"
+)
+
+#: Ids of the organisations that ``$ids`` support (``supports`` ties holding on ``$day``): how
+#: many schools a trust or hub already supports is part of its score.
+SUPPORTED_BY = (
+    f"UNWIND $ids AS id MATCH (:Organisation {{id: id}})-[r{_types([EdgeKind.SUPPORTS])}]->(m:Organisation)"
+    f" WHERE {_HOLDS_ON_DAY} RETURN collect(DISTINCT m.id) AS ids"
+)
+
+#: Where a school is, to find support candidates around it.
+PLACE_OF = (
+    "MATCH (s:Organisation {id: $id}) RETURN s.latitude AS latitude, s.longitude AS longitude, s.la_code AS la_code"
+)
+
+#: Ids of the providers rated ``$ratings`` within ``$metres`` of a point (give a little more than
+#: the radius: the exact distance is measured in Python, the same for both backends, and Neo4j's
+#: earth radius is not quite ours); the box lets the search skip most of England cheaply.
+RATED_IN_BOX = (
+    "MATCH (s:Organisation) WHERE s.kind IN $providers AND s.ofsted_rating IN $ratings"
+    " AND s.latitude >= $south AND s.latitude <= $north AND s.longitude >= $west AND s.longitude <= $east"
+    " AND point.distance(point({latitude: s.latitude, longitude: s.longitude}),"
+    " point({latitude: $latitude, longitude: $longitude})) <= $metres"
+    " RETURN collect(s.id) AS ids"
+)
+
+#: Like :data:`RATED_IN_BOX` for a school with no location: its local authority's.
+RATED_IN_LA = (
+    "MATCH (s:Organisation) WHERE s.kind IN $providers AND s.ofsted_rating IN $ratings AND s.la_code = $la_code"
+    " RETURN collect(s.id) AS ids"
+)
+
 # -- counts, meta, clearing -------------------------------------------------------------
 
 

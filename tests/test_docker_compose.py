@@ -87,6 +87,25 @@ def test_neo4j_healthcheck_and_memory(compose: dict[str, Any]) -> None:
         assert re.fullmatch(r"\d+[kmgKMG]?", resolved(env[setting])), setting
 
 
+def size_in_bytes(value: str) -> int:
+    """Neo4j's memory sizes: ``2G``, ``512m``, ``1048576``.
+
+    >>> size_in_bytes("2G"), size_in_bytes("1536m")
+    (2147483648, 1610612736)
+    """
+    match = re.fullmatch(r"(\d+)([kmgKMG]?)", value)
+    assert match, f"not a Neo4j memory size: {value!r}"
+    return int(match[1]) * 1024 ** " kmg".index(match[2].lower() or " ")
+
+
+def test_neo4j_heap_by_default_fits_a_whole_england_load(compose: dict[str, Any]) -> None:
+    # One transaction of 55,798 organisations and 69,439 ties needs at least 1.5 GB (bench/README.md).
+    env = environment(compose["services"]["neo4j"])
+    heap = resolved(env["NEO4J_server_memory_heap_max__size"])
+    assert size_in_bytes(heap) >= 1.5 * 1024**3, heap
+    assert resolved(env["NEO4J_server_memory_heap_initial__size"]) == heap, "a fixed heap avoids resizing pauses"
+
+
 def test_api_waits_for_a_healthy_neo4j(compose: dict[str, Any]) -> None:
     depends = compose["services"]["api"]["depends_on"]
     assert depends["neo4j"]["condition"] == "service_healthy"

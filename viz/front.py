@@ -37,8 +37,18 @@ def local_authorities(store: GraphStore) -> list[AreaChoice]:
     )
 
 
-def front_page(store: GraphStore, where: Area | None, max_hops: int, root: str = "", as_at: date | None = None) -> str:
-    """The front page as HTML; ``root`` is the API's root path (for links behind a proxy)."""
+def front_page(
+    store: GraphStore,
+    where: Area | None,
+    max_hops: int,
+    root: str = "",
+    as_at: date | None = None,
+    max_nodes: int | None = None,
+) -> str:
+    """The front page as HTML; ``root`` is the API's root path (for links behind a proxy).
+
+    ``max_nodes`` is the most organisations a served picture may hold, if there is a limit.
+    """
     areas = local_authorities(store)
     if where is None and len(areas) == 1:
         where = Area(la_code=areas[0].la_code)
@@ -65,6 +75,7 @@ def front_page(store: GraphStore, where: Area | None, max_hops: int, root: str =
             isolated=isolated,
             problem=problem,
             hops=range(1, max_hops + 1),
+            max_nodes=max_nodes,
             root_json=script_json(root),
         )
     )

@@ -41,6 +41,22 @@ class InvalidView(ViewError):
     """The request makes no sense (no area given, not a group...)."""
 
 
+class TooLarge(ViewError):
+    """The picture would hold more organisations than the caller allows (the API's limit)."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        self.count, self.limit = count, limit
+        super().__init__(f"the picture would hold {count:,} organisations, more than the limit of {limit:,}")
+
+
+def within(view: View, max_nodes: int | None) -> View:
+    """The view, or :class:`TooLarge` when it holds more than ``max_nodes`` organisations (None: no limit)."""
+    count = view.graph.number_of_nodes()
+    if max_nodes is not None and count > max_nodes:
+        raise TooLarge(count, max_nodes)
+    return view
+
+
 @dataclass(frozen=True)
 class View:
     """A graph to draw, with its title."""
@@ -226,12 +242,17 @@ def isolated(store: GraphStore, where: Area, partners: int = 3, as_at: date | No
     )
 
 
-def whole(store: GraphStore, as_at: date | None = None, include_closed: bool = False) -> View:
-    """Every (open) organisation and the ties among them."""
+def whole(
+    store: GraphStore, as_at: date | None = None, include_closed: bool = False, max_nodes: int | None = None
+) -> View:
+    """Every (open) organisation and the ties among them; :class:`TooLarge` before reading more than ``max_nodes``."""
     day = _day(as_at)
     flt = OrganisationFilter(statuses=() if include_closed else CURRENT)
     # One listing and one pass over the ties: a national subgraph() query would fetch each tie twice.
     _first, total = store.list_organisations(flt, limit=1)
+    if max_nodes is not None and total > max_nodes:
+        # Refused on the count alone, so a national store is never read for a page it may not serve.
+        raise TooLarge(total, max_nodes)
     orgs, _total = store.list_organisations(flt, limit=max(total, 1))
     ties = [tie for tie in store.all_ties() if tie.is_current(day)]
     return View(title=f"The whole graph{_when(as_at)}", graph=build_graph(orgs, ties))

@@ -58,6 +58,21 @@ def distance_between(a: Mapping[str, Any], b: Mapping[str, Any]) -> float | None
     return haversine_km(pa[0], pa[1], pb[0], pb[1])
 
 
+def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
+    """``(south, north, west, east)`` of a box holding every point within ``radius_km`` of a point.
+
+    Examples
+    --------
+    >>> south, north, west, east = bounding_box(52.48, -1.89, 10)
+    >>> south < 52.48 - 0.09 < 52.48 + 0.09 < north, west < -1.89 - 0.14 < -1.89 + 0.14 < east
+    (True, True)
+    """
+    # A degree of latitude is at least 110.5 km; longitude degrees shrink with cos(latitude).
+    lat_span = radius_km / 110.5
+    lon_span = radius_km / max(0.01, 111.4 * math.cos(math.radians(min(89.0, abs(lat) + lat_span))))
+    return lat - lat_span, lat + lat_span, lon - lon_span, lon + lon_span
+
+
 class GridIndex:
     """Points bucketed in a latitude/longitude grid, to find those within a radius fast.
 
@@ -79,11 +94,9 @@ class GridIndex:
 
     def within(self, lat: float, lon: float, radius_km: float) -> list[tuple[str, float]]:
         """``(key, km)`` of the points within ``radius_km``, nearest first, then by key."""
-        # A degree of latitude is at least 110.5 km; longitude degrees shrink with cos(latitude).
-        lat_span = radius_km / 110.5
-        lon_span = radius_km / max(0.01, 111.4 * math.cos(math.radians(min(89.0, abs(lat) + lat_span))))
-        low = self._cell(lat - lat_span, lon - lon_span)
-        high = self._cell(lat + lat_span, lon + lon_span)
+        south, north, west, east = bounding_box(lat, lon, radius_km)
+        low = self._cell(south, west)
+        high = self._cell(north, east)
         found = []
         for i in range(low[0], high[0] + 1):
             for j in range(low[1], high[1] + 1):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
@@ -45,7 +45,8 @@ SCHOOL_FIELDS = (
 
 
 _ISOLATED = ("isolated",)
-_RISK = {rating.value: points for rating, points in RATING_RISK.items()}
+#: Risk points of each rating (by value), for the risk order of the isolated-schools answer.
+RISK_POINTS = {rating.value: points for rating, points in RATING_RISK.items()}
 
 
 def risk(attrs: Mapping[str, Any]) -> int:
@@ -56,7 +57,7 @@ def risk(attrs: Mapping[str, Any]) -> int:
     >>> risk({"ofsted_rating": "special_measures"}), risk({"ofsted_rating": "good"}), risk({})
     (5, 0, 1)
     """
-    return _RISK.get(attrs.get("ofsted_rating") or "", UNRATED_RISK)
+    return RISK_POINTS.get(attrs.get("ofsted_rating") or "", UNRATED_RISK)
 
 
 def _tie_row(collab: nx.Graph, other: str, tie_id: str, direction: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,6 +121,7 @@ def isolated(
     offset: int = 0,
     limit: int | None = None,
     collab: nx.Graph | None = None,
+    only: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Schools with no current collaboration tie, and optionally weakly connected or remote ones.
 
@@ -135,7 +137,8 @@ def isolated(
     ``{"total": number listed, "rows": [...]}`` with the rows from ``offset`` (at most
     ``limit``), each saying why the school is listed, with its ties and nearest partner
     (rows are spelt out for the page only, so a first page of England is quick). Pass
-    ``collab`` (the :func:`collaboration_graph` of ``graph`` on ``as_at``) to reuse one.
+    ``collab`` (the :func:`collaboration_graph` of ``graph`` on ``as_at``) to reuse one, and
+    ``only`` to consider no schools but these (a database's pre-selection on a subgraph).
 
     Examples
     --------
@@ -161,6 +164,8 @@ def isolated(
     # not promote tens of thousands of objects and set off full collections.
     listed: list[tuple[int, str, str, tuple[str, ...], dict[str, Any] | None]] = []
     for node in selected(collab, flt or SchoolFilter(), as_at):
+        if only is not None and node not in only:
+            continue
         ties = node_ties(collab, node)
         nearest = None
         if not ties:

@@ -51,7 +51,13 @@ class SupportWeights(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    phase: float = Field(default=2.0, ge=0, le=100, description="Same (1) or compatible (0.5) phase of education.")
+    phase: float = Field(
+        default=2.0,
+        ge=0,
+        le=100,
+        description="Same (1) or compatible (0.5) phase of education; for schools without a phase "
+        "(special, PRU, independent, post-16) the same (1) or overlapping (0.5) statutory age range.",
+    )
     distance: float = Field(default=3.0, ge=0, le=100, description="Nearer is better: 1 at 0 km, 0 at the radius.")
     ties: float = Field(
         default=2.0,
@@ -102,6 +108,42 @@ def phase_compatibility(a: str | None, b: str | None) -> float:
     if a == b:
         return 1.0
     return 0.5 if frozenset((Phase(a), Phase(b))) in COMPATIBLE_PHASES else 0.0
+
+
+def stage_fit(target: Mapping[str, Any], other: Mapping[str, Any]) -> tuple[float, str]:
+    """How well another provider's stage of education fits a school's: 1 same, 0.5 compatible, 0 not.
+
+    By phase; but when either has no phase of its own (special schools, pupil referral units,
+    independent and post-16 institutions are "not applicable" in GIAS), by the statutory age
+    ranges: 1 when they share at least half of the narrower range, 0.5 when they overlap at
+    all, 0 when they do not or either range is unknown. Without this a special school for
+    2 to 11 year olds would be offered a college for 19 to 25 year olds as "the same phase".
+
+    Examples
+    --------
+    >>> stage_fit({"phase": "primary"}, {"phase": "nursery"})
+    (0.5, 'compatible phase: nursery')
+    >>> stage_fit({"phase": "not_applicable", "age_low": 2, "age_high": 11},
+    ...           {"phase": "primary", "age_low": 4, "age_high": 11})
+    (1.0, 'same ages: 4 to 11 (vs 2 to 11)')
+    >>> stage_fit({"phase": "not_applicable", "age_low": 2, "age_high": 11},
+    ...           {"phase": "not_applicable", "age_low": 19, "age_high": 25})
+    (0.0, 'different ages: 19 to 25 (vs 2 to 11)')
+    """
+    mine, theirs = target.get("phase"), other.get("phase")
+    if Phase.NOT_APPLICABLE.value not in (mine, theirs):
+        value = phase_compatibility(mine, theirs)
+        label = {1.0: "same phase", 0.5: "compatible phase"}.get(value, "different phase")
+        return value, f"{label}: {_words(theirs or 'unknown')}"
+    low, high = target.get("age_low"), target.get("age_high")
+    other_low, other_high = other.get("age_low"), other.get("age_high")
+    if low is None or high is None or other_low is None or other_high is None:
+        return 0.0, "no phase of education and ages unknown: cannot compare"
+    overlap = min(high, other_high) - max(low, other_low)
+    narrower = max(1, min(high - low, other_high - other_low))
+    value = 0.0 if overlap <= 0 else 1.0 if overlap / narrower >= 0.5 else 0.5
+    label = {1.0: "same ages", 0.5: "overlapping ages"}.get(value, "different ages")
+    return value, f"{label}: {other_low} to {other_high} (vs {low} to {high})"
 
 
 def eligible(attrs: Mapping[str, Any], as_at: date | None = None) -> bool:
@@ -297,12 +339,10 @@ def support_candidates(
         ]
     steps = nx.single_source_shortest_path_length(collab, target, cutoff=max(PATH_POINTS))
 
-    def phase_part(other_phase: str | None) -> tuple[float, str]:
+    def phase_part(other: Mapping[str, Any]) -> tuple[float, str]:
         if phase is None:
             return 0.5, "phase not compared (unknown)"
-        value = phase_compatibility(phase, other_phase)
-        label = {1.0: "same phase", 0.5: "compatible phase"}.get(value, "different phase")
-        return value, f"{label}: {_words(other_phase or 'unknown')}"
+        return stage_fit(attrs, other)
 
     def distance_part(km: float | None) -> tuple[float, str]:
         if km is None:
@@ -314,7 +354,7 @@ def support_candidates(
         supported = _supports_count(collab, node)
         hubs = _hubs_led(collab, node)
         return {
-            "phase": phase_part(other.get("phase")),
+            "phase": phase_part(other),
             "distance": distance_part(km),
             "ties": _path_part(collab, target, node, steps),
             "context": _context(attrs, other),
@@ -334,7 +374,7 @@ def support_candidates(
     for node, km in pool:
         if node == target:
             continue
-        fits = not require_phase or phase is None or phase_compatibility(phase, collab.nodes[node].get("phase")) > 0
+        fits = not require_phase or phase is None or stage_fit(attrs, collab.nodes[node])[0] > 0
         if not fits and not _hubs_led(collab, node):
             continue
         values = school_values(node, km)  # also the base of its hub's values, whatever its phase

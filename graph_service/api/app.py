@@ -1,18 +1,23 @@
 """The FastAPI application: ``create_app()`` builds it with its settings and store."""
 # No "from __future__ import annotations": routes use limits from settings, evaluated in create_app.
 
+import math
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from graph_service import __version__
 from graph_service.models import (
+    MAX_LA_CODE,
     EdgeKind,
     NodeKind,
     OfstedRating,
@@ -24,7 +29,14 @@ from graph_service.models import (
 )
 from graph_service.security import KeyRing, Role
 from graph_service.settings import Settings
-from graph_service.store import GraphStore, OrganisationFilter, StoreError, StoreUnavailable, make_store
+from graph_service.store import (
+    GraphStore,
+    IntegrityError,
+    OrganisationFilter,
+    StoreError,
+    StoreUnavailable,
+    make_store,
+)
 
 
 class Health(BaseModel):
@@ -60,6 +72,38 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 # Paging deeper than this is never useful, and larger integers overflow SQLite.
 MAX_OFFSET = 10_000_000
+#: Seconds a client is told to wait when the store is busy (a CLI load holds the write lock) or away.
+RETRY_AFTER_SECONDS = 5
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _iso_date(value: object) -> object:
+    # pydantic alone also reads "0.0" or "1700000000" as a date (seconds since 1970).
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+#: A date in a query: YYYY-MM-DD only.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+#: Query and path parameters shared by the routers, each with its bounds and description.
+LaCodeQuery = Annotated[int | None, Query(ge=0, le=MAX_LA_CODE, description="Local authority code, e.g. 330.")]
+OrgIdPath = Annotated[
+    str, Path(description="Organisation id: a URN, 'group-<Group UID>', 'la-<code>' or a slug.", examples=["103120"])
+]
+
+
+def _finite(value: object) -> object:
+    """``value`` with NaN and infinities spelt as text, which JSON can carry."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    return value
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
@@ -88,7 +132,17 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         responses={
             401: {"model": Problem, "description": "No API key, or a key that is not valid."},
             403: {"model": Problem, "description": "The key's role may not do this."},
-            503: {"model": Problem, "description": "The database is unavailable."},
+            503: {
+                "model": Problem,
+                "description": "The database is unavailable or busy, or could not complete the request.",
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds to wait before trying again; sent when the database is "
+                        "unreachable or busy, not when retrying would not help.",
+                        "schema": {"type": "integer"},
+                    }
+                },
+            },
         },
         # Reads are open unless GRAPH_SERVICE_PUBLIC_READ=false; writes check their own role.
         dependencies=[] if settings.public_read else [Depends(require(Role.READER))],
@@ -108,13 +162,31 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             allow_headers=["X-API-Key", "Content-Type"],
         )
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422, except that a body's NaN or Infinity (Python's JSON reads them) is
+        # echoed as text: JSON cannot carry it, and FastAPI's handler would fail with a 500.
+        return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))})
+
+    # Starlette picks the handler of the most specific class, so IntegrityError and
+    # StoreUnavailable never reach the StoreError one.
+    @app.exception_handler(IntegrityError)
+    async def conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
     @app.exception_handler(StoreUnavailable)
     async def unavailable(_request: Request, exc: StoreUnavailable) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": f"database unavailable: {exc}"})
+        return JSONResponse(
+            status_code=503,
+            content={"detail": f"database unavailable: {exc}"},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(StoreError)
-    async def refused(_request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
+    async def failed(_request: Request, exc: StoreError) -> JSONResponse:
+        # The database answered but could not do it (too big a write, an internal error):
+        # neither the client's fault nor a conflict, and retrying as is will not help.
+        return JSONResponse(status_code=503, content={"detail": f"the database could not do this: {exc}"})
 
     @app.get("/health", response_model=Health, tags=["service"])
     def health(store: StoreDep) -> Health:
@@ -132,10 +204,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     def list_organisations(
         store: StoreDep,
         kind: Annotated[list[NodeKind] | None, Query(description="Only these kinds.")] = None,
-        la_code: Annotated[int | None, Query(description="Local authority code, e.g. 330.")] = None,
-        local_authority: Annotated[str | None, Query(description="Local authority name.")] = None,
-        district: Annotated[str | None, Query(description="Administrative district name.")] = None,
-        constituency: Annotated[str | None, Query(description="Parliamentary constituency name.")] = None,
+        la_code: LaCodeQuery = None,
+        local_authority: Annotated[str | None, Query(max_length=200, description="Local authority name.")] = None,
+        district: Annotated[str | None, Query(max_length=200, description="Administrative district name.")] = None,
+        constituency: Annotated[
+            str | None, Query(max_length=200, description="Parliamentary constituency name.")
+        ] = None,
         phase: Annotated[list[Phase] | None, Query(description="Only these phases.")] = None,
         subtype: Annotated[list[str] | None, Query(description="Only these subtypes (school type...).")] = None,
         status: Annotated[list[Status] | None, Query(description="Only these statuses.")] = None,
@@ -166,7 +240,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         responses={404: {"model": Problem}},
         tags=["organisations"],
     )
-    def get_organisation(org_id: str, store: StoreDep) -> OrganisationPublic:
+    def get_organisation(org_id: OrgIdPath, store: StoreDep) -> OrganisationPublic:
         """One organisation by id (URN, group-<UID>, la-<code> or slug)."""
         org = store.get_organisation(org_id)
         if org is None:
@@ -180,9 +254,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         tags=["organisations"],
     )
     def organisation_ties(
-        org_id: str,
+        org_id: OrgIdPath,
         store: StoreDep,
-        as_at: Annotated[date | None, Query(description="Only ties holding on this date (YYYY-MM-DD).")] = None,
+        as_at: Annotated[IsoDate | None, Query(description="Only ties holding on this date (YYYY-MM-DD).")] = None,
         kind: Annotated[list[EdgeKind] | None, Query(description="Only these tie kinds.")] = None,
     ) -> TieList:
         """Every tie of an organisation, either end, optionally as the network stood on a date."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
-from graph_service.api.app import Problem, SettingsDep, StoreDep
+from graph_service.api.app import IsoDate, LaCodeQuery, Problem, SettingsDep, StoreDep
 from graph_service.api.errors import unprocessable
 from graph_service.export import (
     MEDIA_TYPES,
@@ -48,7 +47,7 @@ def export_graph(
             "csv (zip of nodes and edges) or cypher (a script for an empty Neo4j).",
         ),
     ],
-    la_code: Annotated[int | None, Query(description="Area: local authority code, e.g. 330.")] = None,
+    la_code: LaCodeQuery = None,
     local_authority: Annotated[str | None, Query(max_length=200, description="Area: local authority name.")] = None,
     district: Annotated[str | None, Query(max_length=200, description="Area: administrative district.")] = None,
     constituency: Annotated[str | None, Query(max_length=200, description="Area: parliamentary constituency.")] = None,
@@ -58,7 +57,8 @@ def export_graph(
     ] = None,
     tie_kind: Annotated[list[EdgeKind] | None, Query(description="Only these kinds of tie (default all).")] = None,
     as_at: Annotated[
-        date | None, Query(description="The graph as it stood on this date (YYYY-MM-DD): ties and open organisations.")
+        IsoDate | None,
+        Query(description="The graph as it stood on this date (YYYY-MM-DD): ties and open organisations."),
     ] = None,
     csv_flavour: Annotated[
         CsvFlavour, Query(description="CSV layout: plain, kumu (elements/connections) or neo4j-admin (typed headers).")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import ValidationError
 
 from graph_service import questions
-from graph_service.api.app import MAX_OFFSET, Problem, SettingsDep, StoreDep
+from graph_service.api.app import MAX_OFFSET, IsoDate, LaCodeQuery, Problem, SettingsDep, StoreDep
+from graph_service.api.errors import unprocessable
 from graph_service.models import NodeKind, Phase, Status
 from graph_service.questions import (
     AreaFilter,
@@ -27,12 +27,12 @@ from graph_service.questions import (
 router = APIRouter(prefix="/questions", tags=["questions"])
 
 AsAt = Annotated[
-    date | None, Query(description="Answer as the network stood on this date (YYYY-MM-DD); today when omitted.")
+    IsoDate | None, Query(description="Answer as the network stood on this date (YYYY-MM-DD); today when omitted.")
 ]
 
 
 def area_filter(
-    la_code: Annotated[int | None, Query(description="Local authority code, e.g. 330.")] = None,
+    la_code: LaCodeQuery = None,
     local_authority: Annotated[str | None, Query(max_length=200, description="Local authority name.")] = None,
     district: Annotated[str | None, Query(max_length=200, description="Administrative district name.")] = None,
     constituency: Annotated[str | None, Query(max_length=200, description="Parliamentary constituency name.")] = None,
@@ -86,7 +86,7 @@ def support_weights(
     try:
         return SupportWeights(**{name: value for name, value in given.items() if value is not None})
     except ValidationError as exc:
-        raise HTTPException(422, "; ".join(error["msg"] for error in exc.errors())) from None
+        raise unprocessable(("query",), "; ".join(error["msg"] for error in exc.errors())) from None
 
 
 @contextmanager
@@ -96,10 +96,11 @@ def _answering() -> Iterator[None]:
     except questions.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     except questions.BadQuestion as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise unprocessable(("query",), str(exc)) from None
 
 
-@router.get("/isolated", response_model=IsolatedAnswer, responses={422: {"model": Problem}})
+# 422s use FastAPI's standard validation shape (graph_service.api.errors), as the schema says.
+@router.get("/isolated", response_model=IsolatedAnswer)
 def isolated(
     store: StoreDep,
     settings: SettingsDep,
@@ -122,7 +123,7 @@ def isolated(
     too. See docs/questions.md for the rules.
     """
     if limit > settings.max_page_size:
-        raise HTTPException(422, f"limit may be at most {settings.max_page_size}")
+        raise unprocessable(("query", "limit"), f"limit may be at most {settings.max_page_size}")
     with _answering():
         return questions.isolated_schools(
             store,
@@ -136,7 +137,7 @@ def isolated(
         )
 
 
-@router.get("/isolated/summary", response_model=AreaSummaryAnswer, responses={422: {"model": Problem}})
+@router.get("/isolated/summary", response_model=AreaSummaryAnswer)
 def isolated_summary(
     store: StoreDep,
     filters: AreaDep,
@@ -153,10 +154,10 @@ def isolated_summary(
 @router.get(
     "/support/{urn}",
     response_model=SupportAnswer,
-    responses={404: {"model": Problem}, 422: {"model": Problem}},
+    responses={404: {"model": Problem}},
 )
 def support(
-    urn: str,
+    urn: Annotated[str, Path(max_length=128, description="URN of the school to support.", examples=["103288"])],
     store: StoreDep,
     weights: Annotated[SupportWeights, Depends(support_weights)],
     as_at: AsAt = None,
@@ -176,17 +177,18 @@ def support(
         )
 
 
-@router.get("/health", response_model=HealthAnswer, responses={422: {"model": Problem}})
+@router.get("/health", response_model=HealthAnswer)
 def network_health(
     store: StoreDep,
     filters: AreaDep,
     as_at: AsAt = None,
     sort: Annotated[HealthSort, Query(description="Measure that orders the nodes table.")] = HealthSort.BETWEENNESS,
     top: Annotated[int, Query(ge=1, le=1000, description="Rows of each table.")] = 50,
+    # At least 2: one source estimates nothing, and networkx 3.6 answers NaN for it.
     sample: Annotated[
-        int | None, Query(ge=1, le=10_000, description="Sources sampled for betweenness (default: exact when small).")
+        int | None, Query(ge=2, le=10_000, description="Sources sampled for betweenness (default: exact when small).")
     ] = None,
-    seed: Annotated[int, Query(ge=0, description="Seed of the sampling and of Louvain.")] = 42,
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Seed of the sampling and of Louvain.")] = 42,
 ) -> HealthAnswer:
     """Degree, betweenness, eigenvector centrality, clustering, communities and brokers.
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from graph_service.api.app import Problem, SettingsDep, StoreDep
+from graph_service.api.app import IsoDate, OrgIdPath, Problem, SettingsDep, StoreDep
 from graph_service.api.errors import unprocessable
+from graph_service.settings import Settings
 from viz import views
 from viz.front import front_page
 from viz.render import Colour, Layout, render_html
@@ -24,10 +24,15 @@ NOT_FOUND = {
     "description": "Unknown organisation, or nothing in the area.",
     "content": {"application/json": {"schema": Problem.model_json_schema()}},
 }
+TOO_LARGE = {
+    "description": "The picture would hold more organisations than a served page may "
+    "(GRAPH_SERVICE_MAX_VIZ_NODES); the message says how to narrow it. `graph-service render` has no limit.",
+    "content": {"application/json": {"schema": Problem.model_json_schema()}},
+}
 
 ColourQ = Annotated[Colour, Query(description="Fill nodes by organisation kind or by Ofsted rating.")]
 LayoutQ = Annotated[Layout, Query(description="geo: map from latitude/longitude (fixed); force: physics layout.")]
-AsAtQ = Annotated[date | None, Query(description="Ties holding on this date (YYYY-MM-DD); default today.")]
+AsAtQ = Annotated[IsoDate | None, Query(description="Ties holding on this date (YYYY-MM-DD); default today.")]
 ClosedQ = Annotated[bool, Query(description="Also draw closed organisations.")]
 LaCodeQ = Annotated[int | None, Query(ge=0, le=views.MAX_LA_CODE, description="Local authority code, e.g. 330.")]
 LaNameQ = Annotated[str | None, Query(max_length=200, description="Local authority name.")]
@@ -38,20 +43,36 @@ def _root(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
+def max_nodes(settings: Settings) -> int:
+    """The most organisations a served picture may hold."""
+    return settings.max_viz_nodes
+
+
 def _draw(
     request: Request,
     store: StoreDep,
-    make: Callable[[], views.View],
+    settings: Settings,
+    make: Callable[[int], views.View],
     colour: Colour,
     layout: Layout,
+    narrow: str,
+    command: str,
     invalid_at: tuple[str, ...] = ("query",),
 ) -> HTMLResponse:
+    """Draw ``make(limit)``; ``narrow`` and ``command`` say what to do instead of a picture too large."""
+    limit = max_nodes(settings)
     try:
-        view = make()
+        view = views.within(make(limit), limit)
     except views.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     except views.InvalidView as exc:
         raise unprocessable(invalid_at, str(exc)) from None
+    except views.TooLarge as exc:
+        raise HTTPException(
+            413,
+            f"{exc} for a served page: {narrow}; or draw it from the command line with"
+            f" `graph-service {command} -o FILE.html`, which has no limit",
+        ) from None
     link_base = f"{_root(request)}/viz/organisation/"
     return HTMLResponse(render_html(views.picture(view, store, colour, layout, link_base=link_base)))
 
@@ -79,12 +100,15 @@ def viz_front(
         raise unprocessable(("query", "la_code"), f"la_code must be a number, not {la_code!r}")
     number = int(code) if code else None
     where = _area(number, local_authority, district) if (code or local_authority or district) else None
-    return HTMLResponse(front_page(store, where, max_hops=settings.max_hops, root=_root(request)))
+    page = front_page(store, where, max_hops=settings.max_hops, root=_root(request), max_nodes=max_nodes(settings))
+    return HTMLResponse(page)
 
 
-@router.get("/organisation/{org_id}", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
+@router.get(
+    "/organisation/{org_id}", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND, 413: TOO_LARGE}
+)
 def viz_organisation(
-    org_id: str,
+    org_id: OrgIdPath,
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
@@ -100,16 +124,20 @@ def viz_organisation(
     return _draw(
         request,
         store,
-        lambda: views.neighbourhood(store, org_id, hops=hops, as_at=as_at, include_closed=include_closed),
+        settings,
+        lambda _limit: views.neighbourhood(store, org_id, hops=hops, as_at=as_at, include_closed=include_closed),
         colour,
         layout,
+        narrow="ask for fewer hops",
+        command=f"render organisation ID --hops {hops}",
     )
 
 
-@router.get("/area", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
+@router.get("/area", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND, 413: TOO_LARGE})
 def viz_area(
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     la_code: LaCodeQ = None,
     local_authority: LaNameQ = None,
     district: DistrictQ = None,
@@ -121,15 +149,25 @@ def viz_area(
     """A local authority or district: its organisations with their trusts, hubs and groups."""
     where = _area(la_code, local_authority, district)
     return _draw(
-        request, store, lambda: views.area(store, where, as_at=as_at, include_closed=include_closed), colour, layout
+        request,
+        store,
+        settings,
+        lambda _limit: views.area(store, where, as_at=as_at, include_closed=include_closed),
+        colour,
+        layout,
+        narrow="choose a district (district=...), or one organisation's neighbourhood or group",
+        command="render area --la-code N",
     )
 
 
-@router.get("/group/{org_id}", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
+@router.get("/group/{org_id}", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND, 413: TOO_LARGE})
 def viz_group(
-    org_id: str,
+    org_id: Annotated[
+        str, Path(description="Id of a trust, federation, hub, partnership or sponsor.", examples=["group-2044"])
+    ],
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     colour: ColourQ = "kind",
     layout: LayoutQ = "geo",
     as_at: AsAtQ = None,
@@ -139,17 +177,21 @@ def viz_group(
     return _draw(
         request,
         store,
-        lambda: views.group(store, org_id, as_at=as_at, include_closed=include_closed),
+        settings,
+        lambda _limit: views.group(store, org_id, as_at=as_at, include_closed=include_closed),
         colour,
         layout,
+        narrow="look at one member's neighbourhood (/viz/organisation/{id})",
+        command="render group ID",
         invalid_at=("path", "org_id"),
     )
 
 
-@router.get("/isolated", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
+@router.get("/isolated", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND, 413: TOO_LARGE})
 def viz_isolated(
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     la_code: LaCodeQ = None,
     local_authority: LaNameQ = None,
     district: DistrictQ = None,
@@ -160,17 +202,36 @@ def viz_isolated(
 ) -> HTMLResponse:
     """An area's isolated schools against the nearest open schools of their phase that do collaborate."""
     where = _area(la_code, local_authority, district)
-    return _draw(request, store, lambda: views.isolated(store, where, partners=partners, as_at=as_at), colour, layout)
+    return _draw(
+        request,
+        store,
+        settings,
+        lambda _limit: views.isolated(store, where, partners=partners, as_at=as_at),
+        colour,
+        layout,
+        narrow="choose a district (district=...) or fewer partners",
+        command=f"render isolated --la-code N --partners {partners}",
+    )
 
 
-@router.get("/graph", response_class=HTMLResponse, responses={200: HTML})
+@router.get("/graph", response_class=HTMLResponse, responses={200: HTML, 413: TOO_LARGE})
 def viz_graph(
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     colour: ColourQ = "kind",
     layout: LayoutQ = "geo",
     as_at: AsAtQ = None,
     include_closed: ClosedQ = False,
 ) -> HTMLResponse:
-    """The whole graph: every open organisation and its current ties (heavy for a national store)."""
-    return _draw(request, store, lambda: views.whole(store, as_at=as_at, include_closed=include_closed), colour, layout)
+    """The whole graph: every open organisation and its current ties (refused, 413, above the picture limit)."""
+    return _draw(
+        request,
+        store,
+        settings,
+        lambda limit: views.whole(store, as_at=as_at, include_closed=include_closed, max_nodes=limit),
+        colour,
+        layout,
+        narrow="choose an area (/viz/area?la_code=330), a group or one organisation's neighbourhood",
+        command="render graph",
+    )

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.api.app import MAX_OFFSET, Problem, StoreDep
+from graph_service.api.app import MAX_OFFSET, OrgIdPath, Problem, StoreDep
 from graph_service.api.auth import Admin, Editor
 from graph_service.api.errors import unprocessable
 from graph_service.models import (
@@ -27,6 +28,7 @@ from graph_service.store import WriteBatch
 
 #: Refusals every write may answer, documented so that clients (and schemathesis) expect them.
 REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body could not be read as JSON (e.g. it is not UTF-8)."},
     404: {"model": Problem, "description": "An organisation or tie named does not exist."},
     409: {"model": Problem, "description": "The write breaks a rule of the graph; nothing was written."},
 }
@@ -34,6 +36,14 @@ router = APIRouter(tags=["writes"], responses=REFUSALS)
 
 #: Kinds an editor may create or change; GIAS-backed organisations need an admin.
 EDITOR_KINDS = frozenset({NodeKind.COMMUNITY_PARTNER, NodeKind.PARTNERSHIP, NodeKind.TEACHING_SCHOOL_ALLIANCE})
+
+TieIdPath = Annotated[
+    str,
+    PathParam(
+        description="Tie id, as POST /ties returned it: kind:source:target[:focus or since].",
+        examples=["supports:3:2:maths"],
+    ),
+]
 
 
 class TieEnd(BaseModel):
@@ -72,7 +82,7 @@ def _entry(key: ApiKey, action: str, target: str, before: str | None, after: str
     responses={201: {"model": OrganisationPublic}},
 )
 def put_organisation(
-    org_id: str, body: OrganisationBase, store: StoreDep, key: Editor, response: Response
+    org_id: OrgIdPath, body: OrganisationBase, store: StoreDep, key: Editor, response: Response
 ) -> OrganisationPublic:
     """Create or replace an organisation (editors: partners and partnerships; admins: any kind)."""
     if body.kind not in EDITOR_KINDS and key.role < Role.ADMIN:
@@ -104,7 +114,7 @@ def put_organisation(
 
 
 @router.delete("/organisations/{org_id}", status_code=204)
-def delete_organisation(org_id: str, store: StoreDep, key: Admin) -> None:
+def delete_organisation(org_id: OrgIdPath, store: StoreDep, key: Admin) -> None:
     """Delete an organisation and every tie it has (admin)."""
     before = store.get_organisation(org_id)
     if before is None:
@@ -141,7 +151,7 @@ def post_tie(body: TieCreate, store: StoreDep, key: Editor, response: Response) 
 
 
 @router.get("/ties/{tie_id}", response_model=TiePublic)
-def get_tie(tie_id: str, store: StoreDep) -> TiePublic:
+def get_tie(tie_id: TieIdPath, store: StoreDep) -> TiePublic:
     """One tie by its id."""
     tie = store.get_tie(tie_id)
     if tie is None:
@@ -150,7 +160,7 @@ def get_tie(tie_id: str, store: StoreDep) -> TiePublic:
 
 
 @router.post("/ties/{tie_id}/end", response_model=TiePublic)
-def end_tie(tie_id: str, body: TieEnd, store: StoreDep, key: Editor) -> TiePublic:
+def end_tie(tie_id: TieIdPath, body: TieEnd, store: StoreDep, key: Editor) -> TiePublic:
     """End a tie on a date; it stays in the graph as history."""
     before = store.get_tie(tie_id)
     if before is None:
@@ -169,7 +179,7 @@ def end_tie(tie_id: str, body: TieEnd, store: StoreDep, key: Editor) -> TiePubli
 
 
 @router.delete("/ties/{tie_id}", status_code=204)
-def delete_tie(tie_id: str, store: StoreDep, key: Admin) -> None:
+def delete_tie(tie_id: TieIdPath, store: StoreDep, key: Admin) -> None:
     """Delete a tie outright (admin); to record that a tie ended, end it instead."""
     before = store.get_tie(tie_id)
     if before is None:
@@ -197,7 +207,7 @@ def audit(
     responses={413: {"description": "File too large."}, 422: {"description": "Bad file or loader."}},
 )
 async def load_file(
-    loader: str,
+    loader: Annotated[str, PathParam(description="Which loader reads the body: gias (establishments) or ties.")],
     request: Request,
     store: StoreDep,
     key: Admin,

@@ -1,20 +1,27 @@
-"""Read our node-link JSON and GraphML exports back into organisations, ties and a store.
+"""Read our node-link JSON, GraphML, GEXF and plain CSV exports back into organisations, ties and a store.
 
 Attribute names map back to model fields (``data_source`` to ``source``,
 ``sla_<field>`` to the service level agreement, ``property_<name>`` to a free
 property) and the models' own validation turns ISO strings back into dates.
+Numbers and booleans come back as the types each format declares (GraphML keys,
+GEXF attributes, the ``attribute_types`` of a CSV export's ``metadata.json``).
 A file that does not describe a valid graph is refused whole, with the node
 or edge at fault named; nothing is written.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -22,8 +29,10 @@ from graph_service.export.records import (
     NODE_FIELD_NAMES,
     SLA_FIELD_NAMES,
     TIE_FIELD_NAMES,
+    AttrType,
     property_key,
 )
+from graph_service.export.textformats import CSV_FILES, CsvFlavour
 from graph_service.models import Organisation, Tie
 from graph_service.store.base import GraphStore, WriteBatch, WriteResult
 
@@ -89,24 +98,25 @@ class _Reader:
     """Collects nodes and edges, naming the file and element when one is invalid."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        #: Who to blame in messages: the file, or a CSV export's member file.
+        self.name = path.name
         self.graph = ImportedGraph()
 
     def node(self, node_id: Any, attrs: dict[str, Any]) -> None:
         if not isinstance(node_id, str):
-            raise ImportFileError(f"{self.path.name}: a node has no text id ({node_id!r})")
+            raise ImportFileError(f"{self.name}: a node has no text id ({node_id!r})")
         try:
             self.graph.organisations.append(organisation_from(node_id, attrs))
         except ValidationError as exc:
-            raise ImportFileError(f"{self.path.name}: node {node_id!r}: {_short(exc)}") from None
+            raise ImportFileError(f"{self.name}: node {node_id!r}: {_short(exc)}") from None
 
     def edge(self, tie_id: Any, source_id: Any, target_id: Any, attrs: dict[str, Any]) -> None:
         if not all(isinstance(part, str) for part in (tie_id, source_id, target_id)):
-            raise ImportFileError(f"{self.path.name}: an edge needs a text id, source and target ({tie_id!r})")
+            raise ImportFileError(f"{self.name}: an edge needs a text id, source and target ({tie_id!r})")
         try:
             self.graph.ties.append(tie_from(tie_id, source_id, target_id, attrs))
         except ValidationError as exc:
-            raise ImportFileError(f"{self.path.name}: edge {tie_id!r}: {_short(exc)}") from None
+            raise ImportFileError(f"{self.name}: edge {tie_id!r}: {_short(exc)}") from None
 
 
 def read_node_link(path: Path) -> ImportedGraph:
@@ -142,14 +152,22 @@ def _boolean(text: str) -> bool:
     return text.strip().lower() in ("true", "1")
 
 
-_GRAPHML_TYPES: dict[str, Callable[[str], Any]] = {
+#: GraphML's and GEXF's attribute types (others, such as GEXF's list types, are read as text).
+_XML_TYPES: dict[str, Callable[[str], Any]] = {
     "boolean": _boolean,
     "int": int,
+    "integer": int,
     "long": int,
+    "short": int,
+    "byte": int,
     "float": float,
     "double": float,
     "string": str,
 }
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
 
 
 def read_graphml(path: Path) -> ImportedGraph:
@@ -162,7 +180,7 @@ def read_graphml(path: Path) -> ImportedGraph:
     def decoded(element: ET.Element) -> dict[str, Any]:
         attrs: dict[str, Any] = {}
         for child in element:
-            if child.tag.rpartition("}")[2] != "data":
+            if _local(child.tag) != "data":
                 continue
             name, convert = keys[child.get("key", "")]
             attrs[name] = convert(child.text or "")
@@ -170,13 +188,13 @@ def read_graphml(path: Path) -> ImportedGraph:
 
     try:
         for event, element in ET.iterparse(path, events=("start", "end")):
-            tag = element.tag.rpartition("}")[2]
+            tag = _local(element.tag)
             if tag in ("node", "edge"):
                 depth_in_item += 1 if event == "start" else -1
             if event == "start":
                 continue
             if tag == "key":
-                converter = _GRAPHML_TYPES.get(element.get("attr.type", "string"), str)
+                converter = _XML_TYPES.get(element.get("attr.type", "string"), str)
                 keys[element.get("id", "")] = (element.get("attr.name", ""), converter)
             elif tag == "node":
                 reader.node(element.get("id"), decoded(element))
@@ -201,12 +219,191 @@ def read_graphml(path: Path) -> ImportedGraph:
     return reader.graph
 
 
+def _description_meta(description: str) -> dict[str, str]:
+    """Store metadata from a GEXF ``<description>``: one ``name: value`` line per metadata item."""
+    pairs = {}
+    for line in description.splitlines():
+        name, separator, value = line.partition(": ")
+        if separator:
+            pairs[name] = value.strip()
+    sources = {name.removeprefix("source:"): day for name, day in pairs.items() if name.startswith("source:")}
+    return _store_meta(sources, pairs.get("data_date"))
+
+
+def read_gexf(path: Path) -> ImportedGraph:
+    """Read GEXF written by the exporter, element by element.
+
+    Values come from the ``<attvalues>``, typed by the ``<attributes>``
+    declarations; the ``label`` (the name) and the ``start``/``end`` spells
+    (opened/closed, since/until) repeat attributes and are not read again.
+    """
+    # GEXF numbers node and edge attributes separately: an id is only unique within its class.
+    attributes: dict[tuple[str, str], tuple[str, Callable[[str], Any]]] = {}
+    reader = _Reader(path)
+    attribute_class = "node"
+    description = ""
+
+    def decoded(element: ET.Element, domain: str) -> dict[str, Any]:
+        attrs: dict[str, Any] = {}
+        for values in element:
+            if _local(values.tag) != "attvalues":
+                continue
+            for value in values:
+                if _local(value.tag) == "attvalue":
+                    name, convert = attributes[domain, value.get("for", value.get("id", ""))]
+                    attrs[name] = convert(value.get("value", ""))
+        return attrs
+
+    try:
+        for event, element in ET.iterparse(path, events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "attributes":
+                    attribute_class = element.get("class", "node")
+                continue
+            if tag == "attribute":
+                converter = _XML_TYPES.get(element.get("type", "string"), str)
+                attributes[attribute_class, element.get("id", "")] = (element.get("title", ""), converter)
+            elif tag == "node":
+                reader.node(element.get("id"), decoded(element, "node"))
+                element.clear()
+            elif tag == "edge":
+                attrs = decoded(element, "edge")
+                reader.edge(element.get("id"), element.get("source"), element.get("target"), attrs)
+                element.clear()
+            elif tag == "description":
+                description = element.text or ""
+    except ImportFileError:
+        raise
+    except ET.ParseError as exc:
+        raise ImportFileError(f"{path.name}: not well-formed XML: {exc}") from None
+    except KeyError as exc:
+        raise ImportFileError(f"{path.name}: a value for an undeclared attribute {exc}") from None
+    except ValueError as exc:
+        raise ImportFileError(f"{path.name}: a value does not match its declared type: {exc}") from None
+    reader.graph.meta = _description_meta(description)
+    return reader.graph
+
+
+def _csv_bool(text: str) -> bool:
+    if text not in ("true", "false"):
+        raise ValueError("expected true or false")
+    return text == "true"
+
+
+#: Text of a CSV cell -> value, by the attribute's type in ``metadata.json``.
+_CSV_TYPES: dict[str, Callable[[str], Any]] = {
+    AttrType.STRING: str,
+    AttrType.INT: int,
+    AttrType.FLOAT: float,
+    AttrType.BOOL: _csv_bool,
+    AttrType.DATE: date.fromisoformat,
+}
+
+
+@contextmanager
+def _csv_members(path: Path) -> Iterator[Callable[[str], IO[str]]]:
+    """A function opening a member of a CSV export (a directory or a zip) as text."""
+    with ExitStack() as stack:
+        if path.is_dir():
+
+            def open_file(name: str) -> IO[str]:
+                member = path / name
+                if not member.is_file():
+                    raise ImportFileError(f"{path.name}: no {name} in the folder")
+                # utf-8-sig: a spreadsheet that saved the file again may have added a byte order mark.
+                return stack.enter_context(member.open(encoding="utf-8-sig", newline=""))
+
+            yield open_file
+            return
+        try:
+            archive = stack.enter_context(zipfile.ZipFile(path))
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise ImportFileError(f"{path.name}: not readable as a zip: {exc}") from None
+        names = archive.namelist()
+
+        def open_zipped(name: str) -> IO[str]:
+            # Also found one folder down, as when someone zips the export's folder again.
+            found = [entry for entry in names if entry == name or entry.endswith("/" + name)]
+            if len(found) != 1:
+                raise ImportFileError(f"{path.name}: {'no' if not found else 'more than one'} {name} in the zip")
+            member = stack.enter_context(archive.open(found[0]))
+            return stack.enter_context(io.TextIOWrapper(member, encoding="utf-8-sig", newline=""))
+
+        yield open_zipped
+
+
+def _csv_rows(
+    reader: _Reader, handle: IO[str], file_name: str, types: dict[str, str], ends: tuple[str, ...]
+) -> Iterator[tuple[list[str], dict[str, Any]]]:
+    """(id and ends, typed attributes) of each row; an empty cell is a missing value."""
+    reader.name = file_name
+    rows = csv.reader(handle)
+    header = next(rows, None)
+    if header is None or tuple(header[: len(ends)]) != ends:
+        raise ImportFileError(f"{file_name}: the first columns must be {', '.join(ends)}")
+    columns = [(name, _CSV_TYPES.get(types.get(name, AttrType.STRING), str)) for name in header[len(ends) :]]
+    for number, row in enumerate(rows, 2):
+        if len(row) != len(header):
+            raise ImportFileError(f"{file_name} row {number}: {len(row)} cells, the header has {len(header)}")
+        attrs: dict[str, Any] = {}
+        for (name, convert), cell in zip(columns, row[len(ends) :], strict=True):
+            if cell == "":
+                continue
+            try:
+                attrs[name] = convert(cell)
+            except ValueError:
+                raise ImportFileError(
+                    f"{file_name} row {number}, field {name}: {cell!r} is not a valid {types.get(name)}"
+                ) from None
+        yield row[: len(ends)], attrs
+
+
+def read_csv(path: Path) -> ImportedGraph:
+    """Read a plain CSV export: a folder, or a ``.zip``, holding nodes.csv, edges.csv and metadata.json.
+
+    Cells are typed by ``metadata.json``'s ``attribute_types``; the Kumu and
+    neo4j-admin layouts are for those tools and are not read back.
+    """
+    reader = _Reader(path)
+    node_file, edge_file = CSV_FILES[CsvFlavour.PLAIN]
+    try:
+        with _csv_members(path) as open_member:
+            meta = json.load(open_member("metadata.json"))
+            if not isinstance(meta, dict) or not isinstance(meta.get("attribute_types"), dict):
+                raise ImportFileError(f"{path.name}: metadata.json has no attribute_types")
+            if meta.get("csv_flavour", CsvFlavour.PLAIN.value) != CsvFlavour.PLAIN.value:
+                raise ImportFileError(
+                    f"{path.name}: a {meta['csv_flavour']} CSV export; only the plain layout is read back"
+                )
+            types = meta["attribute_types"]
+            node_types, edge_types = types.get("node") or {}, types.get("edge") or {}
+            for (node_id,), attrs in _csv_rows(reader, open_member(node_file), node_file, node_types, ("id",)):
+                reader.node(node_id, attrs)
+            edge_rows = _csv_rows(reader, open_member(edge_file), edge_file, edge_types, ("id", "source", "target"))
+            for (tie_id, source_id, target_id), attrs in edge_rows:
+                reader.edge(tie_id, source_id, target_id, attrs)
+    except ImportFileError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(f"{path.name}: metadata.json is not JSON: {exc}") from None
+    except (OSError, UnicodeDecodeError, csv.Error, zipfile.BadZipFile) as exc:
+        raise ImportFileError(f"{reader.name}: not readable as UTF-8 CSV: {exc}") from None
+    reader.graph.meta = _store_meta(meta.get("sources") or {}, meta.get("data_date"))
+    return reader.graph
+
+
 def read_export(path: Path) -> ImportedGraph:
-    """Read a ``.json`` or ``.graphml`` export."""
-    readers = {".json": read_node_link, ".graphml": read_graphml}
+    """Read a ``.json``, ``.graphml`` or ``.gexf`` export, or a plain CSV export (its folder or ``.zip``)."""
+    if path.is_dir():
+        return read_csv(path)
+    readers = {".json": read_node_link, ".graphml": read_graphml, ".gexf": read_gexf, ".zip": read_csv}
     reader = readers.get(path.suffix.lower())
     if reader is None:
-        raise ImportFileError(f"{path.name}: can read back .json (node-link) and .graphml exports only")
+        raise ImportFileError(
+            f"{path.name}: can read back .json (node-link), .graphml, .gexf and plain CSV exports"
+            " (a folder or .zip) only"
+        )
     return reader(path)
 
 

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 import networkx as nx
 
+from graph_service.analytics.network import SchoolFilter
 from graph_service.models import (
     AuditEntry,
     EdgeKind,
@@ -103,6 +104,21 @@ class Subgraph:
     ties: list[Tie]
 
 
+@dataclass(frozen=True)
+class IsolationScope:
+    """A graph to answer the isolated-schools question on, and which of its schools it may list.
+
+    ``only`` None: whichever schools the filter covers. With ``total`` set, the store has
+    already counted and sorted the listed schools, and ``only`` is the page asked for.
+    The graph holds those schools, their ties, the organisations within two collaboration
+    ties of them and those maintaining them.
+    """
+
+    graph: nx.MultiDiGraph
+    only: frozenset[str] | None = None
+    total: int | None = None
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     """A graph of organisations and ties. Constructors do no I/O; ``open`` does."""
@@ -169,6 +185,33 @@ class GraphStore(Protocol):
 
     def graph(self) -> nx.MultiDiGraph:
         """The whole graph for analytics; cached, rebuilt after any write."""
+        ...
+
+    def isolation_graph(
+        self,
+        flt: SchoolFilter,
+        as_at: date | None,
+        *,
+        max_ties: int,
+        every: bool,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> IsolationScope:
+        """What the isolated-schools question needs (see :class:`IsolationScope`).
+
+        The schools it can list are those ``flt`` covers (open on ``as_at``) with at most
+        ``max_ties`` collaboration ties holding on ``as_at`` (today when omitted), or all it
+        covers when ``every`` (loose and remote need more than a count to judge).
+        """
+        ...
+
+    def support_graph(self, urn: str, as_at: date | None, radius_km: float) -> nx.MultiDiGraph:
+        """What the support-partners question about ``urn`` needs (an empty graph for an unknown URN).
+
+        It holds the school, everything within four collaboration ties of it, the schools rated
+        Good or Outstanding within ``radius_km`` (of its local authority when it has no
+        location), their collaboration partners (trusts, hubs...), and whom those support.
+        """
         ...
 
     def clear(self) -> None:

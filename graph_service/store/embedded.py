@@ -17,6 +17,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph_service.analytics.network import SchoolFilter
 from graph_service.graphview import build_graph
 from graph_service.models import (
     AuditEntry,
@@ -28,7 +29,9 @@ from graph_service.models import (
 )
 from graph_service.store.base import (
     IntegrityError,
+    IsolationScope,
     OrganisationFilter,
+    StoreError,
     StoreUnavailable,
     Subgraph,
     WriteBatch,
@@ -102,13 +105,40 @@ def _as_at_sql(as_at: date | None, alias: str = "") -> tuple[str, list[str]]:
     )
 
 
+#: sqlite3 error names (Python 3.11+) that mean another connection holds the lock.
+_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """sqlite3's exceptions become store errors, so callers (and the API) see one vocabulary."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise IntegrityError(f"the embedded store refused the write: {exc}") from exc
+    except sqlite3.OperationalError as exc:
+        name = getattr(exc, "sqlite_errorname", "")
+        if name.startswith(_BUSY) or "locked" in str(exc):
+            # Still locked after the busy timeout: typically a CLI load is writing.
+            raise StoreUnavailable(
+                f"the embedded store at {path} is busy (another process, such as a load, is writing); try again shortly"
+            ) from exc
+        raise StoreError(f"the embedded store at {path} failed: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise StoreError(f"the embedded store at {path} failed: {exc}") from exc
+    except OverflowError as exc:
+        raise StoreError(f"a number is too large for the embedded store (64-bit integers only): {exc}") from exc
+
+
 class EmbeddedStore:
     """A :class:`~graph_service.store.base.GraphStore` in one SQLite file."""
 
     backend = "embedded"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
+        #: Seconds a write waits for another connection's lock before StoreUnavailable.
+        self.busy_timeout = busy_timeout
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
         self._graph_cache: nx.MultiDiGraph | None = None
@@ -122,7 +152,9 @@ class EmbeddedStore:
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+                conn = sqlite3.connect(
+                    str(self.path), check_same_thread=False, isolation_level=None, timeout=self.busy_timeout
+                )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")
                 conn.execute("PRAGMA foreign_keys=ON")
@@ -138,7 +170,7 @@ class EmbeddedStore:
                 self._conn = None
 
     def ping(self) -> None:
-        with self._lock:
+        with self._lock, _translated(self.path):
             self._db().execute("SELECT 1").fetchone()
 
     def _db(self) -> sqlite3.Connection:
@@ -149,14 +181,15 @@ class EmbeddedStore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self._db()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+        with _translated(self.path):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # a failed COMMIT must not leave the transaction open
+                    conn.execute("ROLLBACK")
+                raise
 
     # -- writes ------------------------------------------------------------
     def apply(self, batch: WriteBatch) -> WriteResult:
@@ -310,7 +343,7 @@ class EmbeddedStore:
 
     # -- reads -------------------------------------------------------------
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
+        with self._lock, _translated(self.path):
             return self._db().execute(sql, params).fetchall()
 
     def get_organisation(self, org_id: str) -> Organisation | None:
@@ -450,8 +483,24 @@ class EmbeddedStore:
         rows = self._query("SELECT data FROM audit ORDER BY seq DESC LIMIT ? OFFSET ?", (limit, offset))
         return [AuditEntry.model_validate_json(row[0]) for row in rows], int(total)
 
+    def isolation_graph(
+        self,
+        flt: SchoolFilter,
+        as_at: date | None,
+        *,
+        max_ties: int,
+        every: bool,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> IsolationScope:
+        # SQLite has no graph queries to narrow it down; the cached whole graph answers at memory speed.
+        return IsolationScope(self.graph())
+
+    def support_graph(self, urn: str, as_at: date | None, radius_km: float) -> nx.MultiDiGraph:
+        return self.graph()
+
     def graph(self) -> nx.MultiDiGraph:
-        with self._lock:
+        with self._lock, _translated(self.path):
             # data_version changes when another connection (a CLI load) commits.
             version = int(self._db().execute("PRAGMA data_version").fetchone()[0])
             if self._graph_cache is None or self._graph_version != version:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar
@@ -35,12 +35,18 @@ from neo4j.exceptions import (
     Neo4jError,
     ServiceUnavailable,
     SessionExpired,
+    TransientError,
 )
 
+from graph_service.analytics.geo import bounding_box
+from graph_service.analytics.isolation import RISK_POINTS, UNRATED_RISK
+from graph_service.analytics.network import PROVIDER_KINDS, SchoolFilter
+from graph_service.analytics.support import GOOD_RATINGS
 from graph_service.graphview import build_graph
-from graph_service.models import AuditEntry, EdgeKind, NodeKind, Organisation, Tie, check_endpoints
+from graph_service.models import AuditEntry, EdgeKind, NodeKind, Organisation, Status, Tie, check_endpoints
 from graph_service.store.base import (
     IntegrityError,
+    IsolationScope,
     OrganisationFilter,
     StoreError,
     StoreUnavailable,
@@ -64,6 +70,9 @@ CONNECTION_TIMEOUT = 5.0
 RETRY_TIME = 1.0
 #: Above this many tie ids of unknown kind, one relationship scan beats an index seek per kind.
 SCAN_THRESHOLD = 1000
+#: How much further than the radius Cypher looks for support candidates: Neo4j's WGS84
+#: distance and our haversine differ by about 0.1 %, and Python makes the exact cut.
+RADIUS_MARGIN = 1.01
 #: Seconds open() waits for freshly created indexes to come online.
 INDEX_WAIT = 60
 
@@ -75,6 +84,18 @@ _TIES_BY_ID = {kind: cypher.ties_by_id(kind) for kind in EdgeKind}
 _TIE_BY_ID = cypher.tie_by_id()
 _EDGE_KIND_VALUES = frozenset(kind.value for kind in EdgeKind)
 _COUNTS = cypher.counts()
+#: Transactions Neo4j stopped (terminated, or past db.transaction.timeout): the driver makes
+#: these client errors, since retrying at once would not help, but the request did nothing wrong.
+_STOPPED = frozenset(
+    {
+        "Neo.ClientError.Transaction.Terminated",
+        "Neo.ClientError.Transaction.LockClientStopped",
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+    }
+)
+_PROVIDERS = sorted(PROVIDER_KINDS)
+_CURRENT_STATUSES = [status.value for status in Status if status.is_current]
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -114,6 +135,11 @@ def _org_props(org: Organisation, data: str) -> dict[str, Any]:
         "district": org.district,
         "constituency": org.constituency,
         "ofsted_rating": org.ofsted_rating.value if org.ofsted_rating else None,
+        "type_name": org.type_name,
+        "opened": org.opened,
+        "closed": org.closed,
+        "latitude": org.latitude,
+        "longitude": org.longitude,
         "data": data,
     }
     return {key: value for key, value in props.items() if value is not None}
@@ -158,6 +184,27 @@ def _filter_params(flt: OrganisationFilter) -> dict[str, Any]:
             params[name] = value
     if flt.name_contains:
         params["name"] = flt.name_contains
+    return params
+
+
+def _area_params(flt: SchoolFilter) -> dict[str, Any]:
+    """Parameters of the area filters that are set (names as in :func:`cypher.isolation_candidates`)."""
+    params: dict[str, Any] = {}
+    if flt.kinds:
+        params["kinds"] = list(flt.kinds)
+    if flt.la_code is not None:
+        params["la_code"] = int(flt.la_code)
+    for name, value in (
+        ("local_authority", flt.local_authority),
+        ("district", flt.district),
+        ("constituency", flt.constituency),
+    ):
+        if value is not None:
+            params[name] = value
+    if flt.phases:
+        params["phases"] = list(flt.phases)
+    if flt.types:
+        params["types"] = [name.lower() for name in flt.types]
     return params
 
 
@@ -252,15 +299,23 @@ class Neo4jStore:
         except AuthError as exc:
             raise StoreUnavailable(f"Neo4j at {self.uri} refused the credentials of user {self.user!r}") from exc
         except ConstraintError as exc:
-            raise IntegrityError(f"Neo4j refused the write: {exc}") from exc
-        except (Neo4jError, DriverError) as exc:
-            if isinstance(exc, Neo4jError) and (exc.code or "").endswith("MemoryPoolOutOfMemoryError"):
+            raise IntegrityError(f"Neo4j refused the write: {exc.message or exc.code}") from exc
+        except Neo4jError as exc:
+            code = exc.code or ""
+            if code.endswith("MemoryPoolOutOfMemoryError"):  # a TransientError, but retrying will not help
                 raise StoreError(
                     "the write is too big for Neo4j's transaction memory (dbms.memory.transaction.total.max,"
                     " 70% of the heap by default): give Neo4j a bigger heap (a whole-England load needs about"
                     f" 1.5 GB) or load less at once. Neo4j said: {exc.message}"
                 ) from exc
-            raise StoreError(f"Neo4j error: {exc}") from exc
+            if isinstance(exc, TransientError) or code in _STOPPED:
+                # Deadlocks, lock timeouts, a stopped transaction: still failing after the driver's retries.
+                raise StoreUnavailable(f"Neo4j at {self.uri} is busy; try again shortly ({code})") from exc
+            raise StoreError(f"Neo4j error: {exc.message or code}") from exc
+        except DriverError as exc:
+            raise StoreError(f"Neo4j driver error: {exc}") from exc
+        except OverflowError as exc:  # the driver sends 64-bit integers only
+            raise StoreError(f"a number is too large for Neo4j (64-bit integers only): {exc}") from exc
 
     def _session(self, driver: Driver, mode: str) -> Session:
         return driver.session(
@@ -527,6 +582,113 @@ class Neo4jStore:
 
         page, total = self._read_tx(work)
         return [AuditEntry.model_validate_json(data) for data in page], total
+
+    def _collaboration_rings(
+        self, tx: ManagedTransaction, ids: Iterable[str], day: date, rings: Sequence[bool]
+    ) -> set[str]:
+        """``ids`` and the rings of collaboration partners around them; each flag says whether that
+        ring steps only out of groups (organisations other than schools and colleges)."""
+        seen = set(ids)
+        frontier = set(seen)
+        for groups_only in rings:
+            ring: set[str] = set()
+            for part in _chunks(sorted(frontier)):
+                ring.update(
+                    tx.run(
+                        cypher.NEXT_COLLABORATION_RING,
+                        ids=list(part),
+                        day=day,
+                        groups_only=groups_only,
+                        providers=_PROVIDERS,
+                    ).single(strict=True)["ids"]
+                )
+            frontier = ring - seen
+            if not frontier:
+                break
+            seen |= frontier
+        return seen
+
+    def _graph_of(self, tx: ManagedTransaction, ids: set[str]) -> nx.MultiDiGraph:
+        """The organisations ``ids`` and every tie among them (any day: the analytics judge dates)."""
+        found = self._subgraph_of(tx, ids, None)
+        return build_graph(found.organisations, found.ties)
+
+    def isolation_graph(
+        self,
+        flt: SchoolFilter,
+        as_at: date | None,
+        *,
+        max_ties: int,
+        every: bool,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> IsolationScope:
+        area = _area_params(flt)
+        params = {
+            **area,
+            "statuses": list(flt.statuses),
+            "as_at": as_at,
+            "current": _CURRENT_STATUSES,
+            "day": as_at or date.today(),
+            "max_ties": max_ties,
+            "every": every,
+        }
+
+        def work(tx: ManagedTransaction) -> IsolationScope:
+            if every:
+                listed = tx.run(cypher.isolation_candidates(area), params).single(strict=True)["ids"]
+                total = None
+            else:
+                # The tie count decides alone: Neo4j counts, sorts and pages, and only the page is fetched.
+                end = None if limit is None else offset + limit
+                record = tx.run(
+                    cypher.isolated_page(area), params, risk=RISK_POINTS, unrated=UNRATED_RISK, offset=offset, end=end
+                ).single(strict=True)
+                listed, total = record["page"], record["total"]
+            # Their ties, and partners through a group: what the reasons and nearest partners need.
+            ids = self._collaboration_rings(tx, listed, params["day"], (False, True))
+            for part in _chunks(sorted(listed)):
+                ids.update(tx.run(cypher.MAINTAINERS, ids=list(part), day=params["day"]).single(strict=True)["ids"])
+            return IsolationScope(self._graph_of(tx, ids), frozenset(listed), total)
+
+        return self._read_tx(work)
+
+    def support_graph(self, urn: str, as_at: date | None, radius_km: float) -> nx.MultiDiGraph:
+        day = as_at or date.today()
+
+        def work(tx: ManagedTransaction) -> nx.MultiDiGraph:
+            place = tx.run(cypher.PLACE_OF, id=urn).single()
+            if place is None:
+                return nx.MultiDiGraph()
+            ratings = sorted(GOOD_RATINGS)
+            latitude, longitude = place["latitude"], place["longitude"]
+            if latitude is not None and longitude is not None:
+                south, north, west, east = bounding_box(latitude, longitude, radius_km)
+                found = tx.run(
+                    cypher.RATED_IN_BOX,
+                    providers=_PROVIDERS,
+                    ratings=ratings,
+                    south=south,
+                    north=north,
+                    west=west,
+                    east=east,
+                    latitude=latitude,
+                    longitude=longitude,
+                    metres=radius_km * 1000 * RADIUS_MARGIN,
+                )
+            else:
+                found = tx.run(cypher.RATED_IN_LA, providers=_PROVIDERS, ratings=ratings, la_code=place["la_code"])
+            pool = found.single(strict=True)["ids"]
+            # Paths of up to four steps from the school; each candidate's ties and groups, and
+            # whom those support (their capacity).
+            ids = self._collaboration_rings(tx, [urn], day, (False,) * 4)
+            near = self._collaboration_rings(tx, pool, day, (False,))
+            ids |= near
+            for part in _chunks(sorted(near)):
+                ids.update(tx.run(cypher.SUPPORTED_BY, ids=list(part), day=day).single(strict=True)["ids"])
+            return self._graph_of(tx, ids)
+
+        return self._read_tx(work)
 
     def graph(self) -> nx.MultiDiGraph:
         with self._graph_lock:

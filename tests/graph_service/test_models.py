@@ -41,6 +41,27 @@ def test_ids_names_and_numbers_are_checked() -> None:
         OrganisationCreate(id="1", kind="school", name="A", opened=date(2020, 1, 1), closed=date(2019, 1, 1))
 
 
+@pytest.mark.parametrize(
+    ("field", "real", "too_big"),
+    [
+        ("la_code", 330, 100_000),
+        ("urn", 103120, 10_000_000),
+        ("group_uid", 2044, 10_000_000),
+        ("ukprn", 10012345, 100_000_000),
+        ("pupils", 3450, 1_000_001),
+        ("capacity", 10000, 1_000_001),
+    ],
+)
+def test_every_integer_is_bounded_so_no_store_overflows(field: str, real: int, too_big: int) -> None:
+    # 2**70 once reached SQLite and answered 500 (OverflowError); Neo4j stores 64 bits too.
+    assert getattr(OrganisationCreate(id="1", kind="school", name="A", **{field: real}), field) == real
+    for value in (too_big, 2**63, 2**70, -1):
+        with pytest.raises(ValidationError, match=field):
+            OrganisationCreate(id="1", kind="school", name="A", **{field: value})
+    integers = [name for name, info in OrganisationCreate.model_fields.items() if info.annotation in (int, int | None)]
+    assert field in integers and len(integers) == 6, "a new integer field needs a bound and a row here"
+
+
 def test_tie_rules() -> None:
     with pytest.raises(ValidationError, match="itself"):
         make_tie(source_id="1", target_id="1", kind="supports")

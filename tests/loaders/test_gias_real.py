@@ -110,6 +110,35 @@ def test_counts_match_the_file(store: GraphStore) -> None:
     assert sum(1 for org in store.get_organisations(list(july)) if org.latitude is not None) == located
 
 
+def successions(establishments: dict[str, dict[str, str]], links: Path) -> set[tuple[str, str]]:
+    """(predecessor, successor) pairs the links file gives between providers of the load.
+
+    "Successor..." rows mean LinkURN came after URN, "Predecessor..." rows the reverse; a
+    result of amalgamation runs from the one that closed first; sixth-form centre links are
+    collaboration, and every other type (and a link to a children's centre, a university or an
+    establishment outside the load) is no succession.
+    """
+    providers = {urn for urn, row in establishments.items() if row["TypeOfEstablishment (name)"] not in PARTNERS}
+    closed = {
+        urn: gias_day(row["CloseDate"])
+        for urn, row in establishments.items()
+        if row["EstablishmentStatus (name)"] == "Closed" and row["CloseDate"]
+    }
+    pairs = set()
+    with links.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            a, b, link_type = row["URN"], row["LinkURN"], row["LinkType"].lower()
+            if a not in providers or b not in providers:
+                continue
+            if link_type.startswith("successor"):
+                pairs.add((a, b))
+            elif link_type.startswith("predecessor"):
+                pairs.add((b, a))
+            elif link_type == "result of amalgamation" and closed.get(a, date.max) != closed.get(b, date.max):
+                pairs.add((a, b) if closed.get(a, date.max) < closed.get(b, date.max) else (b, a))
+    return pairs
+
+
 def test_full_sample_counts_and_second_load_changes_nothing(store: GraphStore) -> None:
     july, centres = rows(JULY), rows(CENTRES)
     hubs = list(csv.DictReader(HUBS.open(encoding="utf-8", newline="")))
@@ -121,7 +150,9 @@ def test_full_sample_counts_and_second_load_changes_nothing(store: GraphStore) -
     )
     birmingham_hubs = {row["tsh_region_code"] for row in hubs if row["lead_school_urn"] in july}
     assert count(store, kinds=[NodeKind.TEACHING_SCHOOL_HUB]) == len(birmingham_hubs) > 0
-    assert ties(store, EdgeKind.PREDECESSOR_OF) > 0
+    expected = successions(july, LINKS)
+    stored = {(t.source_id, t.target_id) for t in store.all_ties([EdgeKind.PREDECESSOR_OF])}
+    assert stored == expected and len(expected) > 300
     second = load_gias(store, files["establishments"], links=LINKS, hubs=HUBS)
     assert second.result is not None and second.result.changed == 0
     assert second.ties == first.ties and second.organisations == first.organisations
@@ -181,3 +212,49 @@ def test_january_then_july_shows_the_moves_and_closures(store: GraphStore) -> No
 def test_every_row_of_the_real_files_is_accepted(path: Path, embedded: GraphStore) -> None:
     report = load_gias(embedded, [path], strict=True, dry_run=True)
     assert report.rows_read == len(rows(path)) and report.rows_rejected == 0
+
+
+def test_a_newer_file_updates_a_changed_ofsted_rating_in_place(store: GraphStore, tmp_path: Path) -> None:
+    """An edited copy of part of the real January file, dated later, saved as GIAS saves it (cp1252)."""
+    january = rows(JANUARY)
+    load_gias(store, [JANUARY])
+    changed = next(
+        urn
+        for urn, row in january.items()
+        if row["OfstedRating (name)"] == "Good" and row["EstablishmentStatus (name)"] == "Open"
+    )
+    others = [urn for urn, row in january.items() if urn != changed and row["OfstedRating (name)"]][:9]
+    untouched = next(urn for urn in january if urn not in others and urn != changed)
+    before = {urn: store.get_organisation(urn) for urn in (changed, *others, untouched)}
+    counts, tie_count = store.counts(), len(store.all_ties())
+
+    newer = tmp_path / "edubasealldata20250301_birmingham_with_ofsted.csv"
+    with JANUARY.open(encoding="utf-8-sig", newline="") as source:
+        reader = csv.DictReader(source)
+        edited = [row for row in reader if row["URN"] in {changed, *others}]
+        header = reader.fieldnames
+    assert header is not None and len(edited) == 10
+    for row in edited:
+        if row["URN"] == changed:
+            row["OfstedRating (name)"], row["OfstedLastInsp"] = "Outstanding", "12-02-2025"
+    with newer.open("w", encoding="cp1252", newline="") as target:
+        writer = csv.DictWriter(target, fieldnames=header, quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(edited)
+
+    report = load_gias(store, [newer])
+    assert report.issues == [] and report.result is not None
+    assert (report.result.organisations_created, report.result.ties_created) == (0, 0)
+    assert store.counts() == counts and len(store.all_ties()) == tie_count
+
+    now, old = store.get_organisation(changed), before[changed]
+    assert now is not None and now.ofsted_rating is not None and old is not None and old.ofsted_rating is not None
+    assert (now.ofsted_rating.value, now.ofsted_date) == ("outstanding", date(2025, 2, 12))
+    assert (old.ofsted_rating.value, old.ofsted_date) != ("outstanding", date(2025, 2, 12))
+    # Only the rating, its date and the source file changed: the same node, updated in place.
+    same = {"ofsted_rating", "ofsted_date", "source"}
+    assert now.model_dump(exclude=same) == old.model_dump(exclude=same)
+    for urn in others:
+        assert store.get_organisation(urn).ofsted_rating == before[urn].ofsted_rating  # type: ignore[union-attr]
+    assert store.get_organisation(untouched) == before[untouched]
+    assert store.get_meta()["data_date"] == "2025-03-01"

@@ -97,6 +97,54 @@ def test_bad_requests_are_404_or_422_with_a_message(client: TestClient) -> None:
         assert response.status_code == 422 and response.json()["detail"], url
 
 
+def capped(db: Path, limit: int) -> TestClient:
+    """A client whose served pictures may hold at most ``limit`` organisations."""
+    settings = Settings(GRAPH_SERVICE_DB=db, GRAPH_SERVICE_STORE="embedded")
+    # model_copy sets the limit whether or not Settings declares max_viz_nodes yet.
+    return TestClient(create_app(settings.model_copy(update={"max_viz_nodes": limit})))
+
+
+@pytest.mark.parametrize(
+    ("url", "limit", "advice"),
+    [
+        ("/viz/graph?as_at=2025-07-18", 7, ["/viz/area?la_code=330", "`graph-service render graph -o FILE.html`"]),
+        ("/viz/area?la_code=330&as_at=2025-07-18", 6, ["district=", "`graph-service render area --la-code N"]),
+        ("/viz/isolated?la_code=330&partners=1&as_at=2025-07-18", 4, ["fewer partners", "render isolated"]),
+        ("/viz/organisation/1?hops=2&as_at=2025-07-18", 3, ["fewer hops", "render organisation ID --hops 2"]),
+        ("/viz/group/group-10?as_at=2025-07-18", 2, ["/viz/organisation/", "render group ID"]),
+    ],
+)
+def test_a_picture_above_the_limit_is_refused_with_413(db: Path, url: str, limit: int, advice: list[str]) -> None:
+    with capped(db, limit + 1) as client:
+        assert client.get(url).status_code == 200, "one more organisation allowed: drawn"
+    with capped(db, limit) as client:
+        response = client.get(url)
+    assert response.status_code == 413 and response.headers["content-type"] == "application/json"
+    detail = response.json()["detail"]
+    assert f"organisations, more than the limit of {limit} for a served page" in detail
+    assert all(hint in detail for hint in advice), detail
+    assert detail.endswith("which has no limit")
+
+
+def test_the_limit_is_in_the_schema_and_on_the_front_page(db: Path) -> None:
+    with capped(db, 1234) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        page = client.get("/viz/").text
+    for path in ("/viz/graph", "/viz/area", "/viz/isolated", "/viz/organisation/{org_id}", "/viz/group/{org_id}"):
+        assert "413" in paths[path]["get"]["responses"], path
+    assert "more than 1,234 organisations is not served here" in page and "graph-service render" in page
+
+
+def test_render_command_has_no_limit(db: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("GRAPH_SERVICE_DB", str(db))
+    monkeypatch.setenv("GRAPH_SERVICE_STORE", "embedded")
+    monkeypatch.setenv("GRAPH_SERVICE_MAX_VIZ_NODES", "1")
+    out = tmp_path / "graph.html"
+    assert main(["render", "graph", "--as-at", "2025-07-18", "-o", str(out)]) == 0
+    assert len(node_ids(out.read_text(encoding="utf-8"))) == 8
+    assert "8 organisations" in capsys.readouterr().out
+
+
 def test_front_page_lists_views_isolated_schools_and_the_support_box(client: TestClient) -> None:
     page = client.get("/viz/").text  # one local authority in the store: it is chosen
     for path in ("organisation/{id}", "area", "group/{id}", "isolated", "graph"):
@@ -107,6 +155,9 @@ def test_front_page_lists_views_isolated_schools_and_the_support_box(client: Tes
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&gt;&lt;img" in page
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     assert 'id="support"' in page and "/questions/support/" in page
+    # /docs loads Swagger UI from a CDN, so the offline-safe link is the schema itself, and /docs says so.
+    assert '<a href="/openapi.json">' in page and "needs the internet" in page
+    assert client.get("/openapi.json").status_code == 200
     assert "not available on this server yet" in page
     assert client.get("/viz/?la_code=").status_code == 200  # the page's own empty choice
     assert "no open school in LA 999" in client.get("/viz/?la_code=999").text

@@ -123,6 +123,30 @@ def test_whole_graph_is_open_organisations_and_current_ties(seeded: GraphStore) 
     assert len(views.whole(seeded, as_at=DAY, include_closed=True).graph) == 8
 
 
+class NoTies:
+    """A store that fails the test if its ties are read."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> object:
+        if name == "all_ties":
+            raise AssertionError("the ties were read for a picture that is refused")
+        return getattr(self._store, name)
+
+
+def test_a_limit_refuses_a_picture_too_large(seeded: GraphStore) -> None:
+    # The whole graph is refused on the count of organisations, before anything else is read.
+    with pytest.raises(views.TooLarge, match="would hold 7 organisations, more than the limit of 6") as refused:
+        views.whole(NoTies(seeded), as_at=DAY, max_nodes=6)  # type: ignore[arg-type]
+    assert (refused.value.count, refused.value.limit) == (7, 6)
+    assert len(views.whole(seeded, as_at=DAY, max_nodes=7).graph) == 7
+    area = views.area(seeded, views.Area(la_code=330), as_at=DAY)
+    assert views.within(area, 6) is area and views.within(area, None) is area
+    with pytest.raises(views.TooLarge, match="would hold 6 organisations, more than the limit of 5"):
+        views.within(area, 5)
+
+
 def test_picture_carries_the_data_date_and_choices(seeded: GraphStore) -> None:
     picture = views.picture(views.whole(seeded, as_at=DAY), seeded, colour="rating", layout="force")
     assert (picture.data_date, picture.colour, picture.layout) == ("2025-07-18", "rating", "force")

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from graph_service.analytics.geo import haversine_km
-from graph_service.analytics.support import PARTS, SupportWeights, phase_compatibility, support_candidates
+from graph_service.analytics.support import PARTS, SupportWeights, phase_compatibility, stage_fit, support_candidates
 from tests.graph_service.analytics.town import SUPPORT_DAY, town_graph
 
 ONLY = dict.fromkeys(PARTS, 0.0)
@@ -151,6 +151,49 @@ def test_unknown_and_non_school_targets() -> None:
 def test_phase_compatibility(a: str | None, b: str | None, expected: float) -> None:
     assert phase_compatibility(a, b) == expected
     assert phase_compatibility(b, a) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "other", "expected"),
+    [
+        # Phases decide when both have one.
+        ({"phase": "primary", "age_low": 4, "age_high": 11}, {"phase": "secondary", "age_low": 11, "age_high": 16}, 0),
+        # Without a phase, ages: shared half of the narrower range, some overlap, none, unknown.
+        (
+            {"phase": "not_applicable", "age_low": 2, "age_high": 11},
+            {"phase": "primary", "age_low": 3, "age_high": 11},
+            1,
+        ),
+        (
+            {"phase": "not_applicable", "age_low": 3, "age_high": 19},
+            {"phase": "primary", "age_low": 4, "age_high": 11},
+            1,
+        ),
+        (
+            {"phase": "not_applicable", "age_low": 2, "age_high": 11},
+            {"phase": "secondary", "age_low": 9, "age_high": 16},
+            0.5,
+        ),
+        (
+            {"phase": "not_applicable", "age_low": 2, "age_high": 11},
+            {"phase": "16_plus", "age_low": 16, "age_high": 19},
+            0,
+        ),
+        (
+            {"phase": "not_applicable", "age_low": 2, "age_high": 11},
+            {"phase": "not_applicable", "age_low": 19, "age_high": 25},
+            0,
+        ),
+        (
+            {"phase": "primary", "age_low": 4, "age_high": 11},
+            {"phase": "not_applicable", "age_low": 5, "age_high": 11},
+            1,
+        ),
+        ({"phase": "not_applicable"}, {"phase": "not_applicable", "age_low": 5, "age_high": 11}, 0),
+    ],
+)
+def test_stage_fit_uses_ages_when_a_school_has_no_phase(target: dict, other: dict, expected: float) -> None:
+    assert stage_fit(target, other)[0] == expected
 
 
 def test_a_hub_is_a_candidate_whatever_its_lead_schools_phase() -> None:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from neo4j import Driver, GraphDatabase
 
 from graph_service.api.app import create_app
+from graph_service.models import NodeKind
 from graph_service.security import hash_key
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
+from graph_service.store.neo4j import Neo4jStore
+from queries import cypher
+from tests.conftest import make_neo4j_store
 from tests.factories import small_network
 
 EDITOR = {"X-API-Key": "editor-key-0123456789"}
@@ -158,3 +167,58 @@ def test_admin_loads_a_gias_file_through_the_api(client: TestClient) -> None:
     empty = client.post("/loads/gias", content=b"", headers=ADMIN)
     assert empty.status_code == 422 and "empty" in empty.json()["detail"][0]["msg"]
     assert client.post("/loads/nothing", content=csv_text, headers=ADMIN).status_code == 404
+
+
+@pytest.mark.neo4j
+def test_a_write_neo4j_keeps_failing_for_a_deadlock_is_503_not_a_conflict(tmp_path: Path) -> None:
+    store = make_neo4j_store()
+    assert isinstance(store, Neo4jStore)
+    store.clear()
+    store.apply(small_network())
+    database = os.environ.get("NEO4J_DATABASE", "neo4j")
+    lock_school = f"MATCH (n:{NodeKind.SCHOOL.label} {{id: '1'}}) SET n.locked_by_test = true"
+    answer: list[httpx.Response] = []
+    driver = GraphDatabase.driver(store.uri, auth=(store.user, os.environ.get("NEO4J_PASSWORD", "")))
+    try:
+        with (
+            TestClient(create_app(make_settings(tmp_path), store=store)) as client,
+            driver.session(database=database) as session,
+        ):
+            writer = threading.Thread(
+                target=lambda: answer.append(
+                    client.put("/organisations/1", json={"kind": "school", "name": "Renamed"}, headers=ADMIN)
+                )
+            )
+            blocker = session.begin_transaction()
+            blocker.run(lock_school).consume()
+            writer.start()
+            # Each round: the write takes the graph version, then waits for school 1, which the older
+            # blocker holds; the blocker asks for the version, and Neo4j breaks the deadlock by failing
+            # the younger transaction, the write. The driver retries it (max_transaction_retry_time)
+            # against a fresh blocker each time, then gives up with the TransientError.
+            while writer.is_alive():
+                waited = 0
+                while writer.is_alive() and not blocked(driver, database) and waited < 600:
+                    time.sleep(0.05)
+                    waited += 1
+                if not writer.is_alive():
+                    break
+                blocker.run(cypher.BUMP_VERSION, id=cypher.GRAPH_VERSION_ID).consume()
+                blocker.rollback()
+                blocker = session.begin_transaction()
+                blocker.run(lock_school).consume()
+            blocker.rollback()
+            writer.join()
+            assert client.get("/organisations/1").json()["name"] != "Renamed"
+    finally:
+        driver.close()
+        store.close()
+    assert answer[0].status_code == 503, answer[0].text
+    assert "busy" in answer[0].json()["detail"] and answer[0].headers["Retry-After"] == "5"
+
+
+def blocked(driver: Driver, database: str) -> bool:
+    """Whether a transaction waits for a lock."""
+    query = "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n"
+    records, _, _ = driver.execute_query(query, database_=database)
+    return bool(records[0]["n"])

@@ -3,36 +3,70 @@
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
+import zipfile
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
 from networkx.readwrite import json_graph
+from pydantic import BaseModel
 
-from graph_service.export import ATTRIBUTION, ExportFormat
+from graph_service.export import ATTRIBUTION, CsvFlavour, ExportFormat, ExportSpec, prepare_export, write_export
 from graph_service.export.importer import ImportFileError, import_export, read_export
 from graph_service.store import EmbeddedStore, GraphStore
 from tests.graph_service.export.awkward import AWKWARD, META, NOTES, awkward_network, export_file
 
 GEXF = "{http://gexf.net/1.3}"
 
+#: Every format the importer reads, as (format, file or folder name): CSV as a folder and as a zip.
+IMPORTABLE = [
+    (ExportFormat.JSON, "graph.json"),
+    (ExportFormat.GRAPHML, "graph.graphml"),
+    (ExportFormat.GEXF, "graph.gexf"),
+    (ExportFormat.CSV, "csv-folder"),
+    (ExportFormat.CSV, "graph.zip"),
+]
 
-@pytest.mark.parametrize("fmt", [ExportFormat.JSON, ExportFormat.GRAPHML])
-def test_export_then_import_gives_the_same_graph(store: GraphStore, tmp_path: Path, fmt: ExportFormat) -> None:
-    """Every organisation, tie, attribute type and source date survives, from either backend."""
+
+def typed(value: Any) -> Any:
+    """A value with the type of every part spelt out: ``7 == 7.0 == True`` would hide a lost type."""
+    if isinstance(value, BaseModel):
+        return typed(value.model_dump())
+    if isinstance(value, dict):
+        return {key: typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed(item) for item in value]
+    return type(value).__name__, value
+
+
+@pytest.mark.parametrize(("fmt", "name"), IMPORTABLE, ids=[name for _, name in IMPORTABLE])
+def test_export_then_import_gives_the_same_graph(
+    store: GraphStore, tmp_path: Path, fmt: ExportFormat, name: str
+) -> None:
+    """Every organisation, tie, attribute (with its type) and source date survives, from either backend."""
     batch = awkward_network()
     store.apply(batch)
-    path = export_file(store, fmt, tmp_path / f"graph.{fmt.value}")
+    path = export_file(store, fmt, tmp_path / name)
     copy = EmbeddedStore(tmp_path / "copy.sqlite3")
     copy.open()
     try:
         result = import_export(copy, path)
         assert (result.organisations_created, result.ties_created) == (6, 7)
-        assert copy.get_organisations(sorted(o.id for o in batch.organisations)) == sorted(
-            batch.organisations, key=lambda o: o.id
-        )
-        assert copy.all_ties() == sorted(batch.ties, key=lambda t: t.id)
+        organisations = copy.get_organisations(sorted(o.id for o in batch.organisations))
+        assert typed(organisations) == typed(sorted(batch.organisations, key=lambda o: o.id))
+        assert typed(copy.all_ties()) == typed(sorted(batch.ties, key=lambda t: t.id))
+        school = organisations[0]
+        assert school.id == "100" and school.name == AWKWARD
+        assert isinstance(school.opened, date) and school.closed is None and school.group_uid is None
+        assert type(school.pupils) is int and type(school.latitude) is float
+        assert school.properties["count"] == 7 and type(school.properties["count"]) is int
+        assert school.properties["flagged"] is True and type(school.properties["score"]) is float
+        lead = next(t for t in copy.all_ties() if t.id == "member_of:100:group-5:2016-09-01")
+        assert lead.notes == NOTES and lead.since == date(2016, 9, 1) and lead.until is None
         assert copy.get_meta() == META
         # A second import changes nothing: ids are kept, so it is an upsert of equal data.
         assert import_export(copy, path).changed == 0
@@ -130,6 +164,59 @@ def test_bad_files_are_refused_with_the_reason(tmp_path: Path, embedded: Embedde
     truncated.write_text("<graphml><graph><node id='1'>", encoding="utf-8")
     with pytest.raises(ImportFileError, match="not well-formed"):
         read_export(truncated)
-    with pytest.raises(ImportFileError, match=r"\.json \(node-link\) and \.graphml"):
-        read_export(tmp_path / "graph.gexf")
+    with pytest.raises(ImportFileError, match=r"\.json \(node-link\), \.graphml, \.gexf and plain CSV"):
+        read_export(tmp_path / "graph.cypher")
+    gexf = tmp_path / "odd.gexf"
+    gexf.write_text(
+        '<gexf xmlns="http://gexf.net/1.3"><graph><nodes><node id="1"><attvalues>'
+        '<attvalue for="n9" value="x"/></attvalues></node></nodes></graph></gexf>',
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFileError, match=r"odd.gexf: a value for an undeclared attribute \('node', 'n9'\)"):
+        import_export(embedded, gexf)
     assert embedded.counts() == {}, "a refused file writes nothing"
+
+
+def test_bad_csv_exports_are_refused_with_file_row_and_field(awkward: EmbeddedStore, tmp_path: Path) -> None:
+    folder = export_file(awkward, ExportFormat.CSV, tmp_path / "csv")
+    nodes = folder / "nodes.csv"
+    with nodes.open(encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    # School 300 is the third data row, on line 4 of the file (school 100's name holds a line break).
+    with nodes.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(text.replace("Plain Primary,", "Plain Primary,extra,", 1))
+    copy = EmbeddedStore(tmp_path / "copy.sqlite3")
+    copy.open()
+    try:
+        with pytest.raises(ImportFileError, match=r"nodes.csv row 4: \d+ cells, the header has \d+"):
+            import_export(copy, folder)
+        header, _, rest = text.partition("\r\n")
+        columns = header.split(",")
+        cells = ["" for _ in columns]
+        cells[:3] = ["999", "school", "Broken School"]
+        cells[columns.index("pupils")] = "lots"
+        with nodes.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(header + "\r\n" + rest + ",".join(cells) + "\r\n")
+        with pytest.raises(ImportFileError, match=r"nodes.csv row 8, field pupils: 'lots' is not a valid int"):
+            import_export(copy, folder)
+        (folder / "metadata.json").unlink()
+        with pytest.raises(ImportFileError, match=r"csv: no metadata.json in the folder"):
+            import_export(copy, folder)
+        kumu = tmp_path / "kumu.zip"
+        write_export(prepare_export(awkward, ExportSpec(), ExportFormat.CSV, CsvFlavour.KUMU), kumu)
+        with pytest.raises(ImportFileError, match=r"kumu.zip: a kumu CSV export; only the plain layout"):
+            import_export(copy, kumu)
+        assert copy.counts() == {}, "a refused file writes nothing"
+    finally:
+        copy.close()
+
+
+def test_a_csv_zip_of_the_export_folder_reads_back(awkward: EmbeddedStore, tmp_path: Path) -> None:
+    """Someone zips the exported folder again: the files sit one folder down in the archive."""
+    folder = export_file(awkward, ExportFormat.CSV, tmp_path / "export")
+    archive = Path(shutil.make_archive(str(tmp_path / "again"), "zip", tmp_path, "export"))
+    with zipfile.ZipFile(archive) as opened:
+        assert "export/nodes.csv" in opened.namelist()
+    graph = read_export(archive)
+    assert len(graph.organisations) == 6 and len(graph.ties) == 7 and graph.meta == META
+    assert folder.is_dir()
