@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from graph_service.store import EmbeddedStore, WriteBatch, WriteResult
+from graph_service.store.base import WriteProgress
 from loaders.gias import load_gias
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gias"
@@ -35,10 +36,10 @@ class TimedEmbeddedStore(EmbeddedStore):
 
     apply_seconds = 0.0
 
-    def apply(self, batch: WriteBatch) -> WriteResult:
+    def apply(self, batch: WriteBatch, progress: WriteProgress | None = None) -> WriteResult:
         start = time.perf_counter()
         try:
-            return super().apply(batch)
+            return super().apply(batch, progress)
         finally:
             self.apply_seconds += time.perf_counter() - start
 

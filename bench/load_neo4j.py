@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import cast
 
 from graph_service.store import EmbeddedStore, GraphStore, WriteBatch, WriteResult
+from graph_service.store.base import WriteProgress
 from graph_service.store.neo4j import Neo4jStore
 from loaders.gias import load_gias
 
@@ -43,10 +44,10 @@ class TimedStore:
         self.store = store
         self.apply_seconds = 0.0
 
-    def apply(self, batch: WriteBatch) -> WriteResult:
+    def apply(self, batch: WriteBatch, progress: WriteProgress | None = None) -> WriteResult:
         start = time.perf_counter()
         try:
-            return self.store.apply(batch)
+            return self.store.apply(batch, progress)
         finally:
             self.apply_seconds += time.perf_counter() - start
 

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 
 class NodeKind(StrEnum):
@@ -263,6 +263,18 @@ MAX_GROUP_UID = 9_999_999
 MAX_UKPRN = 99_999_999
 #: The largest school has a few thousand pupils; FE colleges count tens of thousands.
 MAX_HEADCOUNT = 1_000_000
+
+
+def _calendar_date(value: Any) -> Any:
+    """Refuse numbers as dates: pydantic would read 0 or 1e-308 as 1 January 1970."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("a date is written YYYY-MM-DD, not a number")
+    return value
+
+
+#: A calendar day, given as ``YYYY-MM-DD`` (or a ``date`` in Python), never as a number.
+Day = Annotated[date, BeforeValidator(_calendar_date)]
+
 OrgId = Annotated[
     str,
     Field(
@@ -329,9 +341,9 @@ class OrganisationBase(_Strict):
     )
     urban_rural: str | None = Field(default=None, description="Urban/rural classification.")
     ofsted_rating: OfstedRating | None = Field(default=None, description="Last Ofsted rating.")
-    ofsted_date: date | None = Field(default=None, description="Date of the last Ofsted inspection.")
-    opened: date | None = Field(default=None, description="Date opened.")
-    closed: date | None = Field(default=None, description="Date closed.")
+    ofsted_date: Day | None = Field(default=None, description="Date of the last Ofsted inspection.")
+    opened: Day | None = Field(default=None, description="Date opened.")
+    closed: Day | None = Field(default=None, description="Date closed.")
     source: str | None = Field(default=None, description="Where the facts came from (file or person).")
     properties: dict[str, Scalar] = Field(
         default_factory=dict, description="Free extra properties (scalar values only)."
@@ -398,11 +410,13 @@ class TieBase(_Strict):
     focus: str | None = Field(
         default=None,
         max_length=200,
-        description="What the collaboration or support is about (e.g. joint_staffing, maths).",
+        description="What the collaboration or support is about: one of "
+        + ", ".join(CollaborationFocus)
+        + ", or a word of your own (maths, attendance...); stored lower-case with _ for spaces.",
     )
     outcome: str | None = Field(default=None, max_length=1000, description="Outcome of support.")
-    since: date | None = Field(default=None, description="First day of the tie, if known.")
-    until: date | None = Field(default=None, description="Last day of the tie; empty while current.")
+    since: Day | None = Field(default=None, description="First day of the tie, if known.")
+    until: Day | None = Field(default=None, description="Last day of the tie; empty while current.")
     source: str | None = Field(default=None, max_length=300, description="Where the fact came from.")
     notes: str | None = Field(default=None, max_length=2000, description="Free notes.")
     sla: ServiceLevelAgreement | None = Field(default=None, description="Service level agreement.")

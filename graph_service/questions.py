@@ -543,8 +543,9 @@ def health(
     """Network health of an area (``filters``) or of the whole graph (no filters)."""
     if top < 1:
         raise BadQuestion("top must be at least 1")
-    if sample is not None and sample < 1:
-        raise BadQuestion("sample must be at least 1")
+    if sample is not None and sample < 2:
+        # networkx estimates betweenness as NaN from a single source.
+        raise BadQuestion("sample must be at least 2 (betweenness cannot be estimated from one source)")
     graph, prepared, _day = _prepared(store, as_at)
     key = (filters.model_dump_json() if filters else None, sample, seed)
     with _lock:

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("GRAPH_SERVICE_MAX_EXPORT_ITEMS", "max_export_items"),
         description="Most organisations plus ties one /export may hold (whole England is about 125,000).",
     )
+    busy_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        validation_alias=AliasChoices("GRAPH_SERVICE_BUSY_TIMEOUT", "busy_timeout"),
+        description="Seconds a write to the embedded store waits while another process (a load) writes, "
+        "before it gives up with 'busy' (the API answers 503).",
+    )
     max_viz_nodes: int = Field(
         default=10_000,
         ge=1,

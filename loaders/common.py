@@ -233,6 +233,11 @@ class Progress:
             sys.stderr.write(f"\r{self.label} [{bar:<25}] {percent:3d}%")
             sys.stderr.flush()
 
+    def __call__(self, done: int, total: int) -> None:
+        """As a store's write progress: ``(rows written, rows to write)``."""
+        self.total = max(total, 1)
+        self.update(done)
+
     def done(self) -> None:
         if self.enabled:
             self.update(self.total)

@@ -852,7 +852,10 @@ def load_gias(
     report.ties = len(batch.ties)
     report.ties_ended = len(batch.end_ties)
     if not dry_run:
-        report.result = store.apply(batch)
+        # One transaction: the bar shows the write going on (about 20 s for England into Neo4j).
+        progress = Progress(f"writing {len(batch):,} rows", len(batch))
+        report.result = store.apply(batch, progress=progress)
+        progress.done()
     return report
 
 

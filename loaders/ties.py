@@ -35,7 +35,7 @@ from graph_service.models import (
     slugify,
 )
 from graph_service.store.base import GraphStore, WriteBatch
-from loaders.common import LoadError, LoadIssue, LoadReport, StrictModeError, parse_date, read_csv, read_text
+from loaders.common import LoadError, LoadIssue, LoadReport, Progress, StrictModeError, parse_date, read_csv, read_text
 
 ENDS = ("source", "target")
 REQUIRED = ("source_id", "target_id", "kind")
@@ -447,5 +447,8 @@ def load_ties(store: GraphStore, path: Path, *, strict: bool = False, dry_run: b
     organisations = [d.organisation for org_id, d in resolver.declared.items() if org_id in used]
     report.organisations, report.ties = len(organisations), len(ties)
     if not dry_run:
-        report.result = store.apply(WriteBatch(organisations=organisations, ties=ties))
+        batch = WriteBatch(organisations=organisations, ties=ties)
+        progress = Progress(f"writing {len(batch):,} rows", len(batch))
+        report.result = store.apply(batch, progress=progress)
+        progress.done()
     return report

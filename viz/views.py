@@ -15,14 +15,12 @@ from datetime import date
 import networkx as nx
 
 from graph_service.graphview import build_graph
-from graph_service.models import GROUPS, EdgeKind, NodeKind, OfstedRating, Organisation, Status, la_id
+from graph_service.models import GROUPS, MAX_LA_CODE, EdgeKind, NodeKind, OfstedRating, Organisation, Status, la_id
 from graph_service.store import GraphStore, OrganisationFilter, Subgraph
 from viz.isolation import isolated_schools, nearest_partners
 from viz.render import Colour, ExtraEdge, Layout, Picture
 
 CURRENT = (Status.OPEN, Status.OPEN_PROPOSED_TO_CLOSE)
-#: Local authority codes are three digits; anything far beyond is a mistake, not a lookup.
-MAX_LA_CODE = 99_999
 #: Kinds whose members make a "group" picture.
 GROUP_KINDS = GROUPS | {NodeKind.SPONSOR}
 #: Ties that make an organisation a member of a group (or sponsored by a sponsor).

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from graph_service.api.app import IsoDate, OrgIdPath, Problem, SettingsDep, StoreDep
 from graph_service.api.errors import unprocessable
+from graph_service.models import MAX_LA_CODE
 from graph_service.settings import Settings
 from viz import views
 from viz.front import front_page
@@ -34,7 +35,7 @@ ColourQ = Annotated[Colour, Query(description="Fill nodes by organisation kind o
 LayoutQ = Annotated[Layout, Query(description="geo: map from latitude/longitude (fixed); force: physics layout.")]
 AsAtQ = Annotated[IsoDate | None, Query(description="Ties holding on this date (YYYY-MM-DD); default today.")]
 ClosedQ = Annotated[bool, Query(description="Also draw closed organisations.")]
-LaCodeQ = Annotated[int | None, Query(ge=0, le=views.MAX_LA_CODE, description="Local authority code, e.g. 330.")]
+LaCodeQ = Annotated[int | None, Query(ge=0, le=MAX_LA_CODE, description="Local authority code, e.g. 330.")]
 LaNameQ = Annotated[str | None, Query(max_length=200, description="Local authority name.")]
 DistrictQ = Annotated[str | None, Query(max_length=200, description="Administrative district name.")]
 

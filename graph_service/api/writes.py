@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +17,7 @@ from graph_service.api.errors import unprocessable
 from graph_service.models import (
     AuditEntry,
     AuditList,
+    Day,
     NodeKind,
     OrganisationBase,
     OrganisationPublic,
@@ -51,7 +52,7 @@ class TieEnd(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    until: date = Field(description="Last day of the tie.")
+    until: Day = Field(description="Last day of the tie (YYYY-MM-DD).")
 
 
 class LoadSummary(BaseModel):

@@ -44,6 +44,8 @@ _RENAMED = {"source": "data_source"}
 def _attr_type(annotation: Any) -> AttrType:
     args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
     base = args[0] if args and (typing.get_origin(annotation) in (typing.Union, types.UnionType)) else annotation
+    if typing.get_origin(base) is typing.Annotated:  # e.g. models.Day: a date with a validator
+        base = typing.get_args(base)[0]
     for python_type, attr_type in ((bool, AttrType.BOOL), (int, AttrType.INT), (float, AttrType.FLOAT)):
         if base is python_type:
             return attr_type

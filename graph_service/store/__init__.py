@@ -40,4 +40,4 @@ def make_store(settings: Settings) -> GraphStore:
             settings.neo4j_password,
             database=settings.neo4j_database,
         )
-    return EmbeddedStore(settings.db_path)
+    return EmbeddedStore(settings.db_path, busy_timeout=settings.busy_timeout)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -104,6 +104,10 @@ class Subgraph:
     ties: list[Tie]
 
 
+#: Told ``(rows written, rows to write)`` while a batch is written.
+WriteProgress = Callable[[int, int], None]
+
+
 @dataclass(frozen=True)
 class IsolationScope:
     """A graph to answer the isolated-schools question on, and which of its schools it may list.
@@ -134,11 +138,12 @@ class GraphStore(Protocol):
     def ping(self) -> None:
         """Raise :class:`StoreUnavailable` when the database does not answer."""
 
-    def apply(self, batch: WriteBatch) -> WriteResult:
+    def apply(self, batch: WriteBatch, progress: WriteProgress | None = None) -> WriteResult:
         """Apply a batch in one transaction: all of it or none of it.
 
         Ties whose ends are neither in the store nor in the batch, or whose
-        kinds do not fit the tie kind, raise :class:`IntegrityError`.
+        kinds do not fit the tie kind, raise :class:`IntegrityError`. ``progress``
+        is told ``(rows written, rows to write)`` as the write goes on (a load's progress bar).
         """
         ...
 

@@ -35,6 +35,7 @@ from graph_service.store.base import (
     StoreUnavailable,
     Subgraph,
     WriteBatch,
+    WriteProgress,
     WriteResult,
 )
 
@@ -130,6 +131,10 @@ def _translated(path: Path) -> Iterator[None]:
         raise StoreError(f"a number is too large for the embedded store (64-bit integers only): {exc}") from exc
 
 
+def _no_progress(done: int, total: int) -> None:
+    return None
+
+
 class EmbeddedStore:
     """A :class:`~graph_service.store.base.GraphStore` in one SQLite file."""
 
@@ -192,9 +197,9 @@ class EmbeddedStore:
                 raise
 
     # -- writes ------------------------------------------------------------
-    def apply(self, batch: WriteBatch) -> WriteResult:
+    def apply(self, batch: WriteBatch, progress: WriteProgress | None = None) -> WriteResult:
         with self._lock, self._transaction() as conn:
-            result = self._apply(conn, batch)
+            result = self._apply(conn, batch, progress or _no_progress)
         self._graph_cache = None
         return result
 
@@ -215,7 +220,7 @@ class EmbeddedStore:
                 kinds[row[0]] = NodeKind(row[1])
         return kinds
 
-    def _apply(self, conn: sqlite3.Connection, batch: WriteBatch) -> WriteResult:
+    def _apply(self, conn: sqlite3.Connection, batch: WriteBatch, progress: WriteProgress) -> WriteResult:
         created = updated = ties_created = ties_updated = ended = deleted = 0
 
         orgs = {org.id: org for org in batch.organisations}
@@ -257,6 +262,7 @@ class EmbeddedStore:
             " constituency=excluded.constituency, rating=excluded.rating, data=excluded.data",
             org_rows,
         )
+        progress(len(batch.organisations), len(batch.organisations) + len(batch.ties))
 
         ties = {tie.id: tie for tie in batch.ties}
         if ties:
@@ -298,6 +304,7 @@ class EmbeddedStore:
             " until=excluded.until, data=excluded.data",
             tie_rows,
         )
+        progress(len(batch.organisations) + len(batch.ties), len(batch.organisations) + len(batch.ties))
 
         if batch.end_ties:
             current = self._existing(conn, "ties", [tie_id for tie_id, _ in batch.end_ties])

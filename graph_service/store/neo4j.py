@@ -52,6 +52,7 @@ from graph_service.store.base import (
     StoreUnavailable,
     Subgraph,
     WriteBatch,
+    WriteProgress,
     WriteResult,
 )
 from queries import cypher
@@ -70,6 +71,8 @@ CONNECTION_TIMEOUT = 5.0
 RETRY_TIME = 1.0
 #: Above this many tie ids of unknown kind, one relationship scan beats an index seek per kind.
 SCAN_THRESHOLD = 1000
+#: Said of a write whose fate Neo4j could not confirm (the caller must check before retrying).
+MAYBE_SAVED = "may or may not be saved"
 #: How much further than the radius Cypher looks for support candidates: Neo4j's WGS84
 #: distance and our haversine differ by about 0.1 %, and Python makes the exact cut.
 RADIUS_MARGIN = 1.01
@@ -103,12 +106,24 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _write_chunks(tx: ManagedTransaction, query: str, name: str, items: Sequence[Any], **params: Any) -> int:
-    """Run ``query`` once per chunk of ``items`` (as ``$<name>``); returns the sum of its ``deleted`` column."""
+def _write_chunks(
+    tx: ManagedTransaction,
+    query: str,
+    name: str,
+    items: Sequence[Any],
+    on_chunk: Callable[[int], None] | None = None,
+    **params: Any,
+) -> int:
+    """Run ``query`` once per chunk of ``items`` (as ``$<name>``); returns the sum of its ``deleted`` column.
+
+    ``on_chunk`` is told the size of each chunk once it is written.
+    """
     deleted = 0
     for part in _chunks(items):
         for record in tx.run(query, {**params, name: list(part)}):
             deleted += record["deleted"]
+        if on_chunk is not None:
+            on_chunk(len(part))
     return deleted
 
 
@@ -292,7 +307,7 @@ class Neo4jStore:
             yield
         except IncompleteCommit as exc:
             raise StoreUnavailable(
-                f"lost the connection to Neo4j at {self.uri} while committing; the write may or may not be saved"
+                f"lost the connection to Neo4j at {self.uri} while committing; the write {MAYBE_SAVED}"
             ) from exc
         except (ServiceUnavailable, SessionExpired, ConnectionPoolError, DatabaseUnavailable, OSError) as exc:
             raise StoreUnavailable(f"cannot reach Neo4j at {self.uri}: {exc}") from exc
@@ -338,15 +353,28 @@ class Neo4jStore:
 
     def _write_tx(self, work: Callable[[ManagedTransaction], T]) -> T:
         driver = self._ready()
+        began = False
+
+        def attempt(tx: ManagedTransaction) -> T:
+            nonlocal began
+            began = True
+            return work(tx)
+
         try:
             with self._translate(), self._session(driver, WRITE_ACCESS) as session:
-                return session.execute_write(work)
+                return session.execute_write(attempt)
+        except StoreUnavailable as exc:
+            # Once a transaction has begun, a lost connection (even on a retry, or after the
+            # commit) cannot tell whether an earlier attempt committed: never say "not saved".
+            if began and MAYBE_SAVED not in str(exc):
+                raise StoreUnavailable(f"{exc}; the write may or may not be saved") from exc.__cause__
+            raise
         finally:
             self._graph_cache = None
 
     # -- writes ------------------------------------------------------------
-    def apply(self, batch: WriteBatch) -> WriteResult:
-        return self._write_tx(lambda tx: self._apply(tx, batch))
+    def apply(self, batch: WriteBatch, progress: WriteProgress | None = None) -> WriteResult:
+        return self._write_tx(lambda tx: self._apply(tx, batch, progress))
 
     @staticmethod
     def _bump_version(tx: ManagedTransaction) -> int:
@@ -388,7 +416,7 @@ class Neo4jStore:
                     found[tie_id] = (kind, source_id, target_id, data)
         return found
 
-    def _apply(self, tx: ManagedTransaction, batch: WriteBatch) -> WriteResult:
+    def _apply(self, tx: ManagedTransaction, batch: WriteBatch, progress: WriteProgress | None) -> WriteResult:
         created = updated = ties_created = ties_updated = ended = deleted = 0
         version = self._bump_version(tx)
 
@@ -457,12 +485,21 @@ class Neo4jStore:
                 ended += 1
 
         # Writes, in the embedded store's order.
+        to_write = sum(map(len, org_rows.values())) + sum(map(len, tie_rows.values()))
+        written = 0
+
+        def wrote(rows: int) -> None:
+            nonlocal written
+            written += rows
+            if progress is not None:
+                progress(written, to_write)
+
         for kind, org_part in org_rows.items():
-            _write_chunks(tx, _MERGE_ORGANISATIONS[kind], "rows", org_part)
+            _write_chunks(tx, _MERGE_ORGANISATIONS[kind], "rows", org_part, on_chunk=wrote)
         for old_kind, tie_ids in moved.items():
             _write_chunks(tx, _DELETE_TIES[old_kind], "ids", tie_ids)
         for edge_kind, tie_part in tie_rows.items():
-            _write_chunks(tx, _MERGE_TIES[edge_kind], "rows", tie_part)
+            _write_chunks(tx, _MERGE_TIES[edge_kind], "rows", tie_part, on_chunk=wrote)
         for edge_kind, end_part in end_rows.items():
             _write_chunks(tx, _END_TIES[edge_kind], "rows", end_part)
         if batch.delete_ties:

@@ -99,3 +99,15 @@ def test_current_and_endpoints() -> None:
     assert check_endpoints(member, NodeKind.SCHOOL, NodeKind.PARTNERSHIP) is None
     assert NodeKind.TEACHING_SCHOOL_HUB.label == "TeachingSchoolHub" and EdgeKind.MEMBER_OF.rel_type == "MEMBER_OF"
     assert not EdgeKind.MAINTAINED_BY.is_collaboration and EdgeKind.SUPPORTS.is_collaboration
+
+
+@pytest.mark.parametrize("number", [0, 1e-308, 20240901])
+def test_dates_are_days_never_numbers(number: float) -> None:
+    # Pydantic alone reads a number as seconds since 1970: a typo would silently become 1970-01-01.
+    with pytest.raises(ValidationError, match="YYYY-MM-DD, not a number"):
+        OrganisationCreate.model_validate_json(f'{{"id": "1", "kind": "school", "name": "A", "ofsted_date": {number}}}')
+    with pytest.raises(ValidationError, match="YYYY-MM-DD, not a number"):
+        make_tie(source_id="1", target_id="2", kind=EdgeKind.SUPPORTS, since=number)
+    assert OrganisationCreate.model_validate_json(
+        '{"id": "1", "kind": "school", "name": "A", "opened": "2024-09-01"}'
+    ).opened == date(2024, 9, 1)

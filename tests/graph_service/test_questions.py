@@ -373,3 +373,6 @@ def test_cli_health_tables(town_db: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "connected_organisations  10" in capsys.readouterr().out
     assert main(["health", "--as-at", "2025-09-01", "--la", "330", "--table", "communities", "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("community,size,schools")
+    # One source gives networkx no betweenness estimate (NaN): refused with a message, exit 1.
+    assert main(["health", "--as-at", "2025-09-01", "--sample", "1"]) == 1
+    assert "sample must be at least 2" in capsys.readouterr().err

@@ -350,7 +350,7 @@ EDITOR = {"X-API-Key": "editor-key-0123456789"}
 ADMIN = {"X-API-Key": "admin-key-0123456789"}
 PARTNER = {"kind": "community_partner", "name": "Aston Villa Foundation", "subtype": "sports_club"}
 SUPPORT = {"source_id": "avf", "target_id": "1", "kind": "supports", "focus": "pe", "since": "2024-09-01"}
-#: A 503 for a write whose commit was cut off: the only refusal that may still have been saved.
+#: A 503 for a write whose transaction had begun when Neo4j went: the only refusal that may have been saved.
 MAYBE_SAVED = "may or may not be saved"
 
 

@@ -147,3 +147,12 @@ def test_counts_and_meta(store: GraphStore) -> None:
     assert store.get_meta()["data_date"] == "2025-07-18"
     store.clear()
     assert store.counts() == {}
+
+
+def test_apply_reports_its_progress_up_to_the_whole_batch(store: GraphStore) -> None:
+    # A load's progress bar follows this; it must end at "all written" and never go back.
+    batch = small_network()
+    seen: list[tuple[int, int]] = []
+    store.apply(batch, progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (len(batch), len(batch))
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
