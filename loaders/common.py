@@ -7,11 +7,12 @@ import gzip
 import io
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from graph_service.models import AuditEntry
 from graph_service.store.base import WriteResult
 
 csv.field_size_limit(10_000_000)
@@ -212,6 +213,11 @@ def parse_date(text: str) -> date | None:
         except ValueError:
             continue
     raise ValueError(f"{text!r} is not a date (expected dd-mm-yyyy or yyyy-mm-dd)")
+
+
+#: Makes the audit entry of a load from its report (checked, not yet written), so that the
+#: entry is written in the load's own transaction: both or neither.
+AuditOf = Callable[["LoadReport"], AuditEntry]
 
 
 class Progress:

@@ -39,7 +39,7 @@ from graph_service.models import (
     tie_key,
 )
 from graph_service.store.base import GraphStore, WriteBatch
-from loaders.common import IssueCollector, LoadError, LoadReport, Progress, parse_date, read_csv
+from loaders.common import AuditOf, IssueCollector, LoadError, LoadReport, Progress, parse_date, read_csv
 
 ESTABLISHMENT_COLUMNS = (
     "URN",
@@ -805,6 +805,7 @@ def load_gias(
     strict: bool = False,
     dry_run: bool = False,
     as_of: date | None = None,
+    audit: AuditOf | None = None,
 ) -> LoadReport:
     """Load GIAS files into the store in one transaction and report what happened.
 
@@ -853,6 +854,8 @@ def load_gias(
     report.ties_ended = len(batch.end_ties)
     if not dry_run:
         # One transaction: the bar shows the write going on (about 20 s for England into Neo4j).
+        if audit is not None:
+            batch.audit.append(audit(report))  # recorded in the load's own transaction
         progress = Progress(f"writing {len(batch):,} rows", len(batch))
         report.result = store.apply(batch, progress=progress)
         progress.done()

@@ -35,7 +35,17 @@ from graph_service.models import (
     slugify,
 )
 from graph_service.store.base import GraphStore, WriteBatch
-from loaders.common import LoadError, LoadIssue, LoadReport, Progress, StrictModeError, parse_date, read_csv, read_text
+from loaders.common import (
+    AuditOf,
+    LoadError,
+    LoadIssue,
+    LoadReport,
+    Progress,
+    StrictModeError,
+    parse_date,
+    read_csv,
+    read_text,
+)
 
 ENDS = ("source", "target")
 REQUIRED = ("source_id", "target_id", "kind")
@@ -414,7 +424,9 @@ def _build_tie(record: _Record, resolver: _Resolver, default_source: str) -> Tie
     return tie
 
 
-def load_ties(store: GraphStore, path: Path, *, strict: bool = False, dry_run: bool = False) -> LoadReport:
+def load_ties(
+    store: GraphStore, path: Path, *, strict: bool = False, dry_run: bool = False, audit: AuditOf | None = None
+) -> LoadReport:
     """Check a ties file (CSV or JSON), then write its good rows in one transaction.
 
     ``strict`` refuses the whole file at its first bad row (in file order);
@@ -448,6 +460,8 @@ def load_ties(store: GraphStore, path: Path, *, strict: bool = False, dry_run: b
     report.organisations, report.ties = len(organisations), len(ties)
     if not dry_run:
         batch = WriteBatch(organisations=organisations, ties=ties)
+        if audit is not None:
+            batch.audit.append(audit(report))  # recorded in the load's own transaction
         progress = Progress(f"writing {len(batch):,} rows", len(batch))
         report.result = store.apply(batch, progress=progress)
         progress.done()

@@ -221,7 +221,7 @@ async def load_file(
     """Load a file sent as the request body (admin): ``gias`` (establishments) or ``ties`` (CSV or JSON)."""
     from starlette.concurrency import run_in_threadpool
 
-    from loaders.common import LoadError
+    from loaders.common import LoadError, LoadReport
     from loaders.gias import load_gias
 
     if loader not in ("gias", "ties"):
@@ -231,17 +231,19 @@ async def load_file(
         with path.open("wb") as handle:
             async for chunk in request.stream():
                 handle.write(chunk)
+
+        def audit(report: LoadReport) -> AuditEntry:
+            return _entry(key, f"load_{loader}", filename, None, report.summary())
+
         try:
             if loader == "gias":
-                report = await run_in_threadpool(load_gias, store, [path], strict=strict, dry_run=dry_run)
+                report = await run_in_threadpool(load_gias, store, [path], strict=strict, dry_run=dry_run, audit=audit)
             else:
                 from loaders.ties import load_ties
 
-                report = await run_in_threadpool(load_ties, store, path, strict=strict, dry_run=dry_run)
+                report = await run_in_threadpool(load_ties, store, path, strict=strict, dry_run=dry_run, audit=audit)
         except LoadError as exc:
             raise unprocessable(("body",), str(exc)) from None
-    if not dry_run:
-        store.apply(WriteBatch(audit=[_entry(key, f"load_{loader}", filename, None, report.summary())]))
     return LoadSummary(
         summary=report.summary(),
         rows_read=report.rows_read,

@@ -164,6 +164,11 @@ def test_admin_loads_a_gias_file_through_the_api(client: TestClient) -> None:
     body = response.json()
     assert body["rows_rejected"] == 1 and "malformed URN 'bad'" in body["issues"][0]
     assert client.get("/organisations/700001").json()["name"] == "Upload Primary"
+    (entry,) = [e for e in client.get("/audit", headers=ADMIN).json()["items"] if e["action"] == "load_gias"]
+    assert entry["target"] == "edubase.csv" and "rows read: 2, rejected: 1" in entry["after"]
+    dry = client.post("/loads/gias", content=csv_text, headers=ADMIN, params={"dry_run": True})
+    assert dry.status_code == 200  # a dry run writes nothing, not even an audit entry
+    assert [e["action"] for e in client.get("/audit", headers=ADMIN).json()["items"]].count("load_gias") == 1
     empty = client.post("/loads/gias", content=b"", headers=ADMIN)
     assert empty.status_code == 422 and "empty" in empty.json()["detail"][0]["msg"]
     assert client.post("/loads/nothing", content=csv_text, headers=ADMIN).status_code == 404
