@@ -102,6 +102,34 @@ def test_answers_follow_writes(store: GraphStore) -> None:
     assert ids(questions.isolated_schools(store, as_at=DAY).items) == ["110", "107", "112"]
 
 
+def test_a_partnership_counts_as_a_group_and_a_community_partner_as_a_tie(store: GraphStore) -> None:
+    from tests.factories import org, tie
+
+    batch = town()
+    batch.organisations += [
+        org(
+            "bep",
+            NodeKind.PARTNERSHIP,
+            "Birmingham Education Partnership",
+            properties={"governance": "loose_collaboration"},
+        ),
+        org("avf", NodeKind.COMMUNITY_PARTNER, "Aston Villa Foundation", subtype="sports_club"),
+    ]
+    batch.ties += [
+        tie("103", "bep", "member_of", role="member"),
+        tie("avf", "110", "collaborates_on", focus="extended_services"),
+    ]
+    store.apply(batch)
+    # Cedar joined the partnership and Juniper works with a sports club: neither is isolated now.
+    assert ids(questions.isolated_schools(store, as_at=DAY).items) == ["107", "112"]
+    # The partnership is loose collaboration: Cedar's only tie is loose.
+    loose = questions.isolated_schools(store, as_at=DAY, loose=True)
+    assert [(item.id, item.criteria) for item in loose.items if item.id == "103"] == [("103", ["loose"])]
+    (north, _south) = questions.area_summaries(store, as_at=DAY, group_by=GroupBy.DISTRICT).rows
+    # In a group: Ash and Birch (trust), Cedar (partnership); Juniper's tie is not a group.
+    assert (north.area, north.in_group, north.isolated) == ("North", 3, 1)
+
+
 @pytest.mark.neo4j
 def test_both_backends_give_identical_answers(tmp_path: Path) -> None:
     embedded = EmbeddedStore(tmp_path / "graph.sqlite3")
