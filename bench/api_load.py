@@ -18,7 +18,8 @@ verdict printed for Neo4j is against the same targets, for information.
     export NEO4J_URI=$(scripts/neo4j-test-server start)
     python bench/api_load.py --backend neo4j --clear   # --clear: it wipes that database
 
-``--path`` (repeatable) replaces the mix with the given paths. Not a test: read the figures.
+``--path`` (repeatable) replaces the mix with the given paths. ``--workers N`` serves with N uvicorn
+processes instead of the one ``graph-service serve`` runs (for comparison). Not a test: read the figures.
 """
 
 from __future__ import annotations
@@ -96,9 +97,24 @@ def in_difficulty(port: int) -> list[str]:
 
 
 def server_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds so far of a process and its descendants (uvicorn's workers; Linux /proc)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(ticks.get(member, 0) for member in tree) / os.sysconf("SC_CLK_TCK")
 
 
 class Run:
@@ -211,6 +227,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=["embedded", "neo4j"], default="embedded")
     parser.add_argument("--requests", type=int, default=4000, help="timed requests (default 4000)")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (default 1, as `graph-service serve` runs)"
+    )
     parser.add_argument("--clear", action="store_true", help="Neo4j: wipe the database first if not empty")
     parser.add_argument("--path", action="append", help="request only these paths (repeatable)")
     args = parser.parse_args()
@@ -224,8 +243,13 @@ def main() -> int:
     port = free_port()
     log = folder / "server.log"
     with log.open("wb") as out:
+        if args.workers == 1:
+            command = [sys.executable, "-m", "graph_service.cli", "serve", "--port", str(port)]
+        else:  # `graph-service serve` (the Dockerfile's command) runs one process; this is for comparison
+            command = [sys.executable, "-m", "uvicorn", "--factory", "graph_service.api.app:create_app"]
+            command += ["--port", str(port), "--workers", str(args.workers)]
         server = subprocess.Popen(
-            [sys.executable, "-m", "graph_service.cli", "serve", "--port", str(port)],
+            command,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -241,7 +265,10 @@ def main() -> int:
             mix = []
             for n in range(max(len(support), len(isolated))):
                 mix += [support[n % len(support)], isolated[n % len(isolated)]]
-        print(f"backend={args.backend} concurrency={args.concurrency} distinct paths={len(set(mix))}")
+        print(
+            f"backend={args.backend} server processes={args.workers} client threads={args.concurrency}"
+            f" distinct paths={len(set(mix))}"
+        )
         for group in sorted({group for group, _ in mix}):
             examples = [path for g, path in dict.fromkeys(mix) if g == group]
             print(f"  {group}: {len(examples)} paths, e.g. {examples[0]}")

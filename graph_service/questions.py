@@ -366,10 +366,27 @@ class _Prepared:
     collab: nx.Graph
     index: GridIndex | None = None
     health: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+    #: Finished answers by question: the graph is immutable until the next write replaces it.
+    answers: OrderedDict[tuple[Any, ...], BaseModel] = field(default_factory=OrderedDict)
+
+    def remembered(self, key: tuple[Any, ...]) -> BaseModel | None:
+        with _lock:
+            answer = self.answers.get(key)
+            if answer is not None:
+                self.answers.move_to_end(key)
+            return answer
+
+    def remember(self, key: tuple[Any, ...], answer: BaseModel) -> None:
+        with _lock:
+            self.answers[key] = answer
+            while len(self.answers) > _KEPT_ANSWERS:
+                self.answers.popitem(last=False)
 
 
 _KEPT_DAYS = 4
 _KEPT_HEALTH = 8
+#: Answers kept per graph and day: every school in difficulty of a large area, and pages of isolated schools.
+_KEPT_ANSWERS = 2048
 _lock = threading.Lock()
 #: Per store graph (rebuilt by the store after a write, so stale entries simply drop out).
 _cache: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[tuple[date | None, date], _Prepared]] = (
@@ -427,6 +444,10 @@ def isolated_schools(
         flt, as_at, max_ties=max_ties, every=loose or remote_km is not None, offset=offset, limit=limit
     )
     graph, prepared, day = _prepared(store, as_at, scope.graph)
+    key = ("isolated", filters.model_dump_json(), max_ties, loose, remote_km, offset, limit)
+    known = prepared.remembered(key)
+    if isinstance(known, IsolatedAnswer):
+        return known
     paged = scope.total is not None  # the store has counted, sorted and paged already
     found = isolated(
         graph,
@@ -443,7 +464,7 @@ def isolated_schools(
     if scope.total is not None:
         found["total"] = scope.total
     # One validation of the whole answer: much faster than a model per row on all of England.
-    return IsolatedAnswer.model_validate(
+    answer = IsolatedAnswer.model_validate(
         {
             "as_at": day,
             "filters": filters,
@@ -456,6 +477,8 @@ def isolated_schools(
             "items": found["rows"],
         }
     )
+    prepared.remember(key, answer)
+    return answer
 
 
 def area_summaries(
@@ -497,11 +520,15 @@ def support_partners(
         raise BadQuestion("limit must be at least 1")
     weights = weights or SupportWeights()
     graph, prepared, day = _prepared(store, as_at, store.support_graph(urn, as_at, radius_km))
+    key = ("support", urn, radius_km, limit, require_phase, weights.model_dump_json())
+    known = prepared.remembered(key)
+    if isinstance(known, SupportAnswer):
+        return known
     attrs = _school(prepared, urn)
     if prepared.index is None:
         prepared.index = candidate_index(prepared.collab, as_at)
     try:
-        answer = support_candidates(
+        found = support_candidates(
             graph,
             urn,
             as_at,
@@ -514,20 +541,22 @@ def support_partners(
         )
     except ValueError as exc:
         raise BadQuestion(str(exc)) from None
-    return SupportAnswer(
+    answer = SupportAnswer(
         school=SchoolBrief.model_validate(
-            {"id": urn, **{key: value for key, value in attrs.items() if key in SchoolBrief.model_fields}}
+            {"id": urn, **{name: value for name, value in attrs.items() if name in SchoolBrief.model_fields}}
         ),
-        in_difficulty=answer["in_difficulty"],
-        notes=answer["notes"],
+        in_difficulty=found["in_difficulty"],
+        notes=found["notes"],
         as_at=day,
         radius_km=radius_km,
         require_phase=require_phase,
         weights=weights,
-        considered=answer["considered"],
-        total=answer["total"],
-        candidates=[Candidate.model_validate(row) for row in answer["candidates"]],
+        considered=found["considered"],
+        total=found["total"],
+        candidates=[Candidate.model_validate(row) for row in found["candidates"]],
     )
+    prepared.remember(key, answer)
+    return answer
 
 
 def health(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -93,6 +94,7 @@ class SupportWeights(BaseModel):
 PARTS = tuple(SupportWeights.model_fields)
 
 
+@functools.lru_cache(maxsize=256)  # a pure function of two phase names, asked for every candidate
 def phase_compatibility(a: str | None, b: str | None) -> float:
     """1 for the same phase, 0.5 for compatible phases, 0 otherwise.
 
@@ -349,12 +351,14 @@ def support_candidates(
             return 0.0, "distance unknown"
         return max(0.0, 1 - km / radius_km), f"{km:.1f} km away"
 
-    def school_values(node: str, km: float | None) -> dict[str, tuple[float, str]]:
+    def school_values(
+        node: str, km: float | None, fit: tuple[float, str] | None = None
+    ) -> dict[str, tuple[float, str]]:
         other = collab.nodes[node]
         supported = _supports_count(collab, node)
         hubs = _hubs_led(collab, node)
         return {
-            "phase": phase_part(other),
+            "phase": phase_part(other) if fit is None or phase is None else fit,
             "distance": distance_part(km),
             "ties": _path_part(collab, target, node, steps),
             "context": _context(attrs, other),
@@ -374,10 +378,11 @@ def support_candidates(
     for node, km in pool:
         if node == target:
             continue
-        fits = not require_phase or phase is None or stage_fit(attrs, collab.nodes[node])[0] > 0
+        fit = stage_fit(attrs, collab.nodes[node]) if phase is not None else None
+        fits = not require_phase or fit is None or fit[0] > 0
         if not fits and not _hubs_led(collab, node):
             continue
-        values = school_values(node, km)  # also the base of its hub's values, whatever its phase
+        values = school_values(node, km, fit)  # also the base of its hub's values, whatever its phase
         if fits:
             considered += 1
             scored.append((_score(values, weight_of), node, km, values, None, None))

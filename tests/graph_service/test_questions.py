@@ -102,6 +102,20 @@ def test_answers_follow_writes(store: GraphStore) -> None:
     assert ids(questions.isolated_schools(store, as_at=DAY).items) == ["110", "107", "112"]
 
 
+def test_remembered_answers_are_forgotten_on_a_write(store: GraphStore) -> None:
+    from tests.factories import tie
+
+    store.apply(town())
+    first = questions.support_partners(store, "104", as_at=SUPPORT_DAY)
+    assert questions.support_partners(store, "104", as_at=SUPPORT_DAY) == first  # asked again: the same
+    ash = next(c for c in first.candidates if c.id == "101")
+    assert next(p for p in ash.parts if p.name == "ties").value < 1
+    store.apply(type(town())(ties=[tie("101", "104", "supports", focus="leadership")]))
+    again = questions.support_partners(store, "104", as_at=SUPPORT_DAY)
+    ash = next(c for c in again.candidates if c.id == "101")
+    assert next(p for p in ash.parts if p.name == "ties").value == 1.0
+
+
 def test_a_partnership_counts_as_a_group_and_a_community_partner_as_a_tie(store: GraphStore) -> None:
     from tests.factories import org, tie
 
