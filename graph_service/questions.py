@@ -394,6 +394,14 @@ _cache: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[tuple[date | None
 )
 
 
+def forget_answers() -> None:
+    """Drop every remembered answer (benchmarks time the work, not the memory)."""
+    with _lock:
+        for days in _cache.values():
+            for prepared in days.values():
+                prepared.answers.clear()
+
+
 def _prepared(
     store: GraphStore, as_at: date | None, graph: nx.MultiDiGraph | None = None
 ) -> tuple[nx.MultiDiGraph, _Prepared, date]:

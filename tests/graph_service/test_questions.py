@@ -107,7 +107,12 @@ def test_remembered_answers_are_forgotten_on_a_write(store: GraphStore) -> None:
 
     store.apply(town())
     first = questions.support_partners(store, "104", as_at=SUPPORT_DAY)
-    assert questions.support_partners(store, "104", as_at=SUPPORT_DAY) == first  # asked again: the same
+    again = questions.support_partners(store, "104", as_at=SUPPORT_DAY)
+    # Embedded answers come from memory when asked again; Neo4j's are always worked out afresh.
+    assert again == first and (again is first) == (store.backend == "embedded")
+    questions.forget_answers()  # what the benchmarks do, to time the work itself
+    recomputed = questions.support_partners(store, "104", as_at=SUPPORT_DAY)
+    assert recomputed == first and recomputed is not first
     ash = next(c for c in first.candidates if c.id == "101")
     assert next(p for p in ash.parts if p.name == "ties").value < 1
     store.apply(type(town())(ties=[tie("101", "104", "supports", focus="leadership")]))
