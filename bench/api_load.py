@@ -18,8 +18,12 @@ verdict printed for Neo4j is against the same targets, for information.
     export NEO4J_URI=$(scripts/neo4j-test-server start)
     python bench/api_load.py --backend neo4j --clear   # --clear: it wipes that database
 
-``--path`` (repeatable) replaces the mix with the given paths. ``--workers N`` serves with N uvicorn
-processes instead of the one ``graph-service serve`` runs (for comparison). Not a test: read the figures.
+The mix has 38 distinct paths, so after the warm-up every timed request repeats a question that
+the service has answered before (it keeps finished answers until the next write): ``--fresh`` makes
+each request a question not asked before (a radius or page size a little different), which measures
+the questions themselves. ``--path`` (repeatable) replaces the mix with the given paths.
+``--workers N`` serves with N uvicorn processes instead of the one ``graph-service serve`` runs
+(for comparison). Not a test: read the figures.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 BIRMINGHAM = 330
 IN_DIFFICULTY = ("special_measures", "serious_weaknesses", "inadequate", "requires_improvement")
@@ -94,6 +99,32 @@ def in_difficulty(port: int) -> list[str]:
     if not urns:
         raise SystemExit("no open Birmingham school in difficulty: was the January file (with Ofsted) loaded?")
     return urns
+
+
+def freshen(group: str, path: str, k: int) -> str:
+    """The k-th variant of a path, a question not asked before, so that no answer comes from a cache.
+
+    Support: a radius a ten-thousandth of a km wider per variant (15 km by default). Isolated: a
+    page size up to 10 smaller and an offset one later every 11 variants. The work barely changes.
+    """
+    parts = urlsplit(path)
+    query = dict(parse_qsl(parts.query))
+    if group.startswith("support"):
+        query["radius_km"] = f"{float(query.get('radius_km', 15)) + k / 10_000:.4f}"
+    else:
+        query["limit"] = str(int(query.get("limit", 100)) - k % 11)
+        query["offset"] = str(int(query.get("offset", 0)) + k // 11)
+    return f"{parts.path}?{urlencode(query)}"
+
+
+def fresh_mix(mix: list[tuple[str, str]], count: int, seen: Counter[str]) -> list[tuple[str, str]]:
+    """``count`` requests walking ``mix``, each path a variant not yet in ``seen`` (updated)."""
+    fresh = []
+    for n in range(count):
+        group, path = mix[n % len(mix)]
+        fresh.append((group, freshen(group, path, seen[path])))
+        seen[path] += 1
+    return fresh
 
 
 def server_cpu(pid: int) -> float:
@@ -230,13 +261,20 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (default 1, as `graph-service serve` runs)"
     )
+    parser.add_argument(
+        "--fresh", action="store_true", help="make every request a question not asked before (no answer cache)"
+    )
     parser.add_argument("--clear", action="store_true", help="Neo4j: wipe the database first if not empty")
     parser.add_argument("--path", action="append", help="request only these paths (repeatable)")
     args = parser.parse_args()
     if args.backend == "neo4j" and not os.environ.get("NEO4J_URI"):
         parser.error("--backend neo4j needs NEO4J_URI (scripts/neo4j-test-server start prints one)")
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as scratch:
+        return bench(args, Path(scratch))
+
+
+def bench(args: argparse.Namespace, folder: Path) -> int:
     db = folder / "graph.sqlite3"
     load_store(args.backend, db, args.clear)
     env = {**os.environ, "GRAPH_SERVICE_STORE": args.backend, "GRAPH_SERVICE_DB": str(db)}
@@ -272,9 +310,15 @@ def main() -> int:
         for group in sorted({group for group, _ in mix}):
             examples = [path for g, path in dict.fromkeys(mix) if g == group]
             print(f"  {group}: {len(examples)} paths, e.g. {examples[0]}")
-        # Warm-up: every distinct path at least once (the first support question builds an index).
-        drive(port, list(dict.fromkeys(mix)) * 2, 2 * len(set(mix)), args.concurrency, server.pid)
-        run = drive(port, mix, args.requests, args.concurrency, server.pid)
+        # Warm-up: every distinct path twice (the first support question builds an index).
+        warm = list(dict.fromkeys(mix)) * 2
+        timed = mix
+        if args.fresh:
+            seen: Counter[str] = Counter()
+            warm, timed = fresh_mix(warm, len(warm), seen), fresh_mix(mix, args.requests, seen)
+            print(f"  --fresh: every request a new question, e.g. {timed[0][1]} and {timed[1][1]}")
+        drive(port, warm, len(warm), args.concurrency, server.pid)
+        run = drive(port, timed, args.requests, args.concurrency, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -385,8 +385,9 @@ class _Prepared:
 
 _KEPT_DAYS = 4
 _KEPT_HEALTH = 8
-#: Answers kept per graph and day: every school in difficulty of a large area, and pages of isolated schools.
-_KEPT_ANSWERS = 2048
+#: Answers kept per graph and day: the schools in difficulty of a large area, and pages of isolated
+#: schools. Few enough that the kept models do not lengthen the garbage collector's full passes.
+_KEPT_ANSWERS = 256
 _lock = threading.Lock()
 #: Per store graph (rebuilt by the store after a write, so stale entries simply drop out).
 _cache: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[tuple[date | None, date], _Prepared]] = (

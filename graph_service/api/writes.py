@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -202,13 +203,20 @@ def audit(
     return AuditList(items=items, total=total)
 
 
+class Loader(StrEnum):
+    """The files ``POST /loads/{loader}`` reads."""
+
+    GIAS = "gias"
+    TIES = "ties"
+
+
 @router.post(
     "/loads/{loader}",
     response_model=LoadSummary,
     responses={413: {"description": "File too large."}, 422: {"description": "Bad file or loader."}},
 )
 async def load_file(
-    loader: Annotated[str, PathParam(description="Which loader reads the body: gias (establishments) or ties.")],
+    loader: Annotated[Loader, PathParam(description="Which loader reads the body: gias (establishments) or ties.")],
     request: Request,
     store: StoreDep,
     key: Admin,
@@ -224,8 +232,6 @@ async def load_file(
     from loaders.common import LoadError, LoadReport
     from loaders.gias import load_gias
 
-    if loader not in ("gias", "ties"):
-        raise HTTPException(404, f"no loader {loader!r}: use gias or ties")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / filename
         with path.open("wb") as handle:
@@ -233,10 +239,10 @@ async def load_file(
                 handle.write(chunk)
 
         def audit(report: LoadReport) -> AuditEntry:
-            return _entry(key, f"load_{loader}", filename, None, report.summary())
+            return _entry(key, f"load_{loader.value}", filename, None, report.summary())
 
         try:
-            if loader == "gias":
+            if loader is Loader.GIAS:
                 report = await run_in_threadpool(load_gias, store, [path], strict=strict, dry_run=dry_run, audit=audit)
             else:
                 from loaders.ties import load_ties
