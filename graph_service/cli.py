@@ -9,11 +9,11 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from graph_service.commands import iso_date
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, StoreError, make_store
 from loaders.common import LoadError, LoadReport
@@ -152,10 +152,8 @@ def cmd_load_gias(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        from loaders.ties import load_ties
-    except ImportError:
-        return _not_built("load ties", "loaders")
+    from loaders.ties import load_ties
+
     target = _report_target(args)
     store = _store(settings)
     try:
@@ -198,18 +196,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return cmd_serve(args, settings)
 
 
-def _not_built(verb: str, issue: str) -> int:
-    print(f"graph-service {verb}: not built yet (see the {issue} issue)", file=sys.stderr)
-    return 2
-
-
-def _parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graph-service",
@@ -235,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     gias.add_argument("--groups", help="allgroupsdata.csv")
     gias.add_argument("--group-links", help="alllinksdata.csv")
     gias.add_argument("--hubs", help="teaching school hubs lead schools CSV")
-    gias.add_argument("--as-of", type=_parse_date, help="extract date (default: from the file name)")
+    gias.add_argument("--as-of", type=iso_date, help="extract date (default: from the file name)")
     load_options(gias)
     gias.set_defaults(func=cmd_load_gias)
 

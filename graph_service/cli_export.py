@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
-from graph_service.commands import Command
+from graph_service.commands import Command, iso_date
 from graph_service.export import CsvFlavour, ExportError, ExportFormat, build_spec, prepare_export, write_export
 from graph_service.models import EdgeKind
 from graph_service.settings import Settings
 from graph_service.store import make_store
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="KIND",
         help=f"only this kind of tie (repeatable): {', '.join(k.value for k in EdgeKind)}",
     )
-    parser.add_argument("--as-at", type=_day, metavar="YYYY-MM-DD", help="the graph as it stood on this date")
+    parser.add_argument("--as-at", type=iso_date, metavar="YYYY-MM-DD", help="the graph as it stood on this date")
     parser.add_argument(
         "--csv-flavour",
         choices=[f.value for f in CsvFlavour],

@@ -6,25 +6,17 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from graph_service import questions
-from graph_service.commands import Command
+from graph_service.commands import Command, iso_date
 from graph_service.models import NodeKind, Phase, Status
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 
 FORMATS = ("table", "json", "csv")
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _choice(enum: Any) -> Callable[[str], Any]:
@@ -52,7 +44,7 @@ def _weight(text: str) -> tuple[str, float]:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-at", type=_date, help="as the network stood on this date (YYYY-MM-DD; default today)")
+    parser.add_argument("--as-at", type=iso_date, help="as the network stood on this date (YYYY-MM-DD; default today)")
     parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), json or csv")
 
 

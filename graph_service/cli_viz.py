@@ -5,21 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
-from graph_service.commands import Command
+from graph_service.commands import Command, iso_date
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, make_store
 
 VIEWS = ("organisation", "area", "group", "isolated", "graph")
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--partners", type=int, default=3, help="isolated view: nearest partners per school")
     parser.add_argument("--colour", choices=("kind", "rating"), default="kind", help="fill by kind or Ofsted rating")
     parser.add_argument("--layout", choices=("geo", "force"), default="geo", help="map (default) or force layout")
-    parser.add_argument("--as-at", type=_date, help="ties holding on this date (YYYY-MM-DD; default today)")
+    parser.add_argument("--as-at", type=iso_date, help="ties holding on this date (YYYY-MM-DD; default today)")
     parser.add_argument("--include-closed", action="store_true", help="also draw closed organisations")
 
 

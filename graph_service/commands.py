@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from collections.abc import Callable
+from datetime import date
 
 from graph_service.settings import Settings
 
@@ -20,17 +20,12 @@ Command = tuple[str, Configure, Run]
 MODULES = ("graph_service.cli_questions", "graph_service.cli_export", "graph_service.cli_viz")
 
 
-def pending(verb: str, issue: str) -> Command:
-    """A verb whose feature is not built yet: it says so and exits with 2."""
-
-    def configure(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-
-    def run(_args: argparse.Namespace, _settings: Settings) -> int:
-        print(f"graph-service {verb}: not built yet (see the {issue} issue)", file=sys.stderr)
-        return 2
-
-    return f"{verb} (not built yet)", configure, run
+def iso_date(text: str) -> date:
+    """An argparse ``type`` for ``YYYY-MM-DD`` dates, with a one-line error otherwise."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def registry() -> dict[str, Command]:
