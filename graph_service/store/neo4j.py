@@ -132,6 +132,28 @@ def _rows(tx: ManagedTransaction, query: str, **params: Any) -> list[Any]:
     return list(tx.run(query, params).single(strict=True)["rows"])
 
 
+def _ids_from(tx: ManagedTransaction, query: str, ids: Iterable[str], **params: Any) -> set[str]:
+    """The ``ids`` a bulk query returns, run once per chunk of its ``$ids``."""
+    found: set[str] = set()
+    for part in _chunks(sorted(ids)):
+        found.update(tx.run(query, {**params, "ids": list(part)}).single(strict=True)["ids"])
+    return found
+
+
+def _rings(hops: int, as_at: date | None) -> list[tuple[str, dict[str, Any]]]:
+    """``hops`` rings through ties of any kind holding on ``as_at`` (any day when None)."""
+    return [(cypher.NEXT_RING, {"day": as_at})] * hops
+
+
+def _collaboration_rings(day: date, groups_only: Sequence[bool]) -> list[tuple[str, dict[str, Any]]]:
+    """A ring through collaboration ties holding on ``day`` per flag; a flag says whether that ring
+    steps only out of groups (organisations other than schools and colleges)."""
+    return [
+        (cypher.NEXT_COLLABORATION_RING, {"day": day, "groups_only": only, "providers": _PROVIDERS})
+        for only in groups_only
+    ]
+
+
 def _org_props(org: Organisation, data: str) -> dict[str, Any]:
     """Native node properties: the full JSON and what Cypher filters by.
 
@@ -188,17 +210,19 @@ def _filter_params(flt: OrganisationFilter) -> dict[str, Any]:
             params[name] = [str(value) for value in values]
     if flt.ids is not None:
         params["ids"] = list(flt.ids)
-    if flt.la_code is not None:
-        params["la_code"] = int(flt.la_code)
-    for name, value in (
-        ("local_authority", flt.local_authority),
-        ("district", flt.district),
-        ("constituency", flt.constituency),
-    ):
-        if value is not None:
-            params[name] = value
+    params.update(_place_params(flt))
     if flt.name_contains:
         params["name"] = flt.name_contains
+    return params
+
+
+def _place_params(flt: OrganisationFilter | SchoolFilter) -> dict[str, Any]:
+    """Parameters of the place filters that are set, the same in both kinds of filter."""
+    params: dict[str, Any] = {} if flt.la_code is None else {"la_code": int(flt.la_code)}
+    for name in ("local_authority", "district", "constituency"):
+        value = getattr(flt, name)
+        if value is not None:
+            params[name] = value
     return params
 
 
@@ -207,15 +231,7 @@ def _area_params(flt: SchoolFilter) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if flt.kinds:
         params["kinds"] = list(flt.kinds)
-    if flt.la_code is not None:
-        params["la_code"] = int(flt.la_code)
-    for name, value in (
-        ("local_authority", flt.local_authority),
-        ("district", flt.district),
-        ("constituency", flt.constituency),
-    ):
-        if value is not None:
-            params[name] = value
+    params.update(_place_params(flt))
     if flt.phases:
         params["phases"] = list(flt.phases)
     if flt.types:
@@ -563,15 +579,13 @@ class Neo4jStore:
         return self._ties(self._read(cypher.all_ties(kinds))[0]["data"])
 
     @staticmethod
-    def _expand(tx: ManagedTransaction, ids: set[str], hops: int, as_at: date | None) -> set[str]:
-        """Add ``hops`` rings of neighbours, one query per ring (cost grows with the rings, not with paths)."""
+    def _expand(tx: ManagedTransaction, ids: Iterable[str], rings: Sequence[tuple[str, dict[str, Any]]]) -> set[str]:
+        """``ids`` and a ring of neighbours per ``(query, params)``, one query per ring and chunk
+        (cost grows with the rings, not with paths); each query reads ``$ids`` and returns ``ids``."""
         seen = set(ids)
-        frontier = set(ids)
-        for _ in range(hops):
-            ring: set[str] = set()
-            for part in _chunks(sorted(frontier)):
-                ring.update(tx.run(cypher.NEXT_RING, ids=list(part), day=as_at).single(strict=True)["ids"])
-            frontier = ring - seen
+        frontier = set(seen)
+        for query, params in rings:
+            frontier = _ids_from(tx, query, frontier, **params) - seen
             if not frontier:
                 break
             seen |= frontier
@@ -588,7 +602,7 @@ class Neo4jStore:
         def work(tx: ManagedTransaction) -> Subgraph:
             if tx.run(cypher.ORGANISATION_BY_ID, id=org_id).single() is None:
                 return Subgraph([], [])
-            return self._subgraph_of(tx, self._expand(tx, {org_id}, hops, as_at), as_at)
+            return self._subgraph_of(tx, self._expand(tx, {org_id}, _rings(hops, as_at)), as_at)
 
         return self._read_tx(work)
 
@@ -598,7 +612,7 @@ class Neo4jStore:
 
         def work(tx: ManagedTransaction) -> Subgraph:
             ids = set(tx.run(query, params).single(strict=True)["ids"])
-            return self._subgraph_of(tx, self._expand(tx, ids, hops, as_at), as_at)
+            return self._subgraph_of(tx, self._expand(tx, ids, _rings(hops, as_at)), as_at)
 
         return self._read_tx(work)
 
@@ -619,31 +633,6 @@ class Neo4jStore:
 
         page, total = self._read_tx(work)
         return [AuditEntry.model_validate_json(data) for data in page], total
-
-    def _collaboration_rings(
-        self, tx: ManagedTransaction, ids: Iterable[str], day: date, rings: Sequence[bool]
-    ) -> set[str]:
-        """``ids`` and the rings of collaboration partners around them; each flag says whether that
-        ring steps only out of groups (organisations other than schools and colleges)."""
-        seen = set(ids)
-        frontier = set(seen)
-        for groups_only in rings:
-            ring: set[str] = set()
-            for part in _chunks(sorted(frontier)):
-                ring.update(
-                    tx.run(
-                        cypher.NEXT_COLLABORATION_RING,
-                        ids=list(part),
-                        day=day,
-                        groups_only=groups_only,
-                        providers=_PROVIDERS,
-                    ).single(strict=True)["ids"]
-                )
-            frontier = ring - seen
-            if not frontier:
-                break
-            seen |= frontier
-        return seen
 
     def _graph_of(self, tx: ManagedTransaction, ids: set[str]) -> nx.MultiDiGraph:
         """The organisations ``ids`` and every tie among them (any day: the analytics judge dates)."""
@@ -683,9 +672,8 @@ class Neo4jStore:
                 ).single(strict=True)
                 listed, total = record["page"], record["total"]
             # Their ties, and partners through a group: what the reasons and nearest partners need.
-            ids = self._collaboration_rings(tx, listed, params["day"], (False, True))
-            for part in _chunks(sorted(listed)):
-                ids.update(tx.run(cypher.MAINTAINERS, ids=list(part), day=params["day"]).single(strict=True)["ids"])
+            ids = self._expand(tx, listed, _collaboration_rings(params["day"], (False, True)))
+            ids |= _ids_from(tx, cypher.MAINTAINERS, listed, day=params["day"])
             return IsolationScope(self._graph_of(tx, ids), frozenset(listed), total)
 
         return self._read_tx(work)
@@ -718,11 +706,9 @@ class Neo4jStore:
             pool = found.single(strict=True)["ids"]
             # Paths of up to four steps from the school; each candidate's ties and groups, and
             # whom those support (their capacity).
-            ids = self._collaboration_rings(tx, [urn], day, (False,) * 4)
-            near = self._collaboration_rings(tx, pool, day, (False,))
-            ids |= near
-            for part in _chunks(sorted(near)):
-                ids.update(tx.run(cypher.SUPPORTED_BY, ids=list(part), day=day).single(strict=True)["ids"])
+            ids = self._expand(tx, [urn], _collaboration_rings(day, (False,) * 4))
+            near = self._expand(tx, pool, _collaboration_rings(day, (False,)))
+            ids |= near | _ids_from(tx, cypher.SUPPORTED_BY, near, day=day)
             return self._graph_of(tx, ids)
 
         return self._read_tx(work)
