@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from graph_service.models import AuditEntry
-from graph_service.store.base import WriteResult
+from graph_service.store.base import GraphStore, WriteBatch, WriteResult
 
 csv.field_size_limit(10_000_000)
 
@@ -218,6 +218,15 @@ def parse_date(text: str) -> date | None:
 #: Makes the audit entry of a load from its report (checked, not yet written), so that the
 #: entry is written in the load's own transaction: both or neither.
 AuditOf = Callable[["LoadReport"], AuditEntry]
+
+
+def write_load(store: GraphStore, batch: WriteBatch, report: LoadReport, audit: AuditOf | None = None) -> None:
+    """Write a checked load in one transaction, with its audit entry and a progress bar."""
+    if audit is not None:
+        batch.audit.append(audit(report))  # recorded in the load's own transaction
+    progress = Progress(f"writing {len(batch):,} rows", len(batch))
+    report.result = store.apply(batch, progress=progress)
+    progress.done()
 
 
 class Progress:

@@ -39,7 +39,7 @@ from graph_service.models import (
     tie_key,
 )
 from graph_service.store.base import GraphStore, WriteBatch
-from loaders.common import AuditOf, IssueCollector, LoadError, LoadReport, Progress, parse_date, read_csv
+from loaders.common import AuditOf, IssueCollector, LoadError, LoadReport, Progress, parse_date, read_csv, write_load
 
 ESTABLISHMENT_COLUMNS = (
     "URN",
@@ -853,12 +853,7 @@ def load_gias(
     report.ties = len(batch.ties)
     report.ties_ended = len(batch.end_ties)
     if not dry_run:
-        # One transaction: the bar shows the write going on (about 20 s for England into Neo4j).
-        if audit is not None:
-            batch.audit.append(audit(report))  # recorded in the load's own transaction
-        progress = Progress(f"writing {len(batch):,} rows", len(batch))
-        report.result = store.apply(batch, progress=progress)
-        progress.done()
+        write_load(store, batch, report, audit)  # one transaction, about 20 s for England into Neo4j
     return report
 
 

@@ -40,11 +40,11 @@ from loaders.common import (
     LoadError,
     LoadIssue,
     LoadReport,
-    Progress,
     StrictModeError,
     parse_date,
     read_csv,
     read_text,
+    write_load,
 )
 
 ENDS = ("source", "target")
@@ -459,10 +459,5 @@ def load_ties(
     organisations = [d.organisation for org_id, d in resolver.declared.items() if org_id in used]
     report.organisations, report.ties = len(organisations), len(ties)
     if not dry_run:
-        batch = WriteBatch(organisations=organisations, ties=ties)
-        if audit is not None:
-            batch.audit.append(audit(report))  # recorded in the load's own transaction
-        progress = Progress(f"writing {len(batch):,} rows", len(batch))
-        report.result = store.apply(batch, progress=progress)
-        progress.done()
+        write_load(store, WriteBatch(organisations=organisations, ties=ties), report, audit)
     return report
