@@ -135,11 +135,16 @@ def organisation_where(params: dict[str, Any]) -> str:
     >>> organisation_where({})
     ''
     """
-    unknown = params.keys() - _FILTER_CLAUSES.keys()
-    if unknown:
-        raise ValueError(f"unknown organisation filters: {sorted(unknown)}")
-    clauses = [clause for name, clause in _FILTER_CLAUSES.items() if name in params]
+    clauses = _clauses(_FILTER_CLAUSES, params, "organisation")
     return " WHERE " + " AND ".join(clauses) if clauses else ""
+
+
+def _clauses(table: dict[str, str], params: dict[str, Any], what: str) -> list[str]:
+    """The clauses of ``table`` for the filters in ``params``, which must all be in it."""
+    unknown = params.keys() - table.keys()
+    if unknown:
+        raise ValueError(f"unknown {what} filters: {sorted(unknown)}")
+    return [clause for name, clause in table.items() if name in params]
 
 
 def count_organisations(where: str) -> str:
@@ -279,10 +284,7 @@ _AREA_CLAUSES = {
 
 
 def _isolation_match(params: dict[str, Any]) -> str:
-    unknown = params.keys() - _AREA_CLAUSES.keys()
-    if unknown:
-        raise ValueError(f"unknown area filters: {sorted(unknown)}")
-    clauses = [clause for name, clause in _AREA_CLAUSES.items() if name in params] + [_OPEN]
+    clauses = [*_clauses(_AREA_CLAUSES, params, "area"), _OPEN]
     return (
         "MATCH (s:Organisation) WHERE " + " AND ".join(clauses) + f" OPTIONAL MATCH (s)-[r{COLLABORATION_TYPES}]-"
         f"(:Organisation) WHERE {_HOLDS_ON_DAY} WITH s, count(r) AS ties WHERE $every OR ties <= $max_ties"

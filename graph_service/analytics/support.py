@@ -358,7 +358,7 @@ def support_candidates(
         supported = _supports_count(collab, node)
         hubs = _hubs_led(collab, node)
         return {
-            "phase": phase_part(other) if fit is None or phase is None else fit,
+            "phase": phase_part(other) if fit is None else fit,
             "distance": distance_part(km),
             "ties": _path_part(collab, target, node, steps),
             "context": _context(attrs, other),
