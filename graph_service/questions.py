@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
@@ -359,28 +359,43 @@ class HealthAnswer(_Model):
 # -- the store seam ------------------------------------------------------------------------
 
 
+V = TypeVar("V")
+
+
+class _Kept(Generic[V]):
+    """A few values by key, the least recently used dropped first; safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[Any, ...], V] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> V | None:
+        with _lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[Any, ...], value: V) -> None:
+        with _lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with _lock:
+            self._items.clear()
+
+
 @dataclass
 class _Prepared:
     """What every question on one graph and day reuses (never the graph itself: it is the cache key)."""
 
     collab: nx.Graph
     index: GridIndex | None = None
-    health: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+    health: _Kept[dict[str, Any]] = field(default_factory=lambda: _Kept(_KEPT_HEALTH))
     #: Finished answers by question: the graph is immutable until the next write replaces it.
-    answers: OrderedDict[tuple[Any, ...], BaseModel] = field(default_factory=OrderedDict)
-
-    def remembered(self, key: tuple[Any, ...]) -> BaseModel | None:
-        with _lock:
-            answer = self.answers.get(key)
-            if answer is not None:
-                self.answers.move_to_end(key)
-            return answer
-
-    def remember(self, key: tuple[Any, ...], answer: BaseModel) -> None:
-        with _lock:
-            self.answers[key] = answer
-            while len(self.answers) > _KEPT_ANSWERS:
-                self.answers.popitem(last=False)
+    answers: _Kept[BaseModel] = field(default_factory=lambda: _Kept(_KEPT_ANSWERS))
 
 
 _KEPT_DAYS = 4
@@ -398,9 +413,9 @@ _cache: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[tuple[date | None
 def forget_answers() -> None:
     """Drop every remembered answer (benchmarks time the work, not the memory)."""
     with _lock:
-        for days in _cache.values():
-            for prepared in days.values():
-                prepared.answers.clear()
+        every = [prepared for days in _cache.values() for prepared in days.values()]
+    for prepared in every:
+        prepared.answers.clear()
 
 
 def _prepared(
@@ -454,7 +469,7 @@ def isolated_schools(
     )
     graph, prepared, day = _prepared(store, as_at, scope.graph)
     key = ("isolated", filters.model_dump_json(), max_ties, loose, remote_km, offset, limit)
-    known = prepared.remembered(key)
+    known = prepared.answers.get(key)
     if isinstance(known, IsolatedAnswer):
         return known
     paged = scope.total is not None  # the store has counted, sorted and paged already
@@ -486,7 +501,7 @@ def isolated_schools(
             "items": found["rows"],
         }
     )
-    prepared.remember(key, answer)
+    prepared.answers.put(key, answer)
     return answer
 
 
@@ -530,7 +545,7 @@ def support_partners(
     weights = weights or SupportWeights()
     graph, prepared, day = _prepared(store, as_at, store.support_graph(urn, as_at, radius_km))
     key = ("support", urn, radius_km, limit, require_phase, weights.model_dump_json())
-    known = prepared.remembered(key)
+    known = prepared.answers.get(key)
     if isinstance(known, SupportAnswer):
         return known
     attrs = _school(prepared, urn)
@@ -564,7 +579,7 @@ def support_partners(
         total=found["total"],
         candidates=[Candidate.model_validate(row) for row in found["candidates"]],
     )
-    prepared.remember(key, answer)
+    prepared.answers.put(key, answer)
     return answer
 
 
@@ -586,8 +601,7 @@ def health(
         raise BadQuestion("sample must be at least 2 (betweenness cannot be estimated from one source)")
     graph, prepared, _day = _prepared(store, as_at)
     key = (filters.model_dump_json() if filters else None, sample, seed)
-    with _lock:
-        report = prepared.health.get(key)
+    report = prepared.health.get(key)
     if report is None:
         report = network_health(
             graph,
@@ -597,10 +611,7 @@ def health(
             seed=seed,
             collab=prepared.collab,
         )
-        with _lock:
-            prepared.health[key] = report
-            while len(prepared.health) > _KEPT_HEALTH:
-                prepared.health.popitem(last=False)
+        prepared.health.put(key, report)
     nodes = sorted(report["nodes"], key=lambda row: (-(row[sort.value] or 0.0), row["id"]))
     return HealthAnswer(
         filters=filters,
