@@ -4,7 +4,7 @@
    folder (open schools with their trusts, federations, sponsors and local authorities).
 2. Takes an 8,000-node graph from it (the open schools of the first local authorities by code,
    each followed by its groups) and writes it as HTML twice: with ``viz.render`` (node and edge
-   dicts built in one pass, handed to the pyvis ``Network`` whole), and with pyvis's own
+   rows built in one pass, turned into vis-network items by the page's script), and with pyvis's own
    ``Network.from_nx`` + ``write_html`` on the same graph carrying the same vis attributes (so
    pyvis does less work than we do: no styling, no layout), once with pyvis's default
    (undirected) ``Network`` and once with ``directed=True``. Target: ours at least 20 times
@@ -35,7 +35,7 @@ from pyvis.network import Network
 from graph_service.store import EmbeddedStore
 from loaders.gias import load_gias
 from viz import views
-from viz.render import Picture, network_data, write_html
+from viz.render import LABEL_CHARS, Picture, page_data, write_html
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gias"
 ESTABLISHMENTS = "edubasealldata20250718_england.csv.gz"
@@ -61,13 +61,33 @@ def take_nodes(graph: nx.MultiDiGraph, count: int) -> nx.MultiDiGraph:
 
 
 def pyvis_input(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """The same graph with the vis attributes our renderer computes, ready for ``from_nx``."""
-    nodes, edges = network_data(graph)
+    """The same graph with the vis attributes our page builds from its rows, ready for ``from_nx``."""
+    page = page_data(graph)
+    kinds, names = page.as_json()["kinds"], {row.id: row.name for row in page.nodes}
     plain = nx.MultiDiGraph()
-    plain.add_nodes_from((node["id"], {k: v for k, v in node.items() if k != "id"}) for node in nodes)
+    plain.add_nodes_from(
+        (
+            row.id,
+            {
+                "label": row.name[:LABEL_CHARS],
+                "title": "\n".join([row.name, *row.tip]),
+                "shape": kinds[row.kind]["shape"],
+                "color": kinds[row.kind]["colour"],
+                "size": row.size,
+                "x": row.x,
+                "y": row.y,
+            },
+        )
+        for row in page.nodes
+    )
     plain.add_edges_from(
-        (edge["from"], edge["to"], edge["id"], {k: v for k, v in edge.items() if k not in ("from", "to", "id")})
-        for edge in edges
+        (
+            edge.source,
+            edge.target,
+            edge.id,
+            {**page.looks[edge.look], "title": "\n".join([f"{names[edge.source]} -> {names[edge.target]}", *edge.tip])},
+        )
+        for edge in page.edges
     )
     return plain
 

@@ -99,17 +99,16 @@ def geographic_positions(graph: nx.Graph, span: float | None = None) -> dict[str
     650
     """
     span = span if span is not None else map_span(graph.number_of_nodes())
-    points = {
-        node: (data["latitude"], data["longitude"])
-        for node, data in graph.nodes(data=True)
-        if data.get("latitude") is not None and data.get("longitude") is not None
-    }
+    points: dict[str, Position] = {}
+    for node, data in graph.nodes(data=True):
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if latitude is not None and longitude is not None:
+            points[node] = (latitude, longitude)
     placed = project(points, span)
+    unplaced = [node for node in graph if node not in placed]
     for _ in range(PLACEMENT_ROUNDS):
         newly: dict[str, Position] = {}
-        for node in graph.nodes:
-            if node in placed:
-                continue
+        for node in unplaced:
             near = [placed[other] for other in _undirected_neighbours(graph, node) if other in placed]
             if near:
                 dx, dy = _jitter(node, span * 0.02)
@@ -120,7 +119,8 @@ def geographic_positions(graph: nx.Graph, span: float | None = None) -> dict[str
         if not newly:
             break
         placed.update(newly)
-    rest = sorted(node for node in graph.nodes if node not in placed)
+        unplaced = [node for node in unplaced if node not in newly]
+    rest = sorted(unplaced)
     # The map is centred on the origin and spans at most span/2 each way, so this ring lies outside it.
     radius = span * 0.65
     for index, node in enumerate(rest):

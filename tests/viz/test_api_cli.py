@@ -15,6 +15,7 @@ from graph_service.models import EdgeKind
 from graph_service.settings import Settings
 from graph_service.store import EmbeddedStore, WriteBatch
 from tests.factories import school, tie
+from tests.viz.pages import node_ids
 from tests.viz.test_views import batch
 
 EVIL = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
@@ -38,10 +39,6 @@ def client(db: Path) -> Iterator[TestClient]:
     settings = Settings(GRAPH_SERVICE_DB=db, GRAPH_SERVICE_STORE="embedded")
     with TestClient(create_app(settings)) as test_client:
         yield test_client
-
-
-def node_ids(page: str) -> list[str]:
-    return re.findall(r'\{"id":"([^"]+)","label"', page)
 
 
 @pytest.mark.parametrize(

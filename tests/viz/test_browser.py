@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 
 from graph_service.cli import load_sample
-from graph_service.models import EdgeKind
+from graph_service.models import EdgeKind, NodeKind
 from graph_service.store import EmbeddedStore, WriteBatch
 from tests.factories import school, tie
-from viz import views
+from tests.viz.test_render import network as tiny_network
+from viz import style, views
 from viz.headless import Chromium, chromium_path, serving
+from viz.render import Picture, write_html
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "viz"
 EVIL = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
@@ -147,17 +149,68 @@ def test_tooltip_shows_an_injected_name_as_text(browser: Chromium, base_url: str
     )
     browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=point["x"], y=point["y"])
     tip = browser.wait_for(
-        "(() => { const tip = document.querySelector('.vis-tooltip');"
-        " return tip && tip.style.visibility === 'visible' && tip.querySelector('b')"
-        " ? {bold: tip.querySelector('b').textContent, html: tip.innerHTML,"
-        " elements: tip.querySelectorAll('img, script').length} : null; })()",
+        "(() => { const tip = document.getElementById('tip');"
+        " return tip && !tip.hidden && tip.querySelector('b')"
+        " ? {bold: tip.querySelector('b').textContent, lines: [...tip.children].map(e => e.textContent),"
+        " elements: tip.querySelectorAll('*').length} : null; })()",
         timeout=10,
     )
     assert tip["bold"] == EVIL  # shown as the text it is
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in tip["html"] and tip["elements"] == 0
+    assert tip["lines"][:3] == [EVIL, "school", f"URN: {EVIL_URN}"]
+    assert tip["elements"] == len(tip["lines"])  # one element per line, nothing parsed out of the name
     assert browser.evaluate("window.__alerts.length") == 0
     assert browser.evaluate("document.querySelectorAll('img').length") == 0
     browser.screenshot(OUTPUT / "tooltip-escaped.png")
+
+
+def test_page_script_turns_rows_into_the_styled_items(browser: Chromium, tmp_path: Path) -> None:
+    """The tiny hand-built graph of the unit tests, drawn: what vis-network holds is exact."""
+    page = write_html(
+        Picture(tiny_network(), title="Tiny", colour="rating", highlight=frozenset({"4"})), tmp_path / "tiny.html"
+    )
+    open_network(browser, page.as_uri())
+    node = browser.evaluate(
+        "(() => { const out = {}; nodes.get().forEach(n => { out[n.id] = {shape: n.shape, color: n.color,"
+        " label: n.label, size: n.size, opacity: n.opacity === undefined ? null : n.opacity,"
+        " border: n.borderWidth === undefined ? null : n.borderWidth}; }); return out; })()"
+    )
+    alpha = {"shape": "dot", "color": "#1a9641", "label": "Alpha", "size": 14.9, "opacity": None, "border": None}
+    assert node["1"] == alpha
+    assert node["2"]["color"] == "#7f0000" and node["group-10"]["shape"] == "square"
+    assert node["group-10"]["color"] == style.NO_RATING_COLOUR  # colour by rating: a trust has none
+    assert node["4"] == {
+        "shape": "dot",
+        "color": {"background": "#fdae61", "border": "#000000"},
+        "label": "Delta",
+        "size": 12.0,
+        "opacity": None,
+        "border": 3,
+    }
+    assert node["5"]["opacity"] == 0.4 and node["la-330"]["shape"] == "star"
+    edge = browser.evaluate(
+        "(() => { const out = {}; edges.get().forEach(e => { out[e.id] = {color: e.color, width: e.width,"
+        " dashes: e.dashes === undefined ? null : e.dashes, arrows: e.arrows === undefined ? null : e.arrows}; });"
+        " return out; })()"
+    )
+    assert edge["federated_with:1:3"] == {"color": "#c0392b", "width": 2.5, "dashes": [8, 4], "arrows": None}
+    assert edge["supports:1:2:maths"] == {"color": "#e67e22", "width": 3, "dashes": None, "arrows": "to"}
+    assert edge["member_of:3:group-20"]["width"] == 5  # membership of a hard-governance federation
+    browser.evaluate("document.querySelector('input[name=colour][value=kind]').click()")
+    assert browser.evaluate("nodes.get('1').color.background") == style.KIND_COLOURS[NodeKind.SCHOOL]
+    # A tie's tooltip, from its plain-text lines and the names at its ends.
+    lines = browser.evaluate(
+        "(() => { const p = network.canvasToDOM(network.getPositions(['1'])['1']);"
+        " const q = network.canvasToDOM(network.getPositions(['3'])['3']);"
+        " return {x: (p.x + q.x) / 2, y: (p.y + q.y) / 2}; })()"
+    )
+    box = browser.evaluate("(() => { const b = container.getBoundingClientRect(); return {x: b.left, y: b.top}; })()")
+    browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=box["x"] + lines["x"], y=box["y"] + lines["y"])
+    shown = browser.wait_for(
+        "(() => { const tip = document.getElementById('tip');"
+        " return tip.hidden ? null : [...tip.children].map(e => e.textContent); })()",
+        timeout=10,
+    )
+    assert shown == ["Alpha \u2192 Gamma", "federated with (soft)"]
 
 
 def test_front_page_lists_isolated_schools_and_answers_the_support_box(

@@ -12,9 +12,10 @@ import pytest
 from graph_service.graphview import build_graph
 from graph_service.models import EdgeKind, NodeKind
 from tests.factories import org, school, tie
+from tests.viz.pages import page_json
 from viz import style
 from viz.layout import map_span
-from viz.render import ExtraEdge, Picture, network_data, render_html, vis_options
+from viz.render import EdgeRow, ExtraEdge, NodeRow, PageData, Picture, page_data, render_html, vis_options
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -45,101 +46,127 @@ def network() -> nx.MultiDiGraph:
     return build_graph(orgs, ties)
 
 
-def by_id(items: list[dict]) -> dict[str, dict]:
-    return {item["id"]: item for item in items}
+def by_id(rows: list[NodeRow]) -> dict[str, NodeRow]:
+    return {row.id: row for row in rows}
 
 
-def test_colours_follow_kind_or_rating_and_both_are_kept_for_the_switch() -> None:
-    nodes, _ = network_data(network(), colour="kind")
-    kind = by_id(nodes)
-    assert kind["1"]["color"] == style.KIND_COLOURS[NodeKind.SCHOOL] == "#4e79a7"
-    assert kind["group-10"]["color"] == "#f28e2b" and kind["group-10"]["shape"] == "square"
-    assert kind["la-330"]["shape"] == "star"
-    rated = by_id(network_data(network(), colour="rating")[0])
-    assert rated["1"]["color"] == "#1a9641"  # outstanding
-    assert rated["2"]["color"] == "#7f0000"  # special measures
-    assert rated["4"]["color"] == "#fdae61"  # requires improvement
-    assert rated["3"]["color"] == rated["group-10"]["color"] == style.NO_RATING_COLOUR
-    for node in nodes:
-        assert node["kindColour"] == kind[node["id"]]["color"]
-        assert node["ratingColour"] == rated[node["id"]]["color"]
+def edge_looks(page: PageData) -> dict[tuple[str, str, str], dict]:
+    return {(e.source, e.target, e.kind): page.looks[e.look] for e in page.edges}
+
+
+def test_rows_carry_kind_and_rating_and_the_tables_their_colours_and_shapes() -> None:
+    page = page_data(network(), colour="rating")
+    nodes = by_id(page.nodes)
+    assert (nodes["1"].kind, nodes["1"].rating) == ("school", "outstanding")
+    assert (nodes["2"].rating, nodes["4"].rating, nodes["3"].rating) == (
+        "special_measures",
+        "requires_improvement",
+        None,
+    )
+    assert nodes["group-10"].kind == "trust" and nodes["group-10"].rating is None
+    tables = page.as_json()
+    assert tables["colour"] == "rating" and page_data(network()).as_json()["colour"] == "kind"
+    assert (
+        tables["kinds"]["school"]
+        == {"shape": "dot", "colour": "#4e79a7"}
+        == {
+            "shape": style.KIND_SHAPES[NodeKind.SCHOOL],
+            "colour": style.KIND_COLOURS[NodeKind.SCHOOL],
+        }
+    )
+    assert tables["kinds"]["trust"] == {"shape": "square", "colour": "#f28e2b"}
+    assert tables["kinds"]["local_authority"]["shape"] == "star"
+    assert set(tables["kinds"]) == {kind.value for kind in NodeKind}
+    assert tables["ratings"]["outstanding"] == "#1a9641" and tables["ratings"]["special_measures"] == "#7f0000"
+    assert tables["ratings"]["requires_improvement"] == "#fdae61" and tables["noRating"] == style.NO_RATING_COLOUR
+    assert tables["nodeFields"] == NodeRow._fields and tables["edgeFields"] == EdgeRow._fields
 
 
 def test_size_grows_with_collaboration_ties_only() -> None:
-    nodes = by_id(network_data(network())[0])
+    nodes = by_id(page_data(network()).nodes)
     # 1: trust, federation with 3, supports 2 -> 3 ties; 3: two federations + federation group -> 3 ties.
-    assert nodes["1"]["size"] == nodes["3"]["size"] == round(8 + 4 * 3**0.5, 1) == 14.9
-    assert nodes["group-10"]["size"] == round(8 + 4 * 2**0.5, 1)
+    assert nodes["1"].size == nodes["3"].size == round(8 + 4 * 3**0.5, 1) == 14.9
+    assert nodes["group-10"].size == round(8 + 4 * 2**0.5, 1)
     # maintained_by and predecessor_of are not collaboration.
-    assert nodes["4"]["size"] == nodes["la-330"]["size"] == nodes["5"]["size"] == 8.0
+    assert nodes["4"].size == nodes["la-330"].size == nodes["5"].size == 8.0
 
 
 def test_edge_style_by_tie_kind_and_federation_level() -> None:
-    edges = {(e["from"], e["to"], e["kind"]): e for e in network_data(network())[1]}
-    soft = edges["1", "3", "federated_with"]
-    loose = edges["3", "2", "federated_with"]
-    assert (soft["width"], soft["dashes"]) == (2.5, [8, 4])
-    assert (loose["width"], loose["dashes"]) == (1.5, [3, 4])
-    hard_member = edges["3", "group-20", "member_of"]
-    assert hard_member["width"] == 5.0 and "dashes" not in hard_member  # solid
-    trust_member = edges["1", "group-10", "member_of"]
-    assert (trust_member["width"], trust_member["color"]) == (1.5, "#5b7fa6") and "dashes" not in trust_member
-    assert edges["1", "2", "supports"]["arrows"] == "to" and "arrows" not in trust_member
-    assert edges["4", "la-330", "maintained_by"]["dashes"] == [2, 4]
-    assert edges["5", "3", "predecessor_of"]["arrows"] == "to"
-    assert edges["1", "2", "supports"]["id"] == "supports:1:2:maths"
+    page = page_data(network())
+    looks = edge_looks(page)
+    assert looks["1", "3", "federated_with"] == {"color": "#c0392b", "width": 2.5, "dashes": [8, 4]}  # soft
+    assert looks["3", "2", "federated_with"] == {"color": "#c0392b", "width": 1.5, "dashes": [3, 4]}  # loose
+    assert looks["3", "group-20", "member_of"] == {"color": "#5b7fa6", "width": 5.0}  # hard governance: solid
+    assert looks["1", "group-10", "member_of"] == {"color": "#5b7fa6", "width": 1.5}
+    assert looks["1", "2", "supports"] == {"color": "#e67e22", "width": 3.0, "arrows": "to"}
+    assert looks["4", "la-330", "maintained_by"] == {"color": "#c8c8c8", "width": 0.5, "dashes": [2, 4]}
+    assert looks["5", "3", "predecessor_of"]["arrows"] == "to"
+    assert {e.id for e in page.edges if e.kind == "supports"} == {"supports:1:2:maths"}
+    # Each look is sent once, however many edges share it.
+    assert len(page.looks) == len({json.dumps(look, sort_keys=True) for look in page.looks}) == 7
 
 
 def test_geographic_positions_are_fixed_and_projected() -> None:
     graph = network()
-    nodes = by_id(network_data(graph, layout="geo")[0])
+    nodes = by_id(page_data(graph, layout="geo").nodes)
     span = map_span(graph.number_of_nodes())
     assert span == 1000.0
     # Latitudes 52..53 and longitudes -2..-1 at 52.5N: the north-south extent is the longer.
-    assert (nodes["1"]["x"], nodes["1"]["y"]) == (-304.38, 500.0)
-    assert (nodes["2"]["x"], nodes["2"]["y"]) == (-304.38, -500.0)
-    assert (nodes["3"]["x"], nodes["3"]["y"]) == (304.38, 500.0)
+    assert (nodes["1"].x, nodes["1"].y) == (-304.38, 500.0)
+    assert (nodes["2"].x, nodes["2"].y) == (-304.38, -500.0)
+    assert (nodes["3"].x, nodes["3"].y) == (304.38, 500.0)
     assert vis_options("geo", len(nodes))["nodes"]["fixed"] is True
     # The trust has no location: it sits between its two members, nudged by 2% of the span.
-    assert abs(((nodes["group-10"]["x"] + 304.38) ** 2 + nodes["group-10"]["y"] ** 2) ** 0.5 - 20) < 0.01
+    trust = nodes["group-10"]
+    assert trust.x is not None and trust.y is not None
+    assert abs(((trust.x + 304.38) ** 2 + trust.y**2) ** 0.5 - 20) < 0.01
     # Delta and its LA have no location and no located neighbour: on the ring outside the map.
     for node_id in ("4", "la-330"):
-        assert round((nodes[node_id]["x"] ** 2 + nodes[node_id]["y"] ** 2) ** 0.5) == 650
+        x, y = nodes[node_id].x, nodes[node_id].y
+        assert x is not None and y is not None and round((x**2 + y**2) ** 0.5) == 650
     assert vis_options("geo", len(nodes))["physics"] == {"enabled": False}
 
 
 def test_force_layout_leaves_positions_to_physics() -> None:
-    nodes, _ = network_data(network(), layout="force")
-    assert not any("x" in node for node in nodes)
+    nodes = page_data(network(), layout="force").nodes
+    assert all(node.x is None and node.y is None for node in nodes)
     options = vis_options("force", len(nodes))
     assert options["physics"]["enabled"] is True and options["nodes"]["fixed"] is False
 
 
 def test_highlight_closed_and_extra_edges() -> None:
-    nodes, edges = network_data(
-        network(), highlight={"4"}, extra_edges=[ExtraEdge("4", "1", "Delta \u2192 Alpha: 3.0 km <b>")]
-    )
-    node = by_id(nodes)
-    assert node["4"]["color"] == {"background": "#4e79a7", "border": "#000000"} and node["4"]["borderWidth"] == 3
-    assert node["4"]["size"] == 12.0  # no ties, but highlighted nodes stay visible
-    assert "borderWidth" not in node["1"] and node["5"]["opacity"] == 0.4
-    extra = [edge for edge in edges if edge["kind"] == "extra"]
-    assert [(e["from"], e["to"], e["dashes"], e["title"]) for e in extra] == [
-        ("4", "1", [1, 5], "Delta \u2192 Alpha: 3.0 km &lt;b&gt;")
+    page = page_data(network(), highlight={"4"}, extra_edges=[ExtraEdge("4", "1", "Delta \u2192 Alpha: 3.0 km <b>")])
+    node = by_id(page.nodes)
+    assert node["4"].highlighted and not node["1"].highlighted
+    assert node["4"].size == 12.0  # no ties, but highlighted nodes stay visible
+    assert node["5"].closed and not node["1"].closed
+    extra = [edge for edge in page.edges if edge.kind == "extra"]
+    assert [(e.source, e.target, page.looks[e.look]["dashes"], e.tip) for e in extra] == [
+        ("4", "1", [1, 5], ["Delta \u2192 Alpha: 3.0 km <b>"])  # plain text: the page never reads it as HTML
     ]
 
 
 def test_tooltips_carry_the_brokers_facts() -> None:
-    nodes = by_id(network_data(network())[0])
-    assert nodes["1"]["title"] == (
-        "<b>Alpha</b><br>school<br>URN: 1<br>Phase: primary<br>Ofsted: outstanding<br>"
-        "Pupils: 420 of 450 places<br>Trust: Trust T<br>Local authority: Birmingham"
+    page = page_data(network())
+    nodes = by_id(page.nodes)
+    assert (nodes["1"].name, nodes["1"].tip) == (
+        "Alpha",
+        [
+            "school",
+            "URN: 1",
+            "Phase: primary",
+            "Ofsted: outstanding",
+            "Pupils: 420 of 450 places",
+            "Trust: Trust T",
+            "Local authority: Birmingham",
+        ],
     )
-    assert "Status: closed" in nodes["5"]["title"]
-    edges = {e["id"]: e for e in network_data(network())[1]}
-    assert edges["supports:1:2:maths"]["title"] == (
-        "Alpha \u2192 Beta<br>supports<br>Focus: maths<br>When: 2024-09-01 to now"
-    )
+    assert "Status: closed" in nodes["5"].tip
+    edges = {e.id: e for e in page.edges}
+    assert edges["supports:1:2:maths"].tip == ["supports", "Focus: maths", "When: 2024-09-01 to now"]
+    assert edges["federated_with:1:3"].tip == ["federated with (soft)"]
+    assert edges["federated_with:2:3"].tip == ["federated with (loose collaboration)"]
+    assert edges["member_of:1:group-10"].tip == ["member of (member)"]
 
 
 @pytest.mark.parametrize("name", [SCRIPT, IMG])
@@ -151,23 +178,24 @@ def test_names_cannot_inject_html(name: str) -> None:
         ],
         [tie("1", "group-10", EdgeKind.MEMBER_OF, role="member", focus=name, outcome=name)],
     )
-    nodes, edges = network_data(graph)
-    for item in [*nodes, *edges]:
-        assert "<script" not in item["title"] and "<img" not in item["title"]
-        assert "&lt;" in item["title"] or "&quot;&gt;&lt;img" in item["title"]
-    assert nodes[0]["title"].startswith("<b>" + name.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
-    # The label is drawn on the canvas as text; it stays the name itself.
-    assert nodes[0]["label"] == name[:39] + "\u2026" if len(name) > 40 else nodes[0]["label"] == name
-
     page = render_html(Picture(graph, title=f"Network of {name}", data_date="2025-07-18"))
     benign = render_html(Picture(graph.copy(), title="Network of X", data_date="2025-07-18"))
     # Not one extra element from the name: count tags against a page drawn without it in the title,
-    # and check the data holds the name only in escaped forms.
+    # and check the data holds the name only inside JSON strings, with no "<" that could close the script.
     assert page.count("<script") == benign.count("<script")
     assert page.count("<img") == benign.count("<img") == 0
-    data = re.search(r"new vis\.DataSet\((.*?)\);\n", page)
-    assert data is not None and "<" not in data.group(1)
-    assert json.loads(data.group(1))[0]["label"] == nodes[0]["label"]
+    data = page_json(page)
+    fields = data["nodeFields"]
+    school_row = dict(zip(fields, next(row for row in data["nodes"] if row[0] == "1"), strict=True))
+    assert school_row["name"] == name and f"school ({name})" in school_row["tip"]
+    assert f"Trust: {name}" in school_row["tip"]
+    assert data["edges"][0][data["edgeFields"].index("tip")] == [
+        "member of (member)",
+        f"Focus: {name}",
+        f"Outcome: {name}",
+    ]
+    # The page shows tooltips with textContent only.
+    assert "innerHTML" not in page.split("var pageData = ", 1)[1]
     assert f"<title>Network of {name}" not in page
     assert "<title>Network of &lt;script&gt;" in page or "<title>Network of &#34;&gt;&lt;img" in page
 
