@@ -24,6 +24,7 @@ from typing import Any, Generic, TypeVar
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 
+from graph_service import memory
 from graph_service.analytics.geo import GridIndex
 from graph_service.analytics.health import network_health
 from graph_service.analytics.isolation import area_summary, isolated
@@ -392,6 +393,8 @@ class _Prepared:
     """What every question on one graph and day reuses (never the graph itself: it is the cache key)."""
 
     collab: nx.Graph
+    #: Prepared from a store's whole graph, which lives until the next write (see graph_service.memory).
+    whole: bool = False
     index: GridIndex | None = None
     health: _Kept[dict[str, Any]] = field(default_factory=lambda: _Kept(_KEPT_HEALTH))
     #: Finished answers by question: the graph is immutable until the next write replaces it.
@@ -422,15 +425,18 @@ def _prepared(
     store: GraphStore, as_at: date | None, graph: nx.MultiDiGraph | None = None
 ) -> tuple[nx.MultiDiGraph, _Prepared, date]:
     """The collaboration graph on ``as_at`` of ``graph`` (the store's whole graph by default), cached."""
+    whole = graph is None
     graph = store.graph() if graph is None else graph
     day = as_at or date.today()
     key = (as_at, day)
     with _lock:
         days = _cache.setdefault(graph, OrderedDict())
         if key not in days:
-            days[key] = _Prepared(collaboration_graph(graph, as_at))
+            days[key] = _Prepared(collaboration_graph(graph, as_at), whole=whole)
             while len(days) > _KEPT_DAYS:
                 days.popitem(last=False)
+            if whole:
+                memory.keep()
         days.move_to_end(key)
         return graph, days[key], day
 
@@ -444,6 +450,7 @@ def _school(prepared: _Prepared, urn: str) -> dict[str, Any]:
 # -- the questions -------------------------------------------------------------------------
 
 
+@memory.answers_without_collector
 def isolated_schools(
     store: GraphStore,
     *,
@@ -505,6 +512,7 @@ def isolated_schools(
     return answer
 
 
+@memory.answers_without_collector
 def area_summaries(
     store: GraphStore,
     *,
@@ -527,6 +535,7 @@ def area_summaries(
     )
 
 
+@memory.answers_without_collector
 def support_partners(
     store: GraphStore,
     urn: str,
@@ -551,6 +560,8 @@ def support_partners(
     attrs = _school(prepared, urn)
     if prepared.index is None:
         prepared.index = candidate_index(prepared.collab, as_at)
+        if prepared.whole:
+            memory.keep()
     try:
         found = support_candidates(
             graph,
@@ -583,6 +594,7 @@ def support_partners(
     return answer
 
 
+@memory.answers_without_collector
 def health(
     store: GraphStore,
     *,

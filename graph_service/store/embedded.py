@@ -17,8 +17,9 @@ from typing import Any
 
 import networkx as nx
 
+from graph_service import memory
 from graph_service.analytics.network import SchoolFilter
-from graph_service.graphview import build_graph
+from graph_service.graphview import build_graph_from_stored
 from graph_service.models import (
     AuditEntry,
     EdgeKind,
@@ -511,8 +512,12 @@ class EmbeddedStore:
             # data_version changes when another connection (a CLI load) commits.
             version = int(self._db().execute("PRAGMA data_version").fetchone()[0])
             if self._graph_cache is None or self._graph_version != version:
-                orgs = [_org_from_row(r) for r in self._db().execute("SELECT id, data FROM organisations")]
-                ties = [_tie_from_row(r) for r in self._db().execute("SELECT id, data FROM ties")]
-                self._graph_cache = build_graph(orgs, ties)
+                # The graph this replaces (dropped at the write) may still be kept from the collector.
+                self._graph_cache = None
+                memory.release()
+                orgs = [row[0] for row in self._db().execute("SELECT data FROM organisations")]
+                ties = [row[0] for row in self._db().execute("SELECT data FROM ties")]
+                self._graph_cache = build_graph_from_stored(orgs, ties)
                 self._graph_version = version
+                memory.keep()
             return self._graph_cache
