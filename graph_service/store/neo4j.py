@@ -664,15 +664,22 @@ class Neo4jStore:
             "every": every,
         }
 
+        open_test = cypher.open_on(flt.statuses, as_at)
+
         def work(tx: ManagedTransaction) -> IsolationScope:
             if every:
-                listed = tx.run(cypher.isolation_candidates(area), params).single(strict=True)["ids"]
+                listed = tx.run(cypher.isolation_candidates(area, open_test), params).single(strict=True)["ids"]
                 total = None
             else:
                 # The tie count decides alone: Neo4j counts, sorts and pages, and only the page is fetched.
                 end = None if limit is None else offset + limit
                 record = tx.run(
-                    cypher.isolated_page(area), params, risk=RISK_POINTS, unrated=UNRATED_RISK, offset=offset, end=end
+                    cypher.isolated_page(area, open_test),
+                    params,
+                    risk=RISK_POINTS,
+                    unrated=UNRATED_RISK,
+                    offset=offset,
+                    end=end,
                 ).single(strict=True)
                 listed, total = record["page"], record["total"]
             # Their ties, and partners through a group: what the reasons and nearest partners need.
