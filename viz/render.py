@@ -48,13 +48,24 @@ _MEMBER_OF = EdgeKind.MEMBER_OF.value
 _TRUST = NodeKind.TRUST.value
 _FEDERATION = NodeKind.FEDERATION.value
 _CLOSED = Status.CLOSED.value
+_OPEN = Status.OPEN.value
+_LEVELS = {level.value: level for level in GovernanceLevel}
+#: Enum values shown in words, looked up instead of rebuilt for every tooltip.
+_WORDS = {
+    member.value: member.value.replace("_", " ")
+    for enum in (NodeKind, EdgeKind, GovernanceLevel, Status, Phase, OfstedRating)
+    for member in enum
+}
 _RATING_COLOURS = {rating.value: colour for rating, colour in style.RATING_COLOURS.items()}
 _KIND_LOOKS = {kind.value: {"shape": style.KIND_SHAPES[kind], "colour": style.KIND_COLOURS[kind]} for kind in NodeKind}
 
 
 @dataclass(frozen=True)
 class ExtraEdge:
-    """A line that is not a stored tie (e.g. an isolated school's nearest possible partner)."""
+    """A line that is not a stored tie (e.g. an isolated school's nearest possible partner).
+
+    ``title`` is its tooltip, plain text.
+    """
 
     source: str
     target: str
@@ -77,16 +88,6 @@ class Picture:
     #: When served by the API, double-clicking a node opens its neighbourhood at this URL prefix.
     link_base: str | None = None
     generated: date = field(default_factory=date.today)
-
-
-#: Enum values shown in words, looked up instead of rebuilt for every tooltip.
-_WORDS = {
-    member.value: member.value.replace("_", " ")
-    for enum in (NodeKind, EdgeKind, GovernanceLevel, Status, Phase, OfstedRating)
-    for member in enum
-}
-_OPEN = Status.OPEN.value
-_LEVELS = {level.value: level for level in GovernanceLevel}
 
 
 def _words(value: Any) -> str:
