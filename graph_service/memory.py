@@ -17,10 +17,29 @@ import gc
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 _lock = threading.Lock()
 _released = False
+
+
+_LONG_LIVED = "long_lived"
+
+
+def mark_long_lived(graph: Any) -> None:
+    """Mark a store's cached whole graph: what the questions prepare from it lives as long."""
+    graph.graph[_LONG_LIVED] = id(graph)  # a copy keeps the attribute, not the identity
+
+
+def is_long_lived(graph: Any) -> bool:
+    """Whether ``graph`` itself (not a copy of it) was marked by :func:`mark_long_lived`.
+
+    >>> import networkx as nx
+    >>> g = nx.Graph(); mark_long_lived(g)
+    >>> is_long_lived(g), is_long_lived(g.copy()), is_long_lived(nx.Graph())
+    (True, False, False)
+    """
+    return bool(graph.graph.get(_LONG_LIVED) == id(graph))
 
 
 def keep() -> None:

@@ -425,8 +425,8 @@ def _prepared(
     store: GraphStore, as_at: date | None, graph: nx.MultiDiGraph | None = None
 ) -> tuple[nx.MultiDiGraph, _Prepared, date]:
     """The collaboration graph on ``as_at`` of ``graph`` (the store's whole graph by default), cached."""
-    whole = graph is None
     graph = store.graph() if graph is None else graph
+    whole = memory.is_long_lived(graph)
     day = as_at or date.today()
     key = (as_at, day)
     with _lock:

@@ -518,6 +518,7 @@ class EmbeddedStore:
                 orgs = [row[0] for row in self._db().execute("SELECT data FROM organisations")]
                 ties = [row[0] for row in self._db().execute("SELECT data FROM ties")]
                 self._graph_cache = build_graph_from_stored(orgs, ties)
+                memory.mark_long_lived(self._graph_cache)
                 self._graph_version = version
                 memory.keep()
             return self._graph_cache

@@ -244,6 +244,9 @@ class Neo4jStore:
     """A :class:`~graph_service.store.base.GraphStore` on a Neo4j server, over Bolt."""
 
     backend = "neo4j"
+    #: An isolated-schools question listing more schools than this answers on the cached whole
+    #: graph instead of fetching their networks (the same answers: the parity tests set it to 0).
+    whole_graph_above = 2000
 
     def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
         self.uri = uri
@@ -665,8 +668,15 @@ class Neo4jStore:
         }
 
         open_test = cypher.open_on(flt.statuses, as_at)
+        day = params["day"]
 
-        def work(tx: ManagedTransaction) -> IsolationScope:
+        def network(tx: ManagedTransaction, listed: list[str]) -> nx.MultiDiGraph:
+            """The listed schools, their ties and partners through a group (for reasons and nearest partners)."""
+            ids = self._expand(tx, listed, _collaboration_rings(day, (False, True)))
+            ids |= _ids_from(tx, cypher.MAINTAINERS, listed, day=day)
+            return self._graph_of(tx, ids)
+
+        def work(tx: ManagedTransaction) -> tuple[list[str], int | None, int | None, nx.MultiDiGraph | None]:
             if every:
                 listed = tx.run(cypher.isolation_candidates(area, open_test), params).single(strict=True)["ids"]
                 total = None
@@ -682,12 +692,18 @@ class Neo4jStore:
                     end=end,
                 ).single(strict=True)
                 listed, total = record["page"], record["total"]
-            # Their ties, and partners through a group: what the reasons and nearest partners need.
-            ids = self._expand(tx, listed, _collaboration_rings(params["day"], (False, True)))
-            ids |= _ids_from(tx, cypher.MAINTAINERS, listed, day=params["day"])
-            return IsolationScope(self._graph_of(tx, ids), frozenset(listed), total)
+            if len(listed) > self.whole_graph_above:
+                version = tx.run(cypher.GET_VERSION, id=cypher.GRAPH_VERSION_ID).single(strict=True)["version"]
+                return listed, total, version, None
+            return listed, total, None, network(tx, listed)
 
-        return self._read_tx(work)
+        listed, total, version, graph = self._read_tx(work)
+        if graph is None:
+            # Thousands of schools' networks cost more through the driver than the whole graph,
+            # which is kept until the next write; used when it holds the data the listing saw.
+            whole, whole_version = self._cached_graph()
+            graph = whole if whole_version == version else self._read_tx(lambda tx: network(tx, listed))
+        return IsolationScope(graph, frozenset(listed), total)
 
     def support_graph(self, urn: str, as_at: date | None, radius_km: float) -> nx.MultiDiGraph:
         day = as_at or date.today()
@@ -725,6 +741,10 @@ class Neo4jStore:
         return self._read_tx(work)
 
     def graph(self) -> nx.MultiDiGraph:
+        return self._cached_graph()[0]
+
+    def _cached_graph(self) -> tuple[nx.MultiDiGraph, int | None]:
+        """The whole graph, rebuilt when the version counter moved, with the version it holds."""
         with self._graph_lock:
             # Every apply() bumps the counter, so writes by other processes are seen too.
             version = self._read(cypher.GET_VERSION, id=cypher.GRAPH_VERSION_ID)[0]["version"]
@@ -740,6 +760,7 @@ class Neo4jStore:
 
                 org_data, tie_data = self._read_tx(work)
                 self._graph_cache = build_graph_from_stored(org_data, tie_data)
+                memory.mark_long_lived(self._graph_cache)
                 self._graph_version = version
                 memory.keep()
-            return self._graph_cache
+            return self._graph_cache, self._graph_version
