@@ -114,8 +114,8 @@ class IsolationScope:
 
     ``only`` None: whichever schools the filter covers. With ``total`` set, the store has
     already counted and sorted the listed schools, and ``only`` is the page asked for.
-    The graph holds those schools, their ties, the organisations within two collaboration
-    ties of them and those maintaining them.
+    The graph holds at least those schools, their ties, the organisations within two
+    collaboration ties of them and those maintaining them (it may be the store's whole graph).
     """
 
     graph: nx.MultiDiGraph
