@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
+G = TypeVar("G")
 _lock = threading.Lock()
 _released = False
 
@@ -29,6 +30,18 @@ _LONG_LIVED = "long_lived"
 def mark_long_lived(graph: Any) -> None:
     """Mark a store's cached whole graph: what the questions prepare from it lives as long."""
     graph.graph[_LONG_LIVED] = id(graph)  # a copy keeps the attribute, not the identity
+
+
+def rebuild_long_lived(build: Callable[[], G]) -> G:
+    """A store's new cached whole graph: the old one released to the collector, the new one kept and marked.
+
+    The caller drops its reference to the old graph first, so that it can be freed.
+    """
+    release()
+    graph = build()
+    mark_long_lived(graph)
+    keep()
+    return graph
 
 
 def is_long_lived(graph: Any) -> bool:

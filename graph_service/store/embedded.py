@@ -512,13 +512,9 @@ class EmbeddedStore:
             # data_version changes when another connection (a CLI load) commits.
             version = int(self._db().execute("PRAGMA data_version").fetchone()[0])
             if self._graph_cache is None or self._graph_version != version:
-                # The graph this replaces (dropped at the write) may still be kept from the collector.
                 self._graph_cache = None
-                memory.release()
                 orgs = [row[0] for row in self._db().execute("SELECT data FROM organisations")]
                 ties = [row[0] for row in self._db().execute("SELECT data FROM ties")]
-                self._graph_cache = build_graph_from_stored(orgs, ties)
-                memory.mark_long_lived(self._graph_cache)
+                self._graph_cache = memory.rebuild_long_lived(lambda: build_graph_from_stored(orgs, ties))
                 self._graph_version = version
-                memory.keep()
             return self._graph_cache

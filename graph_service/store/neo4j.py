@@ -749,9 +749,7 @@ class Neo4jStore:
             # Every apply() bumps the counter, so writes by other processes are seen too.
             version = self._read(cypher.GET_VERSION, id=cypher.GRAPH_VERSION_ID)[0]["version"]
             if self._graph_cache is None or self._graph_version != version:
-                # The graph this replaces (dropped at the write) may still be kept from the collector.
                 self._graph_cache = None
-                memory.release()
 
                 def work(tx: ManagedTransaction) -> tuple[list[str], list[str]]:
                     orgs = tx.run(cypher.ALL_ORGANISATIONS).single(strict=True)["data"]
@@ -759,8 +757,6 @@ class Neo4jStore:
                     return orgs, ties
 
                 org_data, tie_data = self._read_tx(work)
-                self._graph_cache = build_graph_from_stored(org_data, tie_data)
-                memory.mark_long_lived(self._graph_cache)
+                self._graph_cache = memory.rebuild_long_lived(lambda: build_graph_from_stored(org_data, tie_data))
                 self._graph_version = version
-                memory.keep()
             return self._graph_cache, self._graph_version
