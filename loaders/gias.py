@@ -405,6 +405,7 @@ def parse_establishments(
                     "age_high": row.integer("StatutoryHighAge"),
                     "gender": row.text("Gender (name)"),
                     "religious_character": row.text("ReligiousCharacter (name)"),
+                    "diocese": row.text("Diocese (name)"),
                     "ward": row.text("AdministrativeWard (name)"),
                     "region": row.text("GOR (name)"),
                     "type_group": row.text("EstablishmentTypeGroup (name)"),
