@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "neo4j_user"))
     neo4j_password: str = Field(default="", validation_alias=AliasChoices("NEO4J_PASSWORD", "neo4j_password"))
     neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "neo4j_database"))
+    neo4j_in_memory: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("GRAPH_SERVICE_NEO4J_IN_MEMORY", "neo4j_in_memory"),
+        description="Neo4j: answer the questions on the whole graph kept in memory (checked against the database's "
+        "version on every question); false narrows each question down in Cypher (less memory, slower).",
+    )
     max_page_size: int = Field(
         default=500, validation_alias=AliasChoices("GRAPH_SERVICE_MAX_PAGE_SIZE", "max_page_size")
     )

@@ -39,5 +39,6 @@ def make_store(settings: Settings) -> GraphStore:
             settings.neo4j_user,
             settings.neo4j_password,
             database=settings.neo4j_database,
+            questions_in_memory=settings.neo4j_in_memory,
         )
     return EmbeddedStore(settings.db_path, busy_timeout=settings.busy_timeout)

@@ -248,17 +248,23 @@ class Neo4jStore:
     #: graph instead of fetching their networks (the same answers: the parity tests set it to 0).
     whole_graph_above = 2000
 
-    def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
+    def __init__(
+        self, uri: str, user: str, password: str, database: str = "neo4j", *, questions_in_memory: bool = True
+    ) -> None:
         self.uri = uri
         self.user = user
         self.database = database
         self._password = password
+        #: Answer the questions on the cached whole graph (one version read per question, rebuilt
+        #: after any write, by any process); False narrows each question down in Cypher instead,
+        #: for a graph too big for this process's memory.
+        self.questions_in_memory = questions_in_memory
         self._driver: Driver | None = None
         self._schema_ready = False
         self._lock = threading.RLock()
         self._graph_lock = threading.Lock()
-        self._graph_cache: nx.MultiDiGraph | None = None
-        self._graph_version: int | None = None
+        #: (whole graph, the version it holds), replaced as one value so readers never see a mix.
+        self._graph_cache: tuple[nx.MultiDiGraph, int | None] | None = None
 
     # -- lifecycle ---------------------------------------------------------
     def open(self) -> None:
@@ -656,6 +662,8 @@ class Neo4jStore:
         offset: int = 0,
         limit: int | None = None,
     ) -> IsolationScope:
+        if self.questions_in_memory:
+            return IsolationScope(self.graph())
         area = _area_params(flt)
         params = {
             **area,
@@ -706,6 +714,8 @@ class Neo4jStore:
         return IsolationScope(graph, frozenset(listed), total)
 
     def support_graph(self, urn: str, as_at: date | None, radius_km: float) -> nx.MultiDiGraph:
+        if self.questions_in_memory:
+            return self.graph()
         day = as_at or date.today()
 
         def work(tx: ManagedTransaction) -> nx.MultiDiGraph:
@@ -743,20 +753,35 @@ class Neo4jStore:
     def graph(self) -> nx.MultiDiGraph:
         return self._cached_graph()[0]
 
+    def version(self) -> int | None:
+        """The version counter every write bumps (None before the first write)."""
+        version = self._read(cypher.GET_VERSION, id=cypher.GRAPH_VERSION_ID)[0]["version"]
+        return None if version is None else int(version)
+
     def _cached_graph(self) -> tuple[nx.MultiDiGraph, int | None]:
-        """The whole graph, rebuilt when the version counter moved, with the version it holds."""
+        """The whole graph, rebuilt when the version counter moved, with the version it holds.
+
+        Every apply() bumps the counter, so writes by other processes are seen by the next call.
+        The check is one short read outside the lock, so that questions do not queue behind it.
+        """
+        version = self.version()
+        cached = self._graph_cache
+        if cached is not None and cached[1] == version:
+            return cached
         with self._graph_lock:
-            # Every apply() bumps the counter, so writes by other processes are seen too.
-            version = self._read(cypher.GET_VERSION, id=cypher.GRAPH_VERSION_ID)[0]["version"]
-            if self._graph_cache is None or self._graph_version != version:
-                self._graph_cache = None
+            cached = self._graph_cache
+            if cached is not None and cached[1] == version:
+                return cached
+            self._graph_cache = cached = None
 
-                def work(tx: ManagedTransaction) -> tuple[list[str], list[str]]:
-                    orgs = tx.run(cypher.ALL_ORGANISATIONS).single(strict=True)["data"]
-                    ties = tx.run(cypher.all_ties()).single(strict=True)["data"]
-                    return orgs, ties
+            def work(tx: ManagedTransaction) -> tuple[int | None, list[str], list[str]]:
+                # The version in the same transaction as the data, so the pair is exact.
+                held = tx.run(cypher.GET_VERSION, id=cypher.GRAPH_VERSION_ID).single(strict=True)["version"]
+                orgs = tx.run(cypher.ALL_ORGANISATIONS).single(strict=True)["data"]
+                ties = tx.run(cypher.all_ties()).single(strict=True)["data"]
+                return held, orgs, ties
 
-                org_data, tie_data = self._read_tx(work)
-                self._graph_cache = memory.rebuild_long_lived(lambda: build_graph_from_stored(org_data, tie_data))
-                self._graph_version = version
-            return self._graph_cache, self._graph_version
+            held, org_data, tie_data = self._read_tx(work)
+            graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(org_data, tie_data))
+            self._graph_cache = (graph, held)
+            return graph, held
