@@ -165,9 +165,21 @@ def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
 
 def load_sample(store: GraphStore) -> LoadReport:
     """Load the bundled Birmingham sample: January 2025 (with Ofsted), then July 2025 over it."""
+    load_sample_first(store)
+    return load_sample_newest(store)
+
+
+def load_sample_first(store: GraphStore) -> LoadReport:
+    """The sample's January 2025 extract, the one with Ofsted ratings."""
     from loaders.gias import load_gias
 
-    load_gias(store, [sample_path(SAMPLE_FILES["establishments_january"])])
+    return load_gias(store, [sample_path(SAMPLE_FILES["establishments_january"])])
+
+
+def load_sample_newest(store: GraphStore) -> LoadReport:
+    """The sample's July 2025 extract with links, hubs and children's centres (over January's)."""
+    from loaders.gias import load_gias
+
     return load_gias(
         store,
         [sample_path(SAMPLE_FILES["establishments"]), sample_path(SAMPLE_FILES["children_centres"])],
@@ -176,23 +188,54 @@ def load_sample(store: GraphStore) -> LoadReport:
     )
 
 
+def _workers(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"workers must be 1 to 64, not {number}")
+    return number
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from graph_service.api.app import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    if args.workers > 1:
+        # Each worker process builds its own app and store from the environment, as this one read it,
+        # and keeps its own graph in memory, rebuilt only after a write (the store's version check).
+        uvicorn.run(
+            "graph_service.api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
+    else:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from graph_service import demo
+
+    settings = demo.demo_settings(settings)
+    try:
+        demo.check_port(args.host, args.port)
+    except demo.PortBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"demo store: {demo.where(settings)} (GRAPH_SERVICE_DB to choose another)")
     store = _store(settings)
     try:
-        report = load_sample(store)
+        loaded = demo.load_demo(store)
     finally:
         store.close()
-    print(report.summary())
-    print(f"serving the Birmingham sample on http://{args.host}:{args.port}/docs")
+    print("\n".join(loaded.lines()))
+    print(f"start here: {demo.start_url(args.host, args.port)}  (API pages: /docs, /redoc; Ctrl-C stops)")
     return cmd_serve(args, settings)
 
 
@@ -237,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
+        p.add_argument(
+            "--workers",
+            type=_workers,
+            default=1,
+            help="server processes (default 1); each keeps its own copy of the graph in memory",
+        )
         p.set_defaults(func=func)
 
     add_question_commands(sub)

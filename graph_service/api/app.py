@@ -129,6 +129,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         "and support ties, for brokers, strategists and researchers. Contains public sector "
         "information licensed under the Open Government Licence v3.0.",
         lifespan=lifespan,
+        # /docs and /redoc are served offline by graph_service.api.pages (FastAPI's own load from a CDN).
+        docs_url=None,
+        redoc_url=None,
         responses={
             401: {"model": Problem, "description": "No API key, or a key that is not valid."},
             403: {"model": Problem, "description": "The key's role may not do this."},
@@ -269,4 +272,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     for module in (writes, questions, export, viz):
         app.include_router(module.router)
+    from graph_service.api import pages
+
+    pages.install(app)
     return app
