@@ -70,6 +70,16 @@ PHASES = {
 }
 RATINGS = {rating.value.replace("_", " "): rating for rating in OfstedRating}
 
+def _laestab(la_code: str, number: str) -> str | None:
+    """The DfE number, LA code and establishment number together: ``_laestab("330", "2000")`` is ``'3302000'``.
+
+    Only a search key, so an odd value is left out rather than rejecting the row.
+    """
+    if not (la_code.isdigit() and number.isdigit() and len(number) <= 4):
+        return None
+    return f"{int(la_code)}{int(number):04d}"
+
+
 #: GIAS TypeOfEstablishment (name) -> (kind, subtype). Unlisted types are "other" schools.
 TYPES: dict[str, tuple[NodeKind, str]] = {
     "community school": (NodeKind.SCHOOL, SchoolType.COMMUNITY),
@@ -409,6 +419,9 @@ def parse_establishments(
                     "ward": row.text("AdministrativeWard (name)"),
                     "region": row.text("GOR (name)"),
                     "type_group": row.text("EstablishmentTypeGroup (name)"),
+                    # Searched by the front end (viz.search): the town, and the DfE number (LAESTAB).
+                    "town": row.text("Town"),
+                    "laestab": _laestab(row.get("LA (code)"), row.get("EstablishmentNumber")),
                 }.items()
                 if value is not None
             },
