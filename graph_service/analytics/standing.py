@@ -2,22 +2,231 @@
 
 Every question (who is in difficulty, who can support, the isolated list's order) asks
 :func:`rating_on` for an organisation's node attributes and a day, never ``ofsted_rating``
-directly, so that inspection history (see the inspection loader) decides what held on that day.
+directly, so that inspection history (``inspections``, oldest first, loaded by
+``loaders.ofsted`` and ``loaders.gias``) decides what held on that day.
+
+The standing comes from the inspection in force on the day: the latest graded inspection or
+report card dated on or before it (ungraded inspections confirm a grade, they do not give one).
+The rules, in order (the table in ``docs/questions.md``):
+
+1. a category of concern: ``SM`` special measures; ``SWK``, ``RSI`` and the old ``NTI``
+   serious weaknesses;
+2. a rating the source stated outright (GIAS's ``OfstedRating`` column) as it is;
+3. a graded inspection's overall grade: 1 outstanding, 2 good, 3 requires improvement,
+   4 inadequate;
+4. ineffective safeguarding (graded) or standards not met (report card): inadequate;
+5. otherwise the worst of the areas on the common scale below (a "Not judged" graded
+   inspection's four key sub-judgements; a report card's areas): 1 outstanding, 2 good,
+   3 requires improvement, 4 inadequate.
+
+Areas are put on one scale, 1 best to 4 worst, under one shared vocabulary (:data:`AREAS`),
+so that a graded school's "3 in quality of education" and a report card's "Needs attention in
+curriculum and teaching" compare: graded sub-judgements keep their 1-4; report-card words are
+Exceptional 1, Strong standard 1, Expected standard 2, Needs attention 3, Urgent improvement 4.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+#: The shared area vocabulary, and the names each framework gives those areas.
+AREAS = (
+    "curriculum_and_teaching",
+    "attendance_and_behaviour",
+    "personal_development_and_wellbeing",
+    "leadership_and_governance",
+    "inclusion",
+    "achievement",
+    "early_years",
+    "sixth_form",
+)
+#: Graded sub-judgement -> shared area.
+GRADED_AREAS = {
+    "quality_of_education": "curriculum_and_teaching",
+    "behaviour_and_attitudes": "attendance_and_behaviour",
+    "personal_development": "personal_development_and_wellbeing",
+    "leadership_and_management": "leadership_and_governance",
+    "early_years": "early_years",
+    "sixth_form": "sixth_form",
+}
+#: Report-card area -> shared area.
+REPORT_CARD_AREAS = {
+    "inclusion": "inclusion",
+    "curriculum_and_teaching": "curriculum_and_teaching",
+    "achievement": "achievement",
+    "attendance_and_behaviour": "attendance_and_behaviour",
+    "personal_development_and_wellbeing": "personal_development_and_wellbeing",
+    "early_years": "early_years",
+    "post_16": "sixth_form",
+    "leadership_and_governance": "leadership_and_governance",
+}
+#: Report-card grade word -> strength on the common scale (1 best, 4 worst).
+REPORT_CARD_SCALE = {
+    "exceptional": 1,
+    "strong_standard": 1,
+    "expected_standard": 2,
+    "needs_attention": 3,
+    "urgent_improvement": 4,
+}
+#: The sub-judgements a "Not judged" graded inspection is read from (every school has them).
+KEY_JUDGEMENTS = (
+    "quality_of_education",
+    "behaviour_and_attitudes",
+    "personal_development",
+    "leadership_and_management",
+)
+#: Grade on the common scale -> standing.
+GRADE_RATING = {1: "outstanding", 2: "good", 3: "requires_improvement", 4: "inadequate"}
+#: Category of concern -> standing.
+CATEGORY_RATING = {
+    "SM": "special_measures",
+    "SWK": "serious_weaknesses",
+    "RSI": "serious_weaknesses",
+    "NTI": "serious_weaknesses",
+}
+#: Inspection kinds that give a standing.
+JUDGING = frozenset({"graded", "report_card"})
+
+_GRADE_WORDS = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A school's standing on a day, with the inspection it comes from and why."""
+
+    rating: str | None
+    inspection: Mapping[str, Any] | None
+    basis: str
+    areas: dict[str, int] = field(default_factory=dict)
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _in_force(inspections: Sequence[Mapping[str, Any]], day: date) -> Mapping[str, Any] | None:
+    """The latest judging inspection dated on or before ``day`` (inspections sorted by date)."""
+    at = bisect_right(inspections, day, key=lambda inspection: _day(inspection["date"]))
+    for index in range(at - 1, -1, -1):
+        if inspections[index]["kind"] in JUDGING:
+            return inspections[index]
+    return None
+
+
+def areas_of(inspection: Mapping[str, Any]) -> dict[str, int]:
+    """Strength per shared area, 1 best to 4 worst, of one inspection.
+
+    Examples
+    --------
+    >>> areas_of({"kind": "graded", "judgements": {"quality_of_education": 3, "sixth_form": 2}})
+    {'curriculum_and_teaching': 3, 'sixth_form': 2}
+    >>> areas_of({"kind": "report_card",
+    ...           "areas": {"attendance_and_behaviour": "needs_attention", "post_16": "exceptional"}})
+    {'attendance_and_behaviour': 3, 'sixth_form': 1}
+    """
+    strengths = {GRADED_AREAS[name]: grade for name, grade in (inspection.get("judgements") or {}).items()}
+    for name, word in (inspection.get("areas") or {}).items():
+        strengths[REPORT_CARD_AREAS[name]] = REPORT_CARD_SCALE[word]
+    return strengths
+
+
+def judge(inspection: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The standing one graded inspection or report card gives, and the rule that gave it, in words.
+
+    Examples
+    --------
+    >>> judge({"date": "2023-05-10", "kind": "graded", "overall": 2})
+    ('good', 'overall grade 2 (Good) on 2023-05-10')
+    >>> judge({"date": "2024-11-05", "kind": "graded", "judgements": {"quality_of_education": 3,
+    ...        "behaviour_and_attitudes": 2, "personal_development": 2, "leadership_and_management": 2}})
+    ('requires_improvement', 'Not judged on 2024-11-05: from sub-judgements, the worst is 3 (quality of education)')
+    >>> judge({"date": "2025-12-09", "kind": "report_card", "category": "SM",
+    ...        "areas": {"inclusion": "needs_attention"}})
+    ('special_measures', 'report card on 2025-12-09: category of concern SM')
+    """
+    on = _day(inspection["date"]).isoformat()
+    report_card = inspection["kind"] == "report_card"
+    what = f"report card on {on}" if report_card else f"graded inspection on {on}"
+    category = inspection.get("category")
+    if category in CATEGORY_RATING:
+        return CATEGORY_RATING[category], f"{what}: category of concern {category}"
+    if inspection.get("rating"):
+        source = inspection.get("source") or "the source"
+        return inspection["rating"], f"{what}: rated {inspection['rating'].replace('_', ' ')} as {source} states"
+    overall = inspection.get("overall")
+    if overall in GRADE_RATING:
+        return GRADE_RATING[overall], f"overall grade {overall} ({_GRADE_WORDS[overall]}) on {on}"
+    if inspection.get("safeguarding") is False:
+        said = "safeguarding standards not met" if report_card else "safeguarding not effective"
+        return "inadequate", f"{what}: {said}"
+    if report_card:
+        grades = {name: REPORT_CARD_SCALE[word] for name, word in (inspection.get("areas") or {}).items()}
+    else:
+        judgements = inspection.get("judgements") or {}
+        grades = {name: judgements[name] for name in KEY_JUDGEMENTS if name in judgements}
+    if not grades:
+        return None, f"{what}: no overall grade and no graded areas"
+    worst = max(grades.values())
+    names = ", ".join(name.replace("_", " ") for name, grade in grades.items() if grade == worst)
+    if report_card:
+        return GRADE_RATING[worst], f"{what}: from the area grades, the worst is {worst} ({names})"
+    return GRADE_RATING[worst], f"Not judged on {on}: from sub-judgements, the worst is {worst} ({names})"
 
 
 def rating_on(attrs: Mapping[str, Any], day: date | None = None) -> str | None:
     """The standing (an ``OfstedRating`` value) of an organisation on ``day`` (today when omitted).
 
+    From the graded inspection or report card in force on ``day``; ``attrs["ofsted_rating"]``
+    when the organisation has no inspections at all; ``None`` when it had none yet on ``day``.
+
     Examples
     --------
-    >>> rating_on({"ofsted_rating": "good"}), rating_on({})
-    ('good', None)
+    >>> school = {"ofsted_rating": "good", "inspections": [
+    ...     {"date": date(2019, 3, 5), "kind": "graded", "overall": 3},
+    ...     {"date": date(2023, 5, 10), "kind": "graded", "overall": 2},
+    ...     {"date": date(2024, 6, 1), "kind": "ungraded", "outcome": "School remains Good"}]}
+    >>> rating_on(school, date(2023, 5, 9)), rating_on(school, date(2023, 5, 10)), rating_on(school)
+    ('requires_improvement', 'good', 'good')
+    >>> rating_on(school, date(2018, 1, 1)) is None, rating_on({"ofsted_rating": "good"}), rating_on({})
+    (True, 'good', None)
     """
-    return attrs.get("ofsted_rating")
+    inspections = attrs.get("inspections")
+    if not inspections:
+        return attrs.get("ofsted_rating")
+    inspection = _in_force(inspections, day or date.today())
+    return judge(inspection)[0] if inspection is not None else None
+
+
+def standing_on(attrs: Mapping[str, Any], day: date | None = None) -> Standing | None:
+    """The standing on ``day`` with the inspection in force, the rule in words and the area strengths.
+
+    ``None`` when there is nothing to go on (no inspection by then, and no flat rating).
+
+    Examples
+    --------
+    >>> school = {"inspections": [{"date": date(2025, 12, 9), "kind": "report_card",
+    ...     "areas": {"curriculum_and_teaching": "expected_standard", "attendance_and_behaviour": "needs_attention"},
+    ...     "safeguarding": True}]}
+    >>> standing = standing_on(school, date(2026, 1, 1))
+    >>> standing.rating, standing.areas
+    ('requires_improvement', {'curriculum_and_teaching': 2, 'attendance_and_behaviour': 3})
+    >>> standing.basis
+    'report card on 2025-12-09: from the area grades, the worst is 3 (attendance and behaviour)'
+    >>> standing_on({"ofsted_rating": "good"}).basis, standing_on({}, date(2026, 1, 1))
+    ('rated good (no inspection records)', None)
+    """
+    inspections = attrs.get("inspections")
+    if not inspections:
+        rating = attrs.get("ofsted_rating")
+        if rating is None:
+            return None
+        return Standing(rating, None, f"rated {rating.replace('_', ' ')} (no inspection records)")
+    inspection = _in_force(inspections, day or date.today())
+    if inspection is None:
+        return None
+    rating, basis = judge(inspection)
+    return Standing(rating, inspection, basis, areas_of(inspection))
