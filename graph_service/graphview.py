@@ -16,6 +16,8 @@ from graph_service.models import Organisation, Tie
 ORGANISATION_DATES = ("ofsted_date", "opened", "closed")
 TIE_DATES = ("since", "until")
 SLA_DATES: tuple[str, ...] = ()
+#: Fields of an inspection held as dates (``analytics.standing`` compares them with days).
+INSPECTION_DATES = ("date", "published")
 
 
 def _plain(value: Any) -> Any:
@@ -24,8 +26,13 @@ def _plain(value: Any) -> Any:
 
 def org_attrs(org: Organisation) -> dict[str, Any]:
     """Flat node attributes: missing values are left out, enums become strings."""
-    data = org.model_dump(exclude={"id", "properties"}, exclude_none=True)
+    data = org.model_dump(exclude={"id", "properties", "inspections"}, exclude_none=True)
     attrs = {key: _plain(value) for key, value in data.items()}
+    if org.inspections:
+        attrs["inspections"] = [
+            _present(inspection.model_dump(mode="json", exclude_none=True), INSPECTION_DATES)
+            for inspection in org.inspections
+        ]
     for key, value in org.properties.items():
         if value is not None:
             attrs.setdefault(key, value)
@@ -80,7 +87,10 @@ def stored_org_attrs(text: str) -> tuple[str, dict[str, Any]]:
     data = json.loads(text)
     org_id = data.pop("id")
     properties = data.pop("properties", None) or {}
+    inspections = data.pop("inspections", None)
     attrs = _present(data, ORGANISATION_DATES)
+    if inspections:
+        attrs["inspections"] = [_present(inspection, INSPECTION_DATES) for inspection in inspections]
     for key, value in properties.items():
         if value is not None:
             attrs.setdefault(key, value)

@@ -6,6 +6,7 @@ from the enums below; input text never becomes a label or a type.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from enum import StrEnum
@@ -137,6 +138,58 @@ RATING_RISK = {
     OfstedRating.GOOD: 0,
     OfstedRating.OUTSTANDING: 0,
 }
+
+
+class InspectionKind(StrEnum):
+    """What kind of Ofsted inspection a record is."""
+
+    GRADED = "graded"
+    UNGRADED = "ungraded"
+    REPORT_CARD = "report_card"
+
+
+class ConcernCategory(StrEnum):
+    """Ofsted's categories of concern: special measures, serious weaknesses, requires significant
+    improvement (report cards, since November 2025) and notice to improve (before 2012)."""
+
+    SM = "SM"
+    SWK = "SWK"
+    RSI = "RSI"
+    NTI = "NTI"
+
+
+class GradedJudgement(StrEnum):
+    """Sub-judgements of a graded inspection (1-4), as Ofsted names them."""
+
+    QUALITY_OF_EDUCATION = "quality_of_education"
+    BEHAVIOUR_AND_ATTITUDES = "behaviour_and_attitudes"
+    PERSONAL_DEVELOPMENT = "personal_development"
+    LEADERSHIP_AND_MANAGEMENT = "leadership_and_management"
+    EARLY_YEARS = "early_years"
+    SIXTH_FORM = "sixth_form"
+
+
+class ReportCardArea(StrEnum):
+    """Evaluation areas of a report card (November 2025 on), as Ofsted names them."""
+
+    INCLUSION = "inclusion"
+    CURRICULUM_AND_TEACHING = "curriculum_and_teaching"
+    ACHIEVEMENT = "achievement"
+    ATTENDANCE_AND_BEHAVIOUR = "attendance_and_behaviour"
+    PERSONAL_DEVELOPMENT_AND_WELLBEING = "personal_development_and_wellbeing"
+    EARLY_YEARS = "early_years"
+    POST_16 = "post_16"
+    LEADERSHIP_AND_GOVERNANCE = "leadership_and_governance"
+
+
+class ReportCardGrade(StrEnum):
+    """A report card's grade of one area, best first."""
+
+    EXCEPTIONAL = "exceptional"
+    STRONG_STANDARD = "strong_standard"
+    EXPECTED_STANDARD = "expected_standard"
+    NEEDS_ATTENTION = "needs_attention"
+    URGENT_IMPROVEMENT = "urgent_improvement"
 
 
 class SchoolType(StrEnum):
@@ -275,8 +328,86 @@ def _calendar_date(value: Any) -> Any:
 #: A calendar day, given as ``YYYY-MM-DD`` (or a ``date`` in Python), never as a number.
 Day = Annotated[date, BeforeValidator(_calendar_date)]
 
+
+def _exact_id(value: Any) -> Any:
+    """Refuse an id that is not already in its one canonical form.
+
+    Checked before pydantic strips whitespace: ``"103120 "`` stripped to ``"103120"`` would let a
+    check read one record and the write replace another.
+    """
+    if isinstance(value, str) and not _ID_RE.fullmatch(value):
+        raise ValueError(
+            "an id is 1-128 characters: letters, digits, '_', '.', ':' or '-', starting with a letter or digit"
+        )
+    return value
+
+
+#: Characters no stored text may hold: C0 and C1 controls (ESC, BEL, NUL...), lone surrogates (not
+#: encodable as UTF-8) and bidirectional overrides (text that displays other than it reads).
+_FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+#: ...and, in one-line fields (names, ids, keys), line breaks and tabs too.
+_FORBIDDEN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+#: Property keys: a safe identifier, so that no export format can read a key as its own syntax.
+_PROPERTY_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+#: Property integers fit the 64 bits SQLite and Neo4j store.
+_INT64 = (-(2**63), 2**63 - 1)
+#: Text fields that may hold several lines.
+MULTILINE_FIELDS = frozenset({"notes", "outcome", "withdrawal_terms", "who_pays"})
+
+
+def check_text(name: str, value: str) -> None:
+    """Raise ``ValueError`` when ``value`` holds a character the field ``name`` may not.
+
+    >>> check_text("name", "St Mary's C of E")
+    >>> check_text("name", "Evil\\x1b[2J")
+    Traceback (most recent call last):
+    ...
+    ValueError: name holds a control or invisible character ('\\x1b') at position 4
+    """
+    pattern = _FORBIDDEN_TEXT if name in MULTILINE_FIELDS else _FORBIDDEN_LINE
+    found = pattern.search(value)
+    if found is not None:
+        raise ValueError(
+            f"{name} holds a control or invisible character ({found.group()!r}) at position {found.start()}"
+        )
+
+
+def _check_texts(model: BaseModel) -> None:
+    for name, value in model.__dict__.items():
+        if isinstance(value, str):
+            check_text(name, value)
+
+
+def check_properties(properties: dict[str, Scalar]) -> dict[str, Scalar]:
+    """Property keys from a safe set, values JSON can carry and both stores can hold.
+
+    >>> check_properties({"age_low": 4, "gender": "Mixed"})
+    {'age_low': 4, 'gender': 'Mixed'}
+    >>> check_properties({"a`b": 1})
+    Traceback (most recent call last):
+    ...
+    ValueError: property key 'a`b' is not allowed: use letters, digits and '_' (at most 64, not starting with a digit)
+    """
+    for key, value in properties.items():
+        if not _PROPERTY_KEY.fullmatch(key):
+            raise ValueError(
+                f"property key {key!r} is not allowed: use letters, digits and '_'"
+                " (at most 64, not starting with a digit)"
+            )
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+            raise ValueError(f"property {key!r}: {value} does not fit in 64 bits")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"property {key!r}: {value} is not a finite number")
+        if isinstance(value, str):
+            check_text(f"property {key!r}", value)
+    return properties
+
+
 OrgId = Annotated[
     str,
+    BeforeValidator(_exact_id),
     Field(
         min_length=1,
         max_length=128,
@@ -311,6 +442,48 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=False, str_strip_whitespace=True)
 
 
+class Inspection(_Strict):
+    """One Ofsted inspection of a school, as Ofsted's files (or GIAS's Ofsted columns) give it."""
+
+    date: Day = Field(description="First day of the inspection.")
+    kind: InspectionKind = Field(description="Graded, ungraded, or report card.")
+    published: Day | None = Field(default=None, description="Date the report was published.")
+    number: str | None = Field(default=None, max_length=40, description="Ofsted's inspection number.")
+    inspection_type: str | None = Field(default=None, max_length=200, description="Ofsted's inspection type.")
+    overall: int | None = Field(
+        default=None, ge=1, le=4, description="Overall effectiveness 1-4 (none when 'Not judged' or not graded)."
+    )
+    judgements: dict[GradedJudgement, int] = Field(
+        default_factory=dict, description="Graded sub-judgements, 1 Outstanding ... 4 Inadequate (9: left out)."
+    )
+    areas: dict[ReportCardArea, ReportCardGrade] = Field(
+        default_factory=dict, description="Report-card grades by evaluation area ('Not applicable': left out)."
+    )
+    safeguarding: bool | None = Field(
+        default=None, description="Safeguarding effective (graded) or standards met (report card)."
+    )
+    category: ConcernCategory | None = Field(default=None, description="Category of concern, if any.")
+    outcome: str | None = Field(default=None, max_length=200, description="An ungraded inspection's outcome, verbatim.")
+    rating: OfstedRating | None = Field(
+        default=None, description="The rating as the source stated it outright (GIAS's OfstedRating column)."
+    )
+    urn_at_inspection: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_URN,
+        description="The URN inspected, when not the school's own: a predecessor's judgement it carries.",
+    )
+    source: str | None = Field(default=None, max_length=300, description="File the inspection came from.")
+
+    @field_validator("judgements")
+    @classmethod
+    def _grades(cls, value: dict[GradedJudgement, int]) -> dict[GradedJudgement, int]:
+        bad = {key.value: grade for key, grade in value.items() if grade not in (1, 2, 3, 4)}
+        if bad:
+            raise ValueError(f"judgements are graded 1-4, not {bad}")
+        return value
+
+
 class OrganisationBase(_Strict):
     """Fields every organisation shares; most are optional beyond id, kind and name."""
 
@@ -342,6 +515,10 @@ class OrganisationBase(_Strict):
     urban_rural: str | None = Field(default=None, description="Urban/rural classification.")
     ofsted_rating: OfstedRating | None = Field(default=None, description="Last Ofsted rating.")
     ofsted_date: Day | None = Field(default=None, description="Date of the last Ofsted inspection.")
+    inspections: list[Inspection] = Field(
+        default_factory=list,
+        description="Ofsted inspections, oldest first: the standing on a date is the one in force then.",
+    )
     opened: Day | None = Field(default=None, description="Date opened.")
     closed: Day | None = Field(default=None, description="Date closed.")
     source: str | None = Field(default=None, description="Where the facts came from (file or person).")
@@ -349,8 +526,20 @@ class OrganisationBase(_Strict):
         default_factory=dict, description="Free extra properties (scalar values only)."
     )
 
+    @field_validator("inspections")
+    @classmethod
+    def _oldest_first(cls, value: list[Inspection]) -> list[Inspection]:
+        # Kept in date order so that the standing on a day is a bisection (analytics.standing).
+        return sorted(value, key=lambda inspection: inspection.date)
+
+    @field_validator("properties")
+    @classmethod
+    def _safe_properties(cls, value: dict[str, Scalar]) -> dict[str, Scalar]:
+        return check_properties(value)
+
     @model_validator(mode="after")
     def _check_subtype(self) -> OrganisationBase:
+        _check_texts(self)
         allowed = SUBTYPES[self.kind]
         if self.subtype is not None:
             if allowed is None:
@@ -396,6 +585,11 @@ class ServiceLevelAgreement(_Strict):
     who_pays: str | None = Field(default=None, description="Who pays, in words.")
     withdrawal_terms: str | None = Field(default=None, description="How a partner may withdraw.")
 
+    @model_validator(mode="after")
+    def _check(self) -> ServiceLevelAgreement:
+        _check_texts(self)
+        return self
+
 
 class TieBase(_Strict):
     """A typed, dated tie between two organisations."""
@@ -429,8 +623,14 @@ class TieBase(_Strict):
     def _normalise_focus(cls, value: str | None) -> str | None:
         return value.strip().lower().replace(" ", "_") if value else value
 
+    @field_validator("properties")
+    @classmethod
+    def _safe_properties(cls, value: dict[str, Scalar]) -> dict[str, Scalar]:
+        return check_properties(value)
+
     @model_validator(mode="after")
     def _check(self) -> TieBase:
+        _check_texts(self)
         if self.source_id == self.target_id:
             raise ValueError("a tie cannot join an organisation to itself")
         if self.since and self.until and self.until < self.since:
@@ -464,6 +664,14 @@ def tie_key(kind: EdgeKind, source_id: str, target_id: str, focus: str | None = 
     'federated_with:100:200'
     >>> tie_key(EdgeKind.COLLABORATES_ON, "1", "2", focus="cpd")
     'collaborates_on:1:2:cpd'
+
+    Each part is escaped (``%`` as ``%25``, ``:`` as ``%3A``, ``/`` as ``%2F``), so no id or focus
+    can forge another tie's id, and every id fits in one URL path segment:
+
+    >>> tie_key(EdgeKind.MEMBER_OF, "103298", "group-1:2022-09-01")
+    'member_of:103298:group-1%3A2022-09-01'
+    >>> tie_key(EdgeKind.SUPPORTS, "1", "2", focus="ks2/ks3")
+    'supports:1:2:ks2%2Fks3'
     """
     if kind is EdgeKind.FEDERATED_WITH:
         source_id, target_id = sorted((source_id, target_id))
@@ -472,7 +680,14 @@ def tie_key(kind: EdgeKind, source_id: str, target_id: str, focus: str | None = 
         parts.append(focus)
     if kind is EdgeKind.MEMBER_OF and since is not None:
         parts.append(since.isoformat())
-    return ":".join(parts)
+    return ":".join(_id_part(part) for part in parts)
+
+
+def _id_part(part: str) -> str:
+    # GIAS ids hold none of these, so their tie ids read as before the escaping came in.
+    if "%" in part or ":" in part or "/" in part:
+        return part.replace("%", "%25").replace(":", "%3A").replace("/", "%2F")
+    return part
 
 
 def covers(since: date | None, until: date | None, day: date) -> bool:

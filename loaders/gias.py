@@ -39,7 +39,18 @@ from graph_service.models import (
     tie_key,
 )
 from graph_service.store.base import GraphStore, WriteBatch
-from loaders.common import AuditOf, IssueCollector, LoadError, LoadReport, Progress, parse_date, read_csv, write_load
+from loaders.common import (
+    WRONG_LENGTH,
+    AuditOf,
+    IssueCollector,
+    LoadError,
+    LoadReport,
+    Progress,
+    parse_date,
+    read_csv,
+    write_load,
+)
+from loaders.ofsted import merge_inspections, with_inspections
 
 ESTABLISHMENT_COLUMNS = (
     "URN",
@@ -156,6 +167,14 @@ GROUP_TYPE_NAMES = {
 }
 #: Tie kinds that say which group a school belongs to; GIAS loads end them when a school leaves.
 MEMBERSHIPS = (EdgeKind.MEMBER_OF, EdgeKind.SPONSORED_BY)
+#: The establishments file's columns that state memberships; without them a file states none.
+MEMBERSHIP_COLUMNS = (
+    "Trusts (code)",
+    "Trusts (name)",
+    "Federations (code)",
+    "Federations (name)",
+    "SchoolSponsors (name)",
+)
 #: Columns some GIAS downloads lack -> the fields they fill.
 OPTIONAL_COLUMNS = {"OfstedRating (name)": "ofsted_rating", "OfstedLastInsp": "ofsted_date"}
 #: GIAS joins several groups in one cell with "~" (e.g. a school in two federations).
@@ -235,6 +254,9 @@ class _Row:
         self.line = line
         self.issues = issues
         self.ok = True
+        wrong_length = row.get(WRONG_LENGTH)
+        if wrong_length:
+            self.bad("", wrong_length)
 
     def get(self, column: str) -> str:
         return self.row.get(column, "").strip()
@@ -349,8 +371,19 @@ def parse_establishments(
     """Establishments, local authorities, and (``with_groups``) trusts, federations and sponsors."""
     header, rows = read_csv(path, ESTABLISHMENT_COLUMNS, "a GIAS establishments file")
     source = f"gias:{path.name}"
-    # GIAS dropped the Ofsted columns in 2025: a file without them must not erase known ratings.
-    keeps = tuple(f for column, f in OPTIONAL_COLUMNS.items() if column not in header)
+    # A file without the membership columns says nothing about memberships ("unknown", not "none"):
+    # it adds none and ends none, as a file without the Ofsted columns keeps the ratings.
+    absent = [column for column in MEMBERSHIP_COLUMNS if column not in header]
+    describe = not (with_groups and absent)
+    if with_groups and absent:
+        with_groups = False
+        report.notes.append(
+            f"{path.name}: no {', '.join(repr(c) for c in absent)} column(s): memberships are unknown in this file,"
+            " so none were read and the stored ones were kept"
+        )
+    # GIAS dropped the Ofsted columns in 2025: a file without them must not erase known ratings;
+    # and no GIAS file erases the inspection history (loaders.ofsted adds to it).
+    keeps = (*(f for column, f in OPTIONAL_COLUMNS.items() if column not in header), "inspections")
     parsed: list[tuple[Organisation, tuple[float, float] | None, _Groups]] = []
     seen: dict[int, int] = {}
     all_rows = list(rows)
@@ -404,7 +437,11 @@ def parse_establishments(
             "fsm_pct": row.number("PercentageFSM"),
             "urban_rural": row.text("UrbanRural (name)"),
             "ofsted_rating": rating,
-            "ofsted_date": row.day("OfstedLastInsp"),
+            "ofsted_date": (inspected := row.day("OfstedLastInsp")),
+            # GIAS's rating and date join the history the standing is read from (analytics.standing).
+            "inspections": [{"date": inspected, "kind": "graded", "rating": rating, "source": source}]
+            if rating is not None and inspected is not None
+            else [],
             "opened": row.day("OpenDate"),
             "closed": row.day("CloseDate"),
             "source": source,
@@ -447,20 +484,25 @@ def parse_establishments(
             else:
                 outside += 1
         parse.add_org(org)
-        if keeps:
-            parse.keep_fields[org.id] = keeps
-        _establishment_ties(org, groups if with_groups else None, parse, source, as_of)
+        parse.keep_fields[org.id] = keeps
+        _establishment_ties(org, groups if with_groups else None, parse, source, as_of, describe=describe)
     if outside:
         report.notes.append(f"{path.name}: {outside} Easting/Northing pair(s) outside Great Britain; location unknown")
 
 
-def _establishment_ties(org: Organisation, groups: _Groups | None, parse: GiasParse, source: str, as_of: date) -> None:
-    """The establishment's local authority tie and (``groups``) trust, federation and sponsor ties."""
+def _establishment_ties(
+    org: Organisation, groups: _Groups | None, parse: GiasParse, source: str, as_of: date, *, describe: bool = True
+) -> None:
+    """The establishment's local authority tie and (``groups``) trust, federation and sponsor ties.
+
+    ``describe``: the load states this establishment's memberships in full (so it may end old ones).
+    """
     if org.kind not in (NodeKind.SCHOOL, NodeKind.FE_COLLEGE):
         return
     # A closed school's ties end when it closed; they stay as history.
     until = (org.closed or as_of) if org.status is Status.CLOSED else None
-    parse.described.add(org.id)
+    if describe:
+        parse.described.add(org.id)
     if org.la_code is not None and org.local_authority:
         la = la_id(org.la_code)
         if la not in parse.organisations:
@@ -841,8 +883,8 @@ def load_gias(
     loaded = store.get_meta().get("data_date", "")
     if loaded > day.isoformat():
         report.notes.append(
-            f"note: these files date from {day.isoformat()}, before the data already loaded ({loaded});"
-            " memberships were compared with them as they are"
+            f"note: these files date from {day.isoformat()}, before the data already loaded ({loaded}):"
+            " records from newer extracts were kept as they are; this one filled gaps and added history"
         )
     for path in establishments:
         parse_establishments(path, parse, issues, report, day, with_groups=group_links is None)
@@ -878,13 +920,17 @@ def _keep_known_fields(store: GraphStore, parse: GiasParse) -> None:
         return
     for stored in store.get_organisations(ids):
         fresh = parse.organisations[stored.id]
-        update: dict[str, Any] = {name: getattr(stored, name) for name in parse.keep_fields.get(stored.id, ())}
+        keep = parse.keep_fields.get(stored.id, ())
+        update: dict[str, Any] = {name: getattr(stored, name) for name in keep if name != "inspections"}
         if stored.id in parse.derived and stored.kind is fresh.kind:
             update.update({name: value for name, value in stored if value is not None and getattr(fresh, name) is None})
             update["properties"] = {**stored.properties, **fresh.properties}
             update.pop("source", None)
         if update:
-            parse.organisations[stored.id] = fresh.model_copy(update=update)
+            fresh = parse.organisations[stored.id] = fresh.model_copy(update=update)
+        if "inspections" in keep and stored.inspections:
+            merged = merge_inspections(stored.inspections, fresh.inspections)
+            parse.organisations[stored.id] = with_inspections(fresh, merged)
 
 
 def _is_gias(tie: Tie) -> bool:
@@ -943,7 +989,65 @@ def _ended_memberships(stored: list[Tie], parse: GiasParse, day: date, replaced:
             and tie.source_id in parse.described
             and tie.id not in parse.ties
             and tie.id not in replaced
+            and not _newer_than(tie, day)
         ):
             until = _closed_on(parse.organisations.get(tie.source_id)) or day
             ended.append((tie.id, max(until, tie.since) if tie.since else until))
     return ended
+
+
+def _extract_date(source: str | None) -> date | None:
+    """The date of the GIAS extract a record came from (``gias:edubasealldata20250718.csv``).
+
+    >>> _extract_date("gias:edubasealldata20250718.csv"), _extract_date("ties:my20250718.csv")
+    (datetime.date(2025, 7, 18), None)
+    """
+    if not (source or "").startswith("gias:"):
+        return None
+    return file_date(Path((source or "")[len("gias:") :]))
+
+
+def _newer_than(tie: Tie, day: date) -> bool:
+    """Whether a stored tie holds what an extract later than ``day`` said (its source, or its end)."""
+    stated = _extract_date(tie.source)
+    return (stated is not None and stated > day) or (tie.until is not None and tie.until > day)
+
+
+#: Facts an older extract may fill in when a newer one left them empty.
+_GAP_FIELDS = ("ofsted_rating", "ofsted_date")
+
+
+def _keep_newer(store: GraphStore, parse: GiasParse, day: date) -> None:
+    """Make an extract older than some stored records change only what it knows better.
+
+    Loads in any order give the same history: an organisation or tie a newer extract stated
+    stands as it is (the older one only fills its empty Ofsted facts), and a membership only
+    the older extract states, for an establishment a newer one described, was over by then:
+    it is added ended on that newer extract's date. ``_ended_memberships`` leaves newer ties be.
+    """
+    newer: dict[str, date] = {}
+    for stored in store.get_organisations(sorted(parse.organisations)):
+        stated = _extract_date(stored.source)
+        if stated is None or stated <= day:
+            continue
+        newer[stored.id] = stated
+        fresh = parse.organisations[stored.id]
+        gaps: dict[str, Any] = {
+            name: getattr(fresh, name)
+            for name in _GAP_FIELDS
+            if getattr(stored, name) is None and getattr(fresh, name) is not None
+        }
+        # Inspections already hold the stored ones and this file's (_keep_known_fields merged them).
+        if len(getattr(fresh, "inspections", ())) > len(getattr(stored, "inspections", ())):
+            gaps["inspections"] = fresh.inspections  # type: ignore[attr-defined]
+        parse.organisations[stored.id] = stored.model_copy(update=gaps)
+    held = {tie.id: tie for tie in store.all_ties()}
+    for tie in list(parse.ties.values()):
+        old = held.get(tie.id)
+        if old is not None:
+            if _newer_than(old, day):
+                parse.ties[tie.id] = old
+            continue
+        ended_by = newer.get(tie.source_id)
+        if tie.kind in MEMBERSHIPS and ended_by is not None and tie.until is None:
+            parse.ties[tie.id] = tie.model_copy(update={"until": max(ended_by, tie.since) if tie.since else ended_by})

@@ -155,8 +155,9 @@ def judge(inspection: Mapping[str, Any]) -> tuple[str | None, str]:
     if category in CATEGORY_RATING:
         return CATEGORY_RATING[category], f"{what}: category of concern {category}"
     if inspection.get("rating"):
-        source = inspection.get("source") or "the source"
-        return inspection["rating"], f"{what}: rated {inspection['rating'].replace('_', ' ')} as {source} states"
+        source = str(inspection.get("source") or "")
+        said = f"GIAS's Ofsted rating ({source.removeprefix('gias:')})" if source.startswith("gias:") else "as stated"
+        return inspection["rating"], f"{what}: rated {inspection['rating'].replace('_', ' ')}, {said}"
     overall = inspection.get("overall")
     if overall in GRADE_RATING:
         return GRADE_RATING[overall], f"overall grade {overall} ({_GRADE_WORDS[overall]}) on {on}"

@@ -251,9 +251,14 @@ def test_a_newer_file_updates_a_changed_ofsted_rating_in_place(store: GraphStore
     assert now is not None and now.ofsted_rating is not None and old is not None and old.ofsted_rating is not None
     assert (now.ofsted_rating.value, now.ofsted_date) == ("outstanding", date(2025, 2, 12))
     assert (old.ofsted_rating.value, old.ofsted_date) != ("outstanding", date(2025, 2, 12))
-    # Only the rating, its date and the source file changed: the same node, updated in place.
-    same = {"ofsted_rating", "ofsted_date", "source"}
+    # Only the rating, its date, the source file and the history changed: the same node, updated in place.
+    same = {"ofsted_rating", "ofsted_date", "source", "inspections"}
     assert now.model_dump(exclude=same) == old.model_dump(exclude=same)
+    # The history keeps the January rating and adds the newer one (loaders.ofsted.merge_inspections).
+    assert [(i.date, i.rating) for i in now.inspections] == [
+        *((i.date, i.rating) for i in old.inspections),
+        (date(2025, 2, 12), "outstanding"),
+    ]
     for urn in others:
         assert store.get_organisation(urn).ofsted_rating == before[urn].ofsted_rating  # type: ignore[union-attr]
     assert store.get_organisation(untouched) == before[untouched]
