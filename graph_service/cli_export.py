@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from graph_service.areas import UnknownArea, check_area, parse_la
 from graph_service.commands import Command, iso_date
 from graph_service.export import CsvFlavour, ExportError, ExportFormat, build_spec, prepare_export, write_export
 from graph_service.models import EdgeKind
@@ -27,7 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="file to write ('-' for standard output); for csv a directory, or a .zip file",
     )
     area = parser.add_argument_group("area (all given must match; default: the whole graph)")
-    area.add_argument("--la-code", type=int, metavar="N", help="local authority code, e.g. 330")
+    # --la as in every command that takes an area; --la-code, its old spelling here, still works.
+    area.add_argument("--la", "--la-code", dest="la", metavar="CODE-OR-NAME", help="local authority: 330 or Birmingham")
     area.add_argument("--local-authority", metavar="NAME", help="local authority name")
     area.add_argument("--district", metavar="NAME", help="administrative district")
     area.add_argument("--constituency", metavar="NAME", help="parliamentary constituency")
@@ -59,12 +61,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.output == "-" and fmt is ExportFormat.CSV:
         print("error: csv writes several files: give a directory or a .zip path, not '-'", file=sys.stderr)
         return 2
+    la_code, la_name = parse_la(args.la)
     store = make_store(settings)
     store.open()
     try:
+        # An unknown area is an error naming the nearest ones, as in the other commands.
+        check_area(store, la_code, la_name or args.local_authority, args.district, args.constituency)
         spec = build_spec(
-            la_code=args.la_code,
-            local_authority=args.local_authority,
+            la_code=la_code,
+            local_authority=la_name or args.local_authority,
             district=args.district,
             constituency=args.constituency,
             hops=args.hops,
@@ -80,7 +85,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"exported {nodes} organisations and {edges} ties", file=sys.stderr)
             return 0
         written = write_export(prepared, Path(args.output))
-    except ExportError as exc:
+    except (ExportError, UnknownArea) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:

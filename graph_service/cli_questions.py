@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from graph_service import questions
+from graph_service import areas, questions
 from graph_service.commands import Command, iso_date
 from graph_service.models import NodeKind, Phase, Status
 from graph_service.settings import Settings
@@ -49,7 +49,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _area(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--la", help="local authority: code (330) or name (Birmingham)")
+    # --la everywhere (isolated, health, render, export); --la-code, the old spelling of render and export, too.
+    parser.add_argument("--la", "--la-code", dest="la", help="local authority: code (330) or name (Birmingham)")
     parser.add_argument("--district", help="administrative district name")
     parser.add_argument("--constituency", help="parliamentary constituency name")
     parser.add_argument("--phase", action="append", type=_choice(Phase), help="phase (repeatable)")
@@ -60,18 +61,40 @@ def _area(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _filters(args: argparse.Namespace) -> questions.AreaFilter:
-    la = (args.la or "").strip()
+def _filters(args: argparse.Namespace, types: list[str] | None = None) -> questions.AreaFilter:
+    la_code, local_authority = areas.parse_la(args.la)
     return questions.AreaFilter(
-        la_code=int(la) if la.isdigit() else None,
-        local_authority=la if la and not la.isdigit() else None,
+        la_code=la_code,
+        local_authority=local_authority,
         district=args.district,
         constituency=args.constituency,
         phases=args.phase or [],
-        types=args.type or [],
+        types=args.type or [] if types is None else types,
         statuses=args.status or [],
         kinds=args.kind or [NodeKind.SCHOOL],
     )
+
+
+def _isolated_types(args: argparse.Namespace) -> list[str]:
+    """Types an isolated list covers: those asked for, else state-funded schools; less --exclude-type."""
+    excluded = {text.lower().replace(" ", "_").replace("-", "_") for text in args.exclude_type or ()}
+    if args.type:
+        return [kind for kind in args.type if kind.lower().replace(" ", "_") not in excluded]
+    if args.kind and set(args.kind) != {NodeKind.SCHOOL}:
+        return []  # colleges and other kinds have their own subtypes: no default exclusion
+    return areas.default_types(excluded, everything=args.all_types)
+
+
+def _checked(
+    filters: questions.AreaFilter, ask: Callable[[GraphStore], BaseModel]
+) -> Callable[[GraphStore], BaseModel]:
+    """``ask``, after checking that the area named holds something (else an error naming the nearest areas)."""
+
+    def run(store: GraphStore) -> BaseModel:
+        areas.check_area(store, filters.la_code, filters.local_authority, filters.district, filters.constituency)
+        return ask(store)
+
+    return run
 
 
 def _open(settings: Settings) -> GraphStore:
@@ -94,7 +117,7 @@ def _ask(settings: Settings, question: Callable[[GraphStore], BaseModel]) -> Bas
     store = _open(settings)
     try:
         return question(store)
-    except questions.QuestionError as exc:
+    except (questions.QuestionError, areas.UnknownArea) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
     finally:
@@ -116,6 +139,17 @@ def configure_isolated(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--remote-km", type=float, help="also list schools with no partner within D km")
     parser.add_argument("--limit", type=int, help="show at most N schools")
     parser.add_argument(
+        "--exclude-type",
+        action="append",
+        metavar="TYPE",
+        help="leave out a school type, e.g. nursery_school (repeatable)",
+    )
+    parser.add_argument(
+        "--all-types",
+        action="store_true",
+        help="also independent schools and GIAS's other types (overseas, online...); default: state-funded only",
+    )
+    parser.add_argument(
         "--summary",
         nargs="?",
         const=questions.GroupBy.LOCAL_AUTHORITY,
@@ -126,48 +160,90 @@ def configure_isolated(parser: argparse.ArgumentParser) -> None:
     _common(parser)
 
 
+def _sizes(sizes: list[int], fmt: str) -> str:
+    """Island sizes; a table shows the largest eight and how many more.
+
+    >>> _sizes([5, 3, 2, 2, 2, 2, 2, 2, 2, 2], "table"), _sizes([5, 3], "csv")
+    ('5 3 2 2 2 2 2 2 +2 more', '5 3')
+    """
+    shown = sizes[:8] if fmt == "table" else sizes
+    more = f" +{len(sizes) - len(shown)} more" if len(sizes) > len(shown) else ""
+    return " ".join(map(str, shown)) + more
+
+
 def run_isolated(args: argparse.Namespace, settings: Settings) -> int:
-    filters = _filters(args)
+    filters = _filters(args, _isolated_types(args))
     if args.summary is not None:
         summary = _ask(
             settings,
-            lambda store: questions.area_summaries(store, as_at=args.as_at, filters=filters, group_by=args.summary),
+            _checked(
+                filters,
+                lambda store: questions.area_summaries(store, as_at=args.as_at, filters=filters, group_by=args.summary),
+            ),
         )
         if not isinstance(summary, questions.AreaSummaryAnswer):
             return 1
-        rows = [row.model_dump() | {"island_sizes": " ".join(map(str, row.island_sizes))} for row in summary.rows]
-        _print(rows, summary, args.format)
+        areas_rows = [
+            row.model_dump() | {"island_sizes": _sizes(row.island_sizes, args.format)} for row in summary.rows
+        ]
+        _print(areas_rows, summary, args.format)
         return 0
     answer = _ask(
         settings,
-        lambda store: questions.isolated_schools(
-            store,
-            as_at=args.as_at,
-            filters=filters,
-            max_ties=args.max_ties,
-            loose=args.loose,
-            remote_km=args.remote_km,
-            limit=args.limit,
+        _checked(
+            filters,
+            lambda store: questions.isolated_schools(
+                store,
+                as_at=args.as_at,
+                filters=filters,
+                max_ties=args.max_ties,
+                loose=args.loose,
+                remote_km=args.remote_km,
+                limit=args.limit,
+            ),
         ),
     )
     if not isinstance(answer, questions.IsolatedAnswer):
         return 1
-    rows = [
-        {
-            "urn": item.urn,
-            "name": item.name,
-            "phase": item.phase,
-            "local_authority": item.local_authority,
-            "rating": item.ofsted_rating,
-            "risk": item.risk,
-            "ties": item.tie_count,
-            "nearest_partner": item.nearest_partner.name if item.nearest_partner else None,
-            "km": item.nearest_partner.distance_km if item.nearest_partner else None,
-            "criteria": ",".join(item.criteria),
-            "reasons": "; ".join(item.reasons),
-        }
-        for item in answer.items
-    ]
+    rows: list[dict[str, Any]]
+    if args.format == "table":
+        # Fits a terminal: the facts a strategist scans, then the reasons on their own wrapped lines.
+        rows = [
+            {
+                "URN": item.urn,
+                "school": item.name,
+                "type": item.type_name or item.subtype,
+                "phase": item.phase,
+                "Ofsted": item.ofsted_rating,
+                "ties": item.tie_count,
+                "nearest partner": (
+                    f"{item.nearest_partner.name} ({item.nearest_partner.distance_km:.1f} km)"
+                    if item.nearest_partner
+                    else None
+                ),
+                "reasons": item.reasons,
+            }
+            for item in answer.items
+        ]
+    else:
+        rows = [
+            {
+                "urn": item.urn,
+                "name": item.name,
+                "type": item.type_name,
+                "subtype": item.subtype,
+                "phase": item.phase,
+                "local_authority": item.local_authority,
+                "rating": item.ofsted_rating,
+                "risk": item.risk,
+                "ties": item.tie_count,
+                "nearest_partner": item.nearest_partner.name if item.nearest_partner else None,
+                "km": item.nearest_partner.distance_km if item.nearest_partner else None,
+                "criteria": ",".join(item.criteria),
+                "reasons": "; ".join(item.reasons),
+            }
+            for item in answer.items
+        ]
     _print(rows, answer, args.format)
     if args.format == "table":
         print(f"{answer.total} school(s) listed as at {answer.as_at}", file=sys.stderr)
@@ -260,8 +336,11 @@ def run_health(args: argparse.Namespace, settings: Settings) -> int:
     area = filters if filters != questions.AreaFilter() else None
     answer = _ask(
         settings,
-        lambda store: questions.health(
-            store, as_at=args.as_at, filters=area, sort=args.sort, top=args.top, sample=args.sample, seed=args.seed
+        _checked(
+            filters,
+            lambda store: questions.health(
+                store, as_at=args.as_at, filters=area, sort=args.sort, top=args.top, sample=args.sample, seed=args.seed
+            ),
         ),
     )
     if not isinstance(answer, questions.HealthAnswer):

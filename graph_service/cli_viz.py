@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from graph_service.areas import UnknownArea, check_area, parse_la
 from graph_service.commands import Command, iso_date
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, make_store
@@ -17,7 +18,7 @@ VIEWS = ("organisation", "area", "group", "isolated", "graph")
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Draw a network picture as one self-contained HTML page (works offline). Views: "
-        "organisation ID [--hops K]; area --la-code N | --local-authority NAME | --district NAME; "
+        "organisation ID [--hops K]; area --la CODE-OR-NAME | --district NAME; "
         "group ID (trust, federation, hub, partnership or sponsor); isolated (an area's isolated "
         "schools and their nearest possible partners); graph (everything open)."
     )
@@ -25,8 +26,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", nargs="?", help="organisation or group id (organisation and group views)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE.html", help="where to write the page")
     parser.add_argument("--hops", type=int, default=1, help="organisation view: ties out from it (default 1)")
-    parser.add_argument("--la-code", type=int, help="area and isolated views: local authority code, e.g. 330")
-    parser.add_argument("--local-authority", help="area and isolated views: local authority name")
+    # --la as in isolated, health and export; --la-code, its old spelling here, still works.
+    parser.add_argument("--la", "--la-code", dest="la", help="area and isolated views: local authority code or name")
+    parser.add_argument("--local-authority", help=argparse.SUPPRESS)
     parser.add_argument("--district", help="area and isolated views: administrative district name")
     parser.add_argument("--partners", type=int, default=3, help="isolated view: nearest partners per school")
     parser.add_argument("--colour", choices=("kind", "rating"), default="kind", help="fill by kind or Ofsted rating")
@@ -56,7 +58,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     def make(store: GraphStore) -> Callable[[], views.View]:
         def area() -> views.Area:
-            return views.Area(la_code=args.la_code, local_authority=args.local_authority, district=args.district)
+            la_code, la_name = parse_la(args.la)
+            where = views.Area(la_code=la_code, local_authority=la_name or args.local_authority, district=args.district)
+            check_area(store, where.la_code, where.local_authority, where.district)
+            return where
 
         closed = args.include_closed
         return {
@@ -73,7 +78,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         view = make(store)()
         picture = views.picture(view, store, colour=args.colour, layout=args.layout)
         write_html(picture, output)
-    except views.ViewError as exc:
+    except (views.ViewError, UnknownArea) as exc:
         print(f"graph-service render: {exc}", file=sys.stderr)
         return 1
     finally:
