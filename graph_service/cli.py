@@ -16,6 +16,7 @@ from typing import Any
 from graph_service.commands import iso_date
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, StoreError, make_store
+from graph_service.tables import write_table
 from loaders.common import LoadError, LoadReport
 
 SAMPLE_FILES = {
@@ -33,7 +34,7 @@ def sample_path(name: str) -> Path:
 
 
 def print_rows(rows: Sequence[dict[str, Any]], fmt: str, out: Any = None) -> None:
-    """Print rows as an aligned table, JSON or CSV."""
+    """Print rows as an aligned table (:func:`graph_service.tables.write_table`), JSON or CSV."""
     out = out or sys.stdout
     if fmt == "json":
         json.dump(list(rows), out, indent=2, default=str, ensure_ascii=False)
@@ -48,15 +49,8 @@ def print_rows(rows: Sequence[dict[str, Any]], fmt: str, out: Any = None) -> Non
         for row in rows:
             writer.writerow({key: "" if value is None else value for key, value in row.items()})
         return
-    if not rows:
-        out.write("(nothing)\n")
-        return
-    cells = [[("" if row.get(col) is None else str(row.get(col)))[:60] for col in columns] for row in rows]
-    widths = [max(len(col), *(len(line[i]) for line in cells)) for i, col in enumerate(columns)]
-    out.write("  ".join(col.ljust(w) for col, w in zip(columns, widths, strict=True)).rstrip() + "\n")
-    out.write("  ".join("-" * w for w in widths) + "\n")
-    for line in cells:
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() + "\n")
+    # Within the terminal (at most 100 columns), long text wrapped, not cut: graph_service.tables.
+    write_table(rows, out)
 
 
 def _store(settings: Settings) -> GraphStore:
@@ -309,6 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings))
     except (LoadError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # A file that cannot be written or read (a missing folder, no permission): one line, no traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: nothing was written by the unfinished step", file=sys.stderr)
