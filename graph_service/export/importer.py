@@ -26,13 +26,14 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from graph_service.export.records import (
+    JSON_FIELDS,
     NODE_FIELD_NAMES,
     SLA_FIELD_NAMES,
     TIE_FIELD_NAMES,
     AttrType,
     property_key,
 )
-from graph_service.export.textformats import CSV_FILES, CsvFlavour
+from graph_service.export.textformats import CSV_FILES, CsvFlavour, restore
 from graph_service.models import Organisation, Tie
 from graph_service.store.base import GraphStore, WriteBatch, WriteResult
 
@@ -55,6 +56,16 @@ def _short(error: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
 
 
+def _nested(name: str, value: Any) -> Any:
+    """A field exported as JSON text (``inspections``) back as data; the model validates it."""
+    if name in JSON_FIELDS and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{name} is not JSON text: {exc}") from None
+    return value
+
+
 def organisation_from(node_id: str, attrs: dict[str, Any]) -> Organisation:
     """An organisation from an exported node.
 
@@ -65,7 +76,7 @@ def organisation_from(node_id: str, attrs: dict[str, Any]) -> Organisation:
     for name, value in attrs.items():
         target = NODE_FIELD_NAMES.get(name)
         if target is not None:
-            fields[target] = value
+            fields[target] = _nested(name, value)
         else:
             fields["properties"][property_key(name)] = value
     return Organisation.model_validate(fields)
@@ -77,7 +88,7 @@ def tie_from(tie_id: str, source_id: str, target_id: str, attrs: dict[str, Any])
     sla: dict[str, Any] = {}
     for name, value in attrs.items():
         if name in TIE_FIELD_NAMES:
-            fields[TIE_FIELD_NAMES[name]] = value
+            fields[TIE_FIELD_NAMES[name]] = _nested(name, value)
         elif name in SLA_FIELD_NAMES:
             sla[SLA_FIELD_NAMES[name]] = value
         else:
@@ -109,6 +120,8 @@ class _Reader:
             self.graph.organisations.append(organisation_from(node_id, attrs))
         except ValidationError as exc:
             raise ImportFileError(f"{self.name}: node {node_id!r}: {_short(exc)}") from None
+        except ValueError as exc:
+            raise ImportFileError(f"{self.name}: node {node_id!r}: {exc}") from None
 
     def edge(self, tie_id: Any, source_id: Any, target_id: Any, attrs: dict[str, Any]) -> None:
         if not all(isinstance(part, str) for part in (tie_id, source_id, target_id)):
@@ -117,6 +130,8 @@ class _Reader:
             self.graph.ties.append(tie_from(tie_id, source_id, target_id, attrs))
         except ValidationError as exc:
             raise ImportFileError(f"{self.name}: edge {tie_id!r}: {_short(exc)}") from None
+        except ValueError as exc:
+            raise ImportFileError(f"{self.name}: edge {tie_id!r}: {exc}") from None
 
 
 def read_node_link(path: Path) -> ImportedGraph:
@@ -293,7 +308,8 @@ def _csv_bool(text: str) -> bool:
 
 #: Text of a CSV cell -> value, by the attribute's type in ``metadata.json``.
 _CSV_TYPES: dict[str, Callable[[str], Any]] = {
-    AttrType.STRING: str,
+    # Text cells were neutralised against spreadsheet formulas: take the added quote off.
+    AttrType.STRING: restore,
     AttrType.INT: int,
     AttrType.FLOAT: float,
     AttrType.BOOL: _csv_bool,
@@ -342,7 +358,7 @@ def _csv_rows(
     header = next(rows, None)
     if header is None or tuple(header[: len(ends)]) != ends:
         raise ImportFileError(f"{file_name}: the first columns must be {', '.join(ends)}")
-    columns = [(name, _CSV_TYPES.get(types.get(name, AttrType.STRING), str)) for name in header[len(ends) :]]
+    columns = [(name, _CSV_TYPES.get(types.get(name, AttrType.STRING), restore)) for name in header[len(ends) :]]
     for number, row in enumerate(rows, 2):
         if len(row) != len(header):
             raise ImportFileError(f"{file_name} row {number}: {len(row)} cells, the header has {len(header)}")

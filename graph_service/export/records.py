@@ -16,6 +16,7 @@ Missing values are left out, never written as ``"None"``.
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -66,18 +67,44 @@ def _is_enum(annotation: Any) -> bool:
     return any(isinstance(arg, type) and issubclass(arg, Enum) for arg in (annotation, *typing.get_args(annotation)))
 
 
-def _readers(model: type[Any], fields: list[tuple[str, str, AttrType]]) -> list[tuple[str, str, bool]]:
-    """(field, exported name, whether it holds an enum) for the hot loops below."""
-    return [(name, export, _is_enum(model.model_fields[name].annotation)) for name, export, _ in fields]
+def _is_nested(annotation: Any) -> bool:
+    """Whether a field holds a list or mapping of records (e.g. ``inspections``): exported as JSON text."""
+    return typing.get_origin(annotation) in (list, dict)
+
+
+#: How a field's value becomes an attribute value.
+_PLAIN, _ENUM, _JSON = 0, 1, 2
+
+
+def _readers(model: type[Any], fields: list[tuple[str, str, AttrType]]) -> list[tuple[str, str, int]]:
+    """(field, exported name, how its value is read) for the hot loops below."""
+    readers = []
+    for name, export, _ in fields:
+        annotation = model.model_fields[name].annotation
+        how = _JSON if _is_nested(annotation) else _ENUM if _is_enum(annotation) else _PLAIN
+        readers.append((name, export, how))
+    return readers
+
+
+def _json_text(value: Any) -> str | None:
+    """Nested records as compact JSON text (dates ISO, enums by value); ``None`` when there are none."""
+    if not value:
+        return None
+    items = [item.model_dump(mode="json", exclude_defaults=True) if hasattr(item, "model_dump") else item for item in value]
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 #: (model field, exported name, type) of organisations and ties, in model order.
+# Nested records (``inspections``) are one attribute of JSON text; see _json_text.
 NODE_FIELDS = _fields(Organisation, {"id", "properties"})
 _TIE_FIELDS = _fields(Tie, {"id", "source_id", "target_id", "properties", "sla"})
 _SLA_FIELDS = [(name, f"sla_{name}", kind) for name, _, kind in _fields(ServiceLevelAgreement, set())]
 EDGE_FIELDS = _TIE_FIELDS + _SLA_FIELDS
 _NODE_READERS = _readers(Organisation, NODE_FIELDS)
 _TIE_READERS = _readers(Tie, _TIE_FIELDS)
+
+#: Exported names whose text is JSON of nested records (read back with ``json.loads``).
+JSON_FIELDS = frozenset(export for name, export, how in _NODE_READERS + _TIE_READERS if how == _JSON)
 
 #: Exported name -> model field, for reading files back.
 NODE_FIELD_NAMES = {export: name for name, export, _ in NODE_FIELDS}
@@ -111,10 +138,12 @@ def property_key(name: str) -> str:
 
 def node_values(org: Organisation) -> Iterator[tuple[str, Any]]:
     """(exported name, value) of an organisation's set attributes."""
-    for name, export, is_enum in _NODE_READERS:
+    for name, export, how in _NODE_READERS:
         value = getattr(org, name)
+        if how == _JSON:
+            value = _json_text(value)
         if value is not None:
-            yield export, value.value if is_enum else value
+            yield export, value.value if how == _ENUM else value
     for key, value in org.properties.items():
         if value is not None:
             yield property_name(key), value
@@ -122,10 +151,12 @@ def node_values(org: Organisation) -> Iterator[tuple[str, Any]]:
 
 def edge_values(tie: Tie) -> Iterator[tuple[str, Any]]:
     """(exported name, value) of a tie's set attributes (its id and ends excluded)."""
-    for name, export, is_enum in _TIE_READERS:
+    for name, export, how in _TIE_READERS:
         value = getattr(tie, name)
+        if how == _JSON:
+            value = _json_text(value)
         if value is not None:
-            yield export, value.value if is_enum else value
+            yield export, value.value if how == _ENUM else value
     if tie.sla is not None:
         for name, export, _ in _SLA_FIELDS:
             value = getattr(tie.sla, name)
@@ -136,12 +167,23 @@ def edge_values(tie: Tie) -> Iterator[tuple[str, Any]]:
             yield property_name(key), value
 
 
+#: The integers every reader stores as integers (64-bit signed: Neo4j, GraphML ``long``, Parquet, pandas).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def value_type(value: Any) -> AttrType:
-    """The attribute type of a Python value (``bool`` before ``int``: it is one)."""
+    """The attribute type of a Python value (``bool`` before ``int``: it is one).
+
+    An integer outside 64 bits is text: no reader could hold it as a number, and
+    a Cypher script or neo4j-admin file declaring it one would fail.
+
+    >>> value_type(7), value_type(2**64), value_type(True)
+    (<AttrType.INT: 'int'>, <AttrType.STRING: 'string'>, <AttrType.BOOL: 'bool'>)
+    """
     if isinstance(value, bool):
         return AttrType.BOOL
     if isinstance(value, int):
-        return AttrType.INT
+        return AttrType.INT if INT64_MIN <= value <= INT64_MAX else AttrType.STRING
     if isinstance(value, float):
         return AttrType.FLOAT
     if isinstance(value, date):

@@ -5,15 +5,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Any
 
 from graph_service.export.metadata import flat_metadata
-from graph_service.export.records import AttrType, Schema, edge_values, formatter, json_converter, node_values
+from graph_service.export.records import (
+    NODE_FIELD_NAMES,
+    SLA_FIELD_NAMES,
+    TIE_FIELD_NAMES,
+    AttrType,
+    Schema,
+    edge_values,
+    formatter,
+    json_converter,
+    node_values,
+)
 from graph_service.export.source import Selection
-from graph_service.models import EdgeKind, NodeKind, Organisation, Tie
+from graph_service.models import EdgeKind, NodeKind
 
 #: Rows written to a CSV buffer before it is handed on.
 _CSV_FLUSH = 500
@@ -82,13 +93,45 @@ def _rows(header: list[str], rows: Iterator[list[str]]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-class _Columns:
-    """Writes a record's values into the cells of fixed columns, empty where a value is missing."""
+#: What makes a spreadsheet read a cell as a formula (or, for tab and CR, shift it into one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-    def __init__(self, columns: dict[str, AttrType]) -> None:
+
+def neutralise(text: str) -> str:
+    """A text cell a spreadsheet shows as text: ``'`` before a formula's first character.
+
+    A value that already starts with quotes before such a character gets one
+    more, so :func:`restore` always gives the value back.
+
+    >>> neutralise("=HYPERLINK(\"x\")"), neutralise("'=a"), neutralise("'s-Hertogenbosch"), neutralise("St Anne's")
+    ('\'=HYPERLINK("x")', "''=a", "'s-Hertogenbosch", "St Anne's")
+    """
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
+
+
+def restore(text: str) -> str:
+    """The value :func:`neutralise` was given.
+
+    >>> [restore(neutralise(v)) for v in ["=1+2", "''+x", "-", "'s", "plain"]]
+    ['=1+2', "''+x", '-', "'s", 'plain']
+    """
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_STARTS) else text
+
+
+class _Columns:
+    """Writes a record's values into the cells of fixed columns, empty where a value is missing.
+
+    With ``spreadsheet``, text cells go through :func:`neutralise` (numbers, such as a
+    negative longitude, are left as they are: a spreadsheet reads them as numbers).
+    """
+
+    def __init__(self, columns: dict[str, AttrType], spreadsheet: bool = False) -> None:
         self.names = list(columns)
         self._index = {name: index for index, name in enumerate(columns)}
-        self._format = [formatter(kind) for kind in columns.values()]
+        self._format = [
+            formatter(kind, neutralise if spreadsheet and kind is AttrType.STRING else None)
+            for kind in columns.values()
+        ]
 
     def __call__(self, values: Iterator[tuple[str, Any]]) -> list[str]:
         cells = [""] * len(self.names)
@@ -99,12 +142,28 @@ class _Columns:
         return cells
 
 
+def neo4j_admin_header(name: str, kind: AttrType) -> str:
+    """A neo4j-admin header field for a property: its name, then always a ``:type`` when the name holds a colon.
+
+    neo4j-admin reads the type after the last colon, so ``extra:LABEL`` alone
+    would be a label column; ``extra:LABEL:string`` is a property of that name.
+
+    >>> neo4j_admin_header("pupils", AttrType.INT), neo4j_admin_header("name", AttrType.STRING)
+    ('pupils:long', 'name')
+    >>> neo4j_admin_header("extra:LABEL", AttrType.STRING), neo4j_admin_header("a:ID", AttrType.INT)
+    ('extra:LABEL:string', 'a:ID:long')
+    """
+    return f"{name}{_NEO4J_TYPES[kind] or (':string' if ':' in name else '')}"
+
+
 def csv_files(
     selection: Selection, schema: Schema, flavour: CsvFlavour
 ) -> list[tuple[str, Callable[[], Iterator[str]]]]:
     """The CSV files of one flavour: (file name, function producing its text piece by piece)."""
     node_name, edge_name = CSV_FILES[flavour]
-    node_cells, edge_cells = _Columns(schema.node), _Columns(schema.edge)
+    # neo4j-admin files are read by neo4j-admin, which would store the quote: no neutralising there.
+    spreadsheet = flavour is not CsvFlavour.NEO4J_ADMIN
+    node_cells, edge_cells = _Columns(schema.node, spreadsheet), _Columns(schema.edge, spreadsheet)
 
     def plain_nodes() -> Iterator[str]:
         rows = ([org.id, *node_cells(node_values(org))] for org in selection.organisations())
@@ -115,12 +174,14 @@ def csv_files(
         return _rows(["id", "source", "target", *edge_cells.names], rows)
 
     def kumu_elements() -> Iterator[str]:
-        rest = _Columns({name: kind for name, kind in schema.node.items() if name not in ("name", "kind")})
-        rows = ([org.id, org.name, org.kind.value, *rest(node_values(org))] for org in selection.organisations())
+        rest = _Columns({name: kind for name, kind in schema.node.items() if name not in ("name", "kind")}, True)
+        rows = (
+            [org.id, neutralise(org.name), org.kind.value, *rest(node_values(org))] for org in selection.organisations()
+        )
         return _rows(["ID", "Label", "Type", *rest.names], rows)
 
     def kumu_connections() -> Iterator[str]:
-        rest = _Columns({name: kind for name, kind in schema.edge.items() if name != "kind"})
+        rest = _Columns({name: kind for name, kind in schema.edge.items() if name != "kind"}, True)
         rows = (
             [tie.id, tie.source_id, tie.target_id, tie.kind.value, *rest(edge_values(tie))] for tie in selection.ties
         )
@@ -131,7 +192,7 @@ def csv_files(
             [org.id, f"Organisation;{org.kind.label}", *node_cells(node_values(org))]
             for org in selection.organisations()
         )
-        header = ["id:ID", ":LABEL", *(f"{name}{_NEO4J_TYPES[kind]}" for name, kind in schema.node.items())]
+        header = ["id:ID", ":LABEL", *(neo4j_admin_header(name, kind) for name, kind in schema.node.items())]
         return _rows(header, rows)
 
     def neo4j_edges() -> Iterator[str]:
@@ -139,7 +200,7 @@ def csv_files(
             [tie.source_id, tie.target_id, tie.kind.rel_type, tie.id, *edge_cells(edge_values(tie))]
             for tie in selection.ties
         )
-        header = [":START_ID", ":END_ID", ":TYPE", "id", *(f"{n}{_NEO4J_TYPES[k]}" for n, k in schema.edge.items())]
+        header = [":START_ID", ":END_ID", ":TYPE", "id", *(neo4j_admin_header(n, k) for n, k in schema.edge.items())]
         return _rows(header, rows)
 
     makers = {
@@ -181,9 +242,11 @@ def csv_readme(meta: dict[str, Any], flavour: CsvFlavour) -> str:
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CYPHER_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-_CYPHER_SPECIAL = re.compile("[\\\\'\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]")
-#: Rows per UNWIND statement: big enough to be quick, small enough for any server.
-CYPHER_BATCH = 500
+_CYPHER_SPECIAL = re.compile("[\\\\'\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]")
+#: What could end a ``//`` comment or start an escape in it; Neo4j decodes ``\uXXXX`` anywhere in a query.
+_COMMENT_SPECIAL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]")
+#: Rows per ``:param`` block: one statement text for all of them, so Neo4j plans it once.
+CYPHER_BATCH = 1000
 
 
 def _cypher_escape(match: re.Match[str]) -> str:
@@ -194,106 +257,180 @@ def _cypher_escape(match: re.Match[str]) -> str:
 def cypher_string(value: str) -> str:
     """A Cypher string literal.
 
-    >>> print(cypher_string("O'Brien \\\\ \\"Co\\"\\nLtd"))
-    'O\\'Brien \\\\ "Co"\\nLtd'
+    Backslashes are doubled, so ``\\u0027`` in a value stays text (Neo4j decodes
+    a ``\\u`` escape only after an even number of backslashes).
+
+    >>> print(cypher_string("O'Brien \\\\ \"Co\"\nLtd"))
+    'O\'Brien \\ "Co"\nLtd'
     """
     return "'" + _CYPHER_SPECIAL.sub(_cypher_escape, value) + "'"
 
 
-def cypher_key(name: str) -> str:
-    """A property key, back-quoted unless it is a plain identifier.
+def cypher_comment(text: str) -> str:
+    """Text that stays inside one ``//`` comment line.
 
-    >>> cypher_key("la_code"), cypher_key("odd key`")
-    ('la_code', '`odd key```')
+    Line breaks and control characters become spaces, and a backslash is
+    written ``\u005c`` (what Neo4j decodes it to is a plain backslash, which
+    starts nothing), so ``\u000a`` in a file name cannot end the comment.
+
+    >>> cypher_comment("a.csv\nMATCH (n) DETACH DELETE n"), cypher_comment("x\\u000aMATCH")
+    ('a.csv MATCH (n) DETACH DELETE n', 'x\\u005cu000aMATCH')
     """
-    return name if _IDENTIFIER.fullmatch(name) else "`" + name.replace("`", "``") + "`"
+    return _COMMENT_SPECIAL.sub(" ", text).replace("\\", "\\u005c")
 
 
-_NON_FINITE = {"nan": "toFloat('NaN')", "inf": "toFloat('Infinity')", "-inf": "toFloat('-Infinity')"}
+def is_identifier(name: str) -> bool:
+    """Whether a property key can be written bare in Cypher (never back-quoted, so never escaped).
+
+    >>> is_identifier("la_code"), is_identifier("odd key"), is_identifier("a\u0060b")
+    (True, False, False)
+    """
+    return _IDENTIFIER.fullmatch(name) is not None
+
+
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
 def _cypher_float(value: Any) -> str:
-    text = repr(float(value))
-    return _NON_FINITE.get(text, text)
+    return repr(float(value))
 
 
 def cypher_literal(kind: AttrType) -> Callable[[Any], str]:
-    """A function writing values of this attribute type as Cypher literals.
+    """A function writing values of this attribute type as Cypher literals a ``:param`` block holds.
+
+    Only plain literals, which cypher-shell reads itself: dates are ISO text
+    (the statement turns them into dates) and a float that is not finite is
+    never given here (see :func:`cypher`).
 
     >>> cypher_literal(AttrType.BOOL)(True), cypher_literal(AttrType.FLOAT)(3), cypher_literal(AttrType.STRING)(7)
     ('true', '3.0', "'7'")
     >>> from datetime import date
-    >>> cypher_literal(AttrType.DATE)(date(2020, 9, 1)), cypher_literal(AttrType.FLOAT)(float("nan"))
-    ("date('2020-09-01')", "toFloat('NaN')")
+    >>> cypher_literal(AttrType.DATE)(date(2020, 9, 1))
+    "'2020-09-01'"
     """
     if kind is AttrType.DATE:
-        return lambda value: f"date('{value.isoformat()}')"
+        return lambda value: f"'{value.isoformat()}'"
     if kind is AttrType.FLOAT:
         return _cypher_float
     return formatter(kind, cypher_string) if kind is AttrType.STRING else formatter(kind)
 
 
-def _cypher_entries(types: dict[str, AttrType]) -> dict[str, tuple[str, Callable[[Any], str]]]:
-    return {name: (f"{cypher_key(name)}: ", cypher_literal(kind)) for name, kind in types.items()}
+#: Exported names of the models' fields: the only names written bare in a ``:param`` map.
+_MODEL_NAMES = frozenset(NODE_FIELD_NAMES) | frozenset(TIE_FIELD_NAMES) | frozenset(SLA_FIELD_NAMES)
 
 
-def _literal_map(record_id: str, values: Iterator[tuple[str, Any]], entries: dict[str, Any]) -> str:
-    pairs = [f"id: {cypher_string(record_id)}"]
-    pairs.extend([entries[name][0] + entries[name][1](value) for name, value in values])
-    return "{" + ", ".join(pairs) + "}"
+def _is_finite(value: Any) -> bool:
+    return value.__class__ is not float or math.isfinite(value)
 
 
-def _node_literal(org: Organisation, entries: dict[str, Any]) -> str:
-    return _literal_map(org.id, node_values(org), entries)
+class _CypherRows:
+    """Writes a record as one row of a ``:param rows`` list.
+
+    ``p`` maps the model's fields (fixed, plain identifiers) to plain literals;
+    free properties (whose names come from data: ``my key``, ``a\u0060b``,
+    ``MATCH``) go in ``x`` as ``[name, value]`` pairs, and non-finite floats in
+    ``f`` as ``[name, 'NaN']``, so no name from the data is ever written as a
+    Cypher identifier: it is a string literal, escaped like every other string.
+    """
+
+    def __init__(self, types: dict[str, AttrType]) -> None:
+        self._literal = {name: cypher_literal(kind) for name, kind in types.items()}
+        self._bare = {name: name in _MODEL_NAMES and is_identifier(name) for name in types}
+        self._float = {name: kind is AttrType.FLOAT for name, kind in types.items()}
+
+    def __call__(self, head: list[str], values: Iterator[tuple[str, Any]]) -> str:
+        plain: list[str] = []
+        odd: list[str] = []
+        floats: list[str] = []
+        for name, value in values:
+            if self._float[name] and not _is_finite(value):
+                floats.append(f"[{cypher_string(name)}, '{_NON_FINITE[repr(float(value))]}']")
+            elif self._bare[name]:
+                plain.append(f"{name}: {self._literal[name](value)}")
+            else:
+                odd.append(f"[{cypher_string(name)}, {self._literal[name](value)}]")
+        parts = [*head, "p: {" + ", ".join(plain) + "}"]
+        if odd:
+            parts.append("x: [" + ", ".join(odd) + "]")
+        if floats:
+            parts.append("f: [" + ", ".join(floats) + "]")
+        return "{" + ", ".join(parts) + "}"
 
 
-def _edge_literal(tie: Tie, entries: dict[str, Any]) -> str:
-    props = _literal_map(tie.id, edge_values(tie), entries)
-    return f"{{s: {cypher_string(tie.source_id)}, t: {cypher_string(tie.target_id)}, p: {props}}}"
+def _settings(var: str, types: dict[str, AttrType]) -> str:
+    """The SET and FOREACH clauses shared by node and relationship statements.
 
-
-def _node_statement(kind: NodeKind, rows: list[str]) -> str:
-    # Labels come from the NodeKind enum only, never from data.
-    return f"UNWIND [{', '.join(rows)}] AS row MERGE (n:Organisation {{id: row.id}}) SET n:{kind.label}, n += row;\n"
-
-
-def _edge_statement(kind: EdgeKind, rows: list[str]) -> str:
-    # Relationship types come from the EdgeKind enum only, never from data.
+    Date names come from the models only (free properties hold no dates), so
+    they are plain identifiers.
+    """
+    dates = ", ".join(f"{var}.{name} = date({var}.{name})" for name, kind in types.items() if kind is AttrType.DATE)
     return (
-        f"UNWIND [{', '.join(rows)}] AS row MATCH (a:Organisation {{id: row.s}}) MATCH (b:Organisation {{id: row.t}})"
-        f" MERGE (a)-[r:{kind.rel_type} {{id: row.p.id}}]->(b) SET r += row.p;\n"
+        f" SET {var} += row.p"
+        + (f" SET {dates}" if dates else "")
+        + f" FOREACH (kv IN coalesce(row.x, []) | SET {var}[kv[0]] = kv[1])"
+        + f" FOREACH (kv IN coalesce(row.f, []) | SET {var}[kv[0]] = toFloat(kv[1]))"
     )
 
 
-def cypher(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Iterator[str]:
-    """A Cypher script that recreates the selection in an empty Neo4j.
+def _node_statement(kind: NodeKind, types: dict[str, AttrType]) -> str:
+    # Labels come from the NodeKind enum only, never from data.
+    return f"UNWIND $rows AS row MERGE (n:Organisation {{id: row.id}}) SET n:{kind.label}{_settings('n', types)};\n"
 
-    Each statement is one line ending in ``;`` (string literals never hold a
-    raw line break), so a client can run it line by line; cypher-shell runs
-    the whole file. Values are escaped literals because a script has no
-    parameters; labels and types come only from the enums.
+
+def _edge_statement(kind: EdgeKind, types: dict[str, AttrType]) -> str:
+    # Relationship types come from the EdgeKind enum only, never from data.
+    return (
+        "UNWIND $rows AS row MATCH (a:Organisation {id: row.s}) MATCH (b:Organisation {id: row.t})"
+        f" MERGE (a)-[r:{kind.rel_type} {{id: row.id}}]->(b){_settings('r', types)};\n"
+    )
+
+
+def _param_block(rows: list[str]) -> str:
+    return ":param rows => [" + ", ".join(rows) + "];\n"
+
+
+def cypher(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Iterator[str]:
+    """A cypher-shell script that recreates the selection in an empty Neo4j 5.
+
+    The uniqueness constraint comes first. Then, for each batch of up to
+    :data:`CYPHER_BATCH` organisations of one kind (ties of one kind), a
+    ``:param rows => [...]`` block of plain literals, which cypher-shell reads
+    itself and sends as a parameter, and the statement that merges them,
+    whose text is the same for every batch of that kind, so Neo4j plans it
+    once. Labels and relationship types come only from the enums, property
+    names only from string literals (see :class:`_CypherRows`).
     """
-    header = [f"// {name}: {' '.join(str(value).split())}" for name, value in flat_metadata(meta)]
+    header = [
+        f"// {cypher_comment(name)}: {cypher_comment(' '.join(str(value).split()))}"
+        for name, value in flat_metadata(meta)
+    ]
     yield "\n".join(header) + "\n"
     yield "CREATE CONSTRAINT organisation_id IF NOT EXISTS FOR (n:Organisation) REQUIRE n.id IS UNIQUE;\n"
-    node_entries, edge_entries = _cypher_entries(schema.node), _cypher_entries(schema.edge)
+    node_row, edge_row = _CypherRows(schema.node), _CypherRows(schema.edge)
+    node_statements = {kind: _node_statement(kind, schema.node) for kind in NodeKind}
+    edge_statements = {kind: _edge_statement(kind, schema.edge) for kind in EdgeKind}
     pending: dict[NodeKind, list[str]] = {}
     for org in selection.organisations():
         rows = pending.setdefault(org.kind, [])
-        rows.append(_node_literal(org, node_entries))
+        rows.append(node_row([f"id: {cypher_string(org.id)}"], node_values(org)))
         if len(rows) >= CYPHER_BATCH:
-            yield _node_statement(org.kind, rows)
+            yield _param_block(rows) + node_statements[org.kind]
             rows.clear()
     for node_kind, rows in pending.items():
         if rows:
-            yield _node_statement(node_kind, rows)
+            yield _param_block(rows) + node_statements[node_kind]
     edges: dict[EdgeKind, list[str]] = {}
     for tie in selection.ties:
         rows = edges.setdefault(tie.kind, [])
-        rows.append(_edge_literal(tie, edge_entries))
+        ends = [
+            f"id: {cypher_string(tie.id)}",
+            f"s: {cypher_string(tie.source_id)}",
+            f"t: {cypher_string(tie.target_id)}",
+        ]
+        rows.append(edge_row(ends, edge_values(tie)))
         if len(rows) >= CYPHER_BATCH:
-            yield _edge_statement(tie.kind, rows)
+            yield _param_block(rows) + edge_statements[tie.kind]
             rows.clear()
     for edge_kind, rows in edges.items():
         if rows:
-            yield _edge_statement(edge_kind, rows)
+            yield _param_block(rows) + edge_statements[edge_kind]

@@ -11,9 +11,10 @@ from graph_service.store import GraphStore
 from graph_service.store.base import WriteBatch
 from tests.factories import org, school, tie
 
-#: Quotes, an ampersand, accents, a tag, a line break and a tab, all at once.
-AWKWARD = 'St Mary\'s "Catholic" & <b>École</b> Zoë\nSecond line\tend'
-NOTES = "joined 'early' & \"happily\"\r\nsee <minutes> \\ backslash; // not a comment"
+#: Quotes, an ampersand, accents, a tag, a backslash escape, a comment marker and a formula, all at once
+#: (names are one line: line breaks and tabs are in ``NOTES``).
+AWKWARD = 'St Mary\'s "Catholic" & <b>École</b> Zoë \\u0027 // =1+2; INF'
+NOTES = "joined 'early' & \"happily\"\nsee <minutes>\ttabbed \\ backslash \\u000a; // not a comment"
 META = {"source:edubasealldata20250718.csv": "2025-07-18", "source:ties.csv": "2025-06-30", "data_date": "2025-07-18"}
 
 
