@@ -665,13 +665,14 @@ def tie_key(kind: EdgeKind, source_id: str, target_id: str, focus: str | None = 
     >>> tie_key(EdgeKind.COLLABORATES_ON, "1", "2", focus="cpd")
     'collaborates_on:1:2:cpd'
 
-    Each part is escaped (``%`` as ``%25``, ``:`` as ``%3A``, ``/`` as ``%2F``), so no id or focus
-    can forge another tie's id, and every id fits in one URL path segment:
+    Each part is escaped (``~`` as ``~7E``, ``:`` as ``~3A``, ``/`` as ``~2F``, ``%`` as ``~25``), so
+    no id or focus can forge another tie's id, and an id never holds ``/`` or ``%``: it is one URL
+    path segment, read the same however many times a client or proxy decodes it:
 
     >>> tie_key(EdgeKind.MEMBER_OF, "103298", "group-1:2022-09-01")
-    'member_of:103298:group-1%3A2022-09-01'
+    'member_of:103298:group-1~3A2022-09-01'
     >>> tie_key(EdgeKind.SUPPORTS, "1", "2", focus="ks2/ks3")
-    'supports:1:2:ks2%2Fks3'
+    'supports:1:2:ks2~2Fks3'
     """
     if kind is EdgeKind.FEDERATED_WITH:
         source_id, target_id = sorted((source_id, target_id))
@@ -685,8 +686,8 @@ def tie_key(kind: EdgeKind, source_id: str, target_id: str, focus: str | None = 
 
 def _id_part(part: str) -> str:
     # GIAS ids hold none of these, so their tie ids read as before the escaping came in.
-    if "%" in part or ":" in part or "/" in part:
-        return part.replace("%", "%25").replace(":", "%3A").replace("/", "%2F")
+    if "~" in part or ":" in part or "/" in part or "%" in part:
+        return part.replace("~", "~7E").replace(":", "~3A").replace("/", "~2F").replace("%", "~25")
     return part
 
 

@@ -100,6 +100,43 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("GRAPH_SERVICE_MAX_UPLOAD_BYTES", "max_upload_bytes"),
         description="Largest file an admin may load through the API.",
     )
+    max_expanded_bytes: int = Field(
+        default=1_073_741_824,
+        ge=1,
+        validation_alias=AliasChoices("GRAPH_SERVICE_MAX_EXPANDED_BYTES", "max_expanded_bytes"),
+        description="Largest a loaded file may be once decompressed (whole England is about 60 MB); "
+        "a gzip bomb is refused when it passes this, before it fills the memory.",
+    )
+    max_concurrent_questions: int = Field(
+        default=2,
+        ge=1,
+        validation_alias=AliasChoices("GRAPH_SERVICE_MAX_CONCURRENT_QUESTIONS", "max_concurrent_questions"),
+        description="Questions (/questions/...) one server process answers at once; the rest wait their turn.",
+    )
+    question_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices("GRAPH_SERVICE_QUESTION_WAIT", "question_wait_seconds"),
+        description="Seconds a question waits for its turn before the API answers 503 (busy).",
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices("GRAPH_SERVICE_BODY_TIMEOUT", "body_timeout_seconds"),
+        description="Seconds the server waits for the next part of a request body before it answers 408.",
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices("GRAPH_SERVICE_HEADER_TIMEOUT", "header_timeout_seconds"),
+        description="Seconds a connection may take to send a request's headers before it is closed.",
+    )
+    max_connections: int = Field(
+        default=200,
+        ge=1,
+        validation_alias=AliasChoices("GRAPH_SERVICE_MAX_CONNECTIONS", "max_connections"),
+        description="Connections and requests one server process holds at once; beyond it, 503.",
+    )
     cors_origins: str = Field(
         default="",
         validation_alias=AliasChoices("GRAPH_SERVICE_CORS_ORIGINS", "cors_origins"),

@@ -5,9 +5,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
+import re
 import sys
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +21,34 @@ from graph_service.models import AuditEntry
 from graph_service.store.base import GraphStore, WriteBatch, WriteResult
 
 csv.field_size_limit(10_000_000)
+
+#: Largest a file may be once decompressed, unless GRAPH_SERVICE_MAX_EXPANDED_BYTES says otherwise:
+#: whole England is about 60 MB, so this leaves room, while a gzip bomb stops long before memory does.
+DEFAULT_MAX_EXPANDED_BYTES = 1_073_741_824
+_EXPANDED_LIMIT: ContextVar[int | None] = ContextVar("expanded_limit", default=None)
+#: The key a row of the wrong length carries in the dict ``read_csv`` yields: why it is wrong.
+WRONG_LENGTH = "__wrong_length__"
+_READ_CHUNK = 1 << 20
+_DECODED_UTF8 = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
+def max_expanded_bytes() -> int:
+    """The limit in force: set by :func:`expanded_limit`, else from the environment, else the default."""
+    limit = _EXPANDED_LIMIT.get()
+    if limit is not None:
+        return limit
+    configured = os.environ.get("GRAPH_SERVICE_MAX_EXPANDED_BYTES", "")
+    return int(configured) if configured.isdigit() and int(configured) > 0 else DEFAULT_MAX_EXPANDED_BYTES
+
+
+@contextmanager
+def expanded_limit(limit: int) -> Iterator[None]:
+    """Read files with at most ``limit`` bytes once decompressed (the API passes its setting)."""
+    token = _EXPANDED_LIMIT.set(limit)
+    try:
+        yield
+    finally:
+        _EXPANDED_LIMIT.reset(token)
 
 
 class LoadError(Exception):
@@ -82,9 +115,23 @@ class LoadReport:
                 writer = csv.writer(handle)
                 writer.writerow(["file", "line", "column", "reason"])
                 for issue in self.issues:
-                    writer.writerow([issue.file, issue.line, issue.column, issue.reason])
+                    writer.writerow(
+                        [spreadsheet_safe(str(value)) for value in (issue.file, issue.line, issue.column, issue.reason)]
+                    )
         except OSError as exc:
             raise LoadError(f"{path}: cannot write the report of rejected rows ({exc.strerror})") from None
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one starting ``=``, ``+``, ``-``, ``@``, tab or CR gets a ``'``.
+
+    The rejected-row report quotes bad input back, and a cell like ``=HYPERLINK(...)`` would run
+    as a formula when the report is opened (OWASP's CSV injection advice).
+
+    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("-3"), spreadsheet_safe("Oak")
+    ("'=HYPERLINK(1)", "'-3", 'Oak')
+    """
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 class IssueCollector:
@@ -101,21 +148,46 @@ class IssueCollector:
         self.report.issues.append(issue)
 
 
-def read_text(path: Path) -> str:
-    """The file's text: gzip or plain, UTF-8 (with or without BOM) or cp1252."""
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, decompressed when it is gzipped, refused once larger than the limit.
+
+    Decompression is streamed: a small file that expands to gigabytes stops at the limit.
+    """
+    limit = max_expanded_bytes()
+    too_big = f"{path}: larger than {limit:,} bytes once decompressed (GRAPH_SERVICE_MAX_EXPANDED_BYTES)"
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            if handle.read(2) != b"\x1f\x8b":
+                if os.fstat(handle.fileno()).st_size > limit:
+                    raise LoadError(too_big.replace(" once decompressed", ""))
+                handle.seek(0)
+                return handle.read()
+            handle.seek(0)
+            raw = bytearray()
+            try:
+                with gzip.GzipFile(fileobj=handle) as unzipped:
+                    while chunk := unzipped.read(_READ_CHUNK):
+                        raw += chunk
+                        if len(raw) > limit:
+                            raise LoadError(too_big)
+            except (EOFError, OSError, zlib.error) as exc:
+                raise LoadError(f"{path}: the gzip file is truncated or corrupt ({exc})") from None
+            return bytes(raw)
     except FileNotFoundError:
         raise LoadError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise LoadError(f"{path}: is a directory, not a file") from None
     except PermissionError:
         raise LoadError(f"{path}: permission denied") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise LoadError(f"{path}: the gzip file is truncated or corrupt ({exc})") from None
+
+
+def read_text(path: Path) -> str:
+    """The file's text: gzip or plain, UTF-8 (with or without BOM) or cp1252, never a mix.
+
+    A UTF-8 file with one stray byte of another encoding is refused with its line, rather
+    than read wholly as cp1252 (which would garble every accented name in it).
+    """
+    raw = read_bytes(path)
     if not raw.strip():
         raise LoadError(f"{path}: the file is empty")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -127,8 +199,14 @@ def read_text(path: Path) -> str:
         raise LoadError(f"{path}: {_nul_reason(raw)}")
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    if _has_utf8_sequences(raw):
+        line = raw.count(b"\n", 0, first_bad) + 1
+        raise LoadError(
+            f"{path}:{line}: byte 0x{raw[first_bad]:02x} is not UTF-8, though the rest of the file is UTF-8:"
+            " the file mixes encodings; fix that line, or save the whole file as UTF-8"
+        )
     try:
         return raw.decode("cp1252")
     except UnicodeDecodeError as exc:
@@ -136,6 +214,16 @@ def read_text(path: Path) -> str:
         raise LoadError(
             f"{path}:{line}: the file is neither UTF-8 nor Windows-1252 text (byte 0x{raw[exc.start]:02x})"
         ) from None
+
+
+def _has_utf8_sequences(raw: bytes) -> bool:
+    """Whether the bytes hold a multi-byte UTF-8 character (a UTF-8 file), not only single bytes (cp1252).
+
+    >>> _has_utf8_sequences("Café".encode() + bytes([0x92])), _has_utf8_sequences("Café".encode("cp1252"))
+    (True, False)
+    """
+    # Undecodable bytes become lone surrogates; any other non-ASCII character came from valid UTF-8.
+    return _DECODED_UTF8.search(raw.decode("utf-8", errors="surrogateescape")) is not None
 
 
 def _nul_reason(raw: bytes) -> str:
@@ -167,9 +255,10 @@ def read_csv(path: Path, required: Sequence[str], what: str) -> tuple[list[str],
     missing = [name for name in required if name not in header]
     if missing:
         raise LoadError(f"{path}: wrong header for {what}: missing column(s) {', '.join(repr(m) for m in missing)}")
-    if len(set(header)) != len(header):
-        duplicated = sorted({name for name in header if header.count(name) > 1})
+    duplicated = duplicated_names(header)
+    if duplicated:
         raise LoadError(f"{path}: duplicated column(s) in header: {', '.join(duplicated)}")
+    width = len(header)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         try:
@@ -177,13 +266,24 @@ def read_csv(path: Path, required: Sequence[str], what: str) -> tuple[list[str],
                 if not "".join(values).strip():
                     continue
                 row = dict(zip(header, values, strict=False))
-                if len(values) > len(header):
-                    row["__extra__"] = str(len(values) - len(header))
+                if len(values) != width:
+                    # A short row (a file cut mid-row) would blank the columns it lacks; a long one
+                    # has shifted values. Either way the loader rejects it, naming the row.
+                    row[WRONG_LENGTH] = f"{len(values)} value(s) where the header has {width} column(s)"
                 yield reader.line_num, row
         except csv.Error as exc:
             raise LoadError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
 
     return header, rows()
+
+
+def duplicated_names(names: Sequence[str], shown: int = 20) -> list[str]:
+    """Names given more than once (the first ``shown`` of them, sorted), in linear time.
+
+    >>> duplicated_names(["URN", "Name", "URN"])
+    ['URN']
+    """
+    return sorted(name for name, count in Counter(names).items() if count > 1)[:shown]
 
 
 def parse_date(text: str) -> date | None:

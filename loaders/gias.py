@@ -898,6 +898,8 @@ def load_gias(
         parse_hubs(hubs, parse, store, issues, report)
 
     _keep_known_fields(store, parse)
+    if loaded > day.isoformat():
+        _keep_newer(store, parse, day)
     batch = WriteBatch(meta={f"source:{p.name}": (file_date(p) or day).isoformat() for p in paths})
     batch.meta["data_date"] = max(day.isoformat(), loaded)
     stored = store.all_ties(kinds=MEMBERSHIPS) if parse.described else []
@@ -1039,7 +1041,7 @@ def _keep_newer(store: GraphStore, parse: GiasParse, day: date) -> None:
         }
         # Inspections already hold the stored ones and this file's (_keep_known_fields merged them).
         if len(getattr(fresh, "inspections", ())) > len(getattr(stored, "inspections", ())):
-            gaps["inspections"] = fresh.inspections  # type: ignore[attr-defined]
+            gaps["inspections"] = fresh.inspections
         parse.organisations[stored.id] = stored.model_copy(update=gaps)
     held = {tie.id: tie for tie in store.all_ties()}
     for tie in list(parse.ties.values()):

@@ -36,11 +36,13 @@ from graph_service.models import (
 )
 from graph_service.store.base import GraphStore, WriteBatch
 from loaders.common import (
+    WRONG_LENGTH,
     AuditOf,
     LoadError,
     LoadIssue,
     LoadReport,
     StrictModeError,
+    duplicated_names,
     parse_date,
     read_csv,
     read_text,
@@ -128,19 +130,41 @@ def _csv_records(path: Path) -> list[_Record]:
     if missing:
         shown = ", ".join(repr(m) for m in missing)
         raise LoadError(f"{path}: wrong header for a ties file: missing column(s) {shown}")
-    if len(set(names)) != len(names):
-        doubled = sorted({n for n in names if names.count(n) > 1})
+    doubled = duplicated_names(names)
+    if doubled:
         raise LoadError(f"{path}: duplicated column(s) in header: {', '.join(doubled)}")
     spelt = dict(zip(names, header, strict=True))
     rename = dict(zip(header, names, strict=True))
     records = []
     for line, row in rows:
-        extra = row.pop("__extra__", None)
+        wrong_length = row.pop(WRONG_LENGTH, None)
         record = _Record(line, {rename[k]: v.strip() for k, v in row.items()}, spelt)
-        if extra:
-            record.bad("", f"{extra} more value(s) than the header has columns")
+        if wrong_length:
+            record.bad("", wrong_length)
         records.append(record)
     return records
+
+
+#: A ties file nests a list (or {"ties": [...]}), its objects and an "sla" object: deeper is not a ties file,
+#: and checking (then validating) deeper values would recurse without bound.
+MAX_DEPTH = 8
+
+
+def _too_deep(data: Any, limit: int) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels (checked without recursion).
+
+    >>> _too_deep([{"sla": {"who_pays": "LA"}}], 3), _too_deep([[[[1]]]], 3)
+    (False, True)
+    """
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
@@ -149,6 +173,12 @@ def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LoadError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise LoadError(
+            f"{path}: JSON nested too deeply to read (a ties file nests {MAX_DEPTH} levels at most)"
+        ) from None
+    if _too_deep(data, MAX_DEPTH):
+        raise LoadError(f"{path}: JSON nested deeper than a ties file does ({MAX_DEPTH} levels at most)")
     if isinstance(data, dict) and set(data) == {"ties"} and isinstance(data["ties"], list):
         start = re.search(r'"ties"\s*:\s*\[', text)
         assert start is not None  # json.loads found the key

@@ -102,14 +102,17 @@ def _finite(value: object) -> object:
     if isinstance(value, list):
         return [_finite(item) for item in value]
     if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
+        return {_finite(key): _finite(item) for key, item in value.items()}
+    if isinstance(value, str):
+        # A lone surrogate ("\ud800" in a JSON body) cannot be encoded as UTF-8: shown as U+FFFD.
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return value
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """Build the service. The store is opened when the app starts and closed when it stops."""
     settings = settings or Settings()
-    from graph_service.api.auth import BodyLimit, require
+    from graph_service.api.auth import BodyLimit, DocsGuard, QuestionGate, require
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -155,7 +158,15 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     if store is not None:
         # A given store serves even clients that skip the lifespan (schemathesis' ASGI calls).
         app.state.store = store
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+        timeout=settings.body_timeout_seconds,
+    )
+    app.add_middleware(QuestionGate, limit=settings.max_concurrent_questions, wait=settings.question_wait_seconds)
+    if not settings.public_read:
+        app.add_middleware(DocsGuard, keys=keys)
     origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     if origins:
         app.add_middleware(
@@ -177,19 +188,23 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": str(exc)})
 
+    from graph_service.api.errors import store_detail
+
     @app.exception_handler(StoreUnavailable)
-    async def unavailable(_request: Request, exc: StoreUnavailable) -> JSONResponse:
+    async def unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
         return JSONResponse(
             status_code=503,
-            content={"detail": f"database unavailable: {exc}"},
+            content={"detail": store_detail(request, "database unavailable", exc)},
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     @app.exception_handler(StoreError)
-    async def failed(_request: Request, exc: StoreError) -> JSONResponse:
+    async def failed(request: Request, exc: StoreError) -> JSONResponse:
         # The database answered but could not do it (too big a write, an internal error):
         # neither the client's fault nor a conflict, and retrying as is will not help.
-        return JSONResponse(status_code=503, content={"detail": f"the database could not do this: {exc}"})
+        return JSONResponse(
+            status_code=503, content={"detail": store_detail(request, "the database could not do this", exc)}
+        )
 
     @app.get("/health", response_model=Health, tags=["service"])
     def health(store: StoreDep) -> Health:

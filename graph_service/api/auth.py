@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -60,14 +61,70 @@ Editor = Annotated[ApiKey, Depends(require(Role.EDITOR))]
 Admin = Annotated[ApiKey, Depends(require(Role.ADMIN))]
 
 
-class BodyLimit:
-    """Refuse request bodies over a limit with 413, before they are read into memory."""
+#: Pages that describe the API: behind a reader key when reads are not public.
+DOC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 
-    def __init__(self, app: ASGIApp, limit: int, upload_limit: int, upload_prefix: str = "/loads/") -> None:
+
+class DocsGuard:
+    """Ask for a valid key before the API's own pages (``/docs``, ``/redoc``, ``/openapi.json``).
+
+    Used only when ``GRAPH_SERVICE_PUBLIC_READ=false``: FastAPI serves these pages outside the
+    routes' dependencies, so the app-wide reader check never sees them.
+    """
+
+    def __init__(self, app: ASGIApp, keys: KeyRing) -> None:
+        self.app = app
+        self.keys = keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in DOC_PATHS:
+            presented = dict(scope.get("headers") or []).get(b"x-api-key")
+            if presented is None or self.keys.identify(presented.decode("latin-1")) is None:
+                await _problem(send, 401, "the API's pages need an API key (header X-API-Key)", unauthorised=True)
+                return
+        await self.app(scope, receive, send)
+
+
+class QuestionGate:
+    """At most ``limit`` questions answered at once per process; the others wait their turn.
+
+    A whole-England question costs seconds of CPU: without a cap, a few at once starve every other
+    request. One that waits longer than ``wait`` seconds is answered 503 with ``Retry-After``.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, wait: float, prefix: str = "/questions/") -> None:
+        self.app = app
+        self.wait = wait
+        self.prefix = prefix
+        self.turns = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        try:
+            await asyncio.wait_for(self.turns.acquire(), self.wait)
+        except TimeoutError:
+            await _problem(send, 503, "too many questions are being answered; try again shortly", retry_after=5)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.turns.release()
+
+
+class BodyLimit:
+    """Refuse request bodies over a limit with 413, before they are read into memory, and bodies
+    sent too slowly (a gap over ``timeout`` seconds) with 408."""
+
+    def __init__(
+        self, app: ASGIApp, limit: int, upload_limit: int, upload_prefix: str = "/loads/", timeout: float = 30.0
+    ) -> None:
         self.app = app
         self.limit = limit
         self.upload_limit = upload_limit
         self.upload_prefix = upload_prefix
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,7 +140,10 @@ class BodyLimit:
 
         async def counted() -> Message:
             nonlocal received
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except TimeoutError:
+                raise _TooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
@@ -94,10 +154,36 @@ class BodyLimit:
             await self.app(scope, counted, send)
         except _TooLarge:
             await _too_large(send, limit)
+        except _TooSlow:
+            await _problem(send, 408, f"the request body stalled for over {self.timeout:g} seconds")
 
 
 class _TooLarge(Exception):
     pass
+
+
+class _TooSlow(Exception):
+    pass
+
+
+async def _problem(
+    send: Callable[[Any], Awaitable[None]],
+    status: int,
+    detail: str,
+    *,
+    retry_after: int | None = None,
+    unauthorised: bool = False,
+) -> None:
+    import json
+
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    if unauthorised:
+        headers.append((b"www-authenticate", b"X-API-Key"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _too_large(send: Callable[[Any], Awaitable[None]], limit: int) -> None:

@@ -19,9 +19,11 @@ from graph_service.models import (
     AuditEntry,
     AuditList,
     Day,
+    EdgeKind,
     NodeKind,
     OrganisationBase,
     OrganisationPublic,
+    TieBase,
     TieCreate,
     TiePublic,
 )
@@ -38,6 +40,11 @@ router = APIRouter(tags=["writes"], responses=REFUSALS)
 
 #: Kinds an editor may create or change; GIAS-backed organisations need an admin.
 EDITOR_KINDS = frozenset({NodeKind.COMMUNITY_PARTNER, NodeKind.PARTNERSHIP, NodeKind.TEACHING_SCHOOL_ALLIANCE})
+#: Tie kinds only GIAS states (or an admin): who maintains, sponsors or succeeded a school.
+ADMIN_TIE_KINDS = frozenset({EdgeKind.MAINTAINED_BY, EdgeKind.SPONSORED_BY, EdgeKind.PREDECESSOR_OF})
+#: Sources the loaders write ("gias:<file>", "dfe:<file>", "ofsted:<file>"): records so marked are
+#: official data, which only an admin or a load may change, and which no editor may claim to be.
+LOADED_SOURCES = ("gias:", "dfe:", "ofsted:")
 
 TieIdPath = Annotated[
     str,
@@ -78,6 +85,40 @@ def _entry(key: ApiKey, action: str, target: str, before: str | None, after: str
     )
 
 
+def _loaded(source: str | None) -> bool:
+    return (source or "").startswith(LOADED_SOURCES)
+
+
+def _editor_may_write_organisation(
+    key: ApiKey, body: OrganisationBase, before: OrganisationPublic | None, org_id: str
+) -> None:
+    """403 unless the key may write this organisation: editors only partners they (not a load) made."""
+    if key.role >= Role.ADMIN:
+        return
+    if body.kind not in EDITOR_KINDS:
+        raise HTTPException(403, f"only an admin may write a {body.kind.value}")
+    if before is not None and (before.kind not in EDITOR_KINDS or _loaded(before.source)):
+        raise HTTPException(403, f"{org_id!r} comes from official data ({before.source}); only an admin may change it")
+    if body.urn is not None or body.group_uid is not None or _loaded(body.source):
+        raise HTTPException(403, "only an admin may give a URN, a Group UID or an official data source")
+
+
+def _editor_may_write_tie(key: ApiKey, tie: TieBase, before: TiePublic | None, target_kind: NodeKind | None) -> None:
+    """403 unless the key may write this tie: editors only collaboration ties no load made."""
+    if key.role >= Role.ADMIN:
+        return
+    if tie.kind in ADMIN_TIE_KINDS:
+        raise HTTPException(403, f"only an admin may write a {tie.kind.value} tie (GIAS states these)")
+    if before is not None and _loaded(before.source):
+        raise HTTPException(
+            403, f"tie {before.id!r} comes from official data ({before.source}); only an admin may change it"
+        )
+    if _loaded(tie.source):
+        raise HTTPException(403, "only an admin may give an official data source")
+    if tie.kind is EdgeKind.MEMBER_OF and target_kind is not None and target_kind not in EDITOR_KINDS:
+        raise HTTPException(403, f"only an admin may write a membership of a {target_kind.value} (GIAS states these)")
+
+
 @router.put(
     "/organisations/{org_id}",
     response_model=OrganisationPublic,
@@ -86,14 +127,16 @@ def _entry(key: ApiKey, action: str, target: str, before: str | None, after: str
 def put_organisation(
     org_id: OrgIdPath, body: OrganisationBase, store: StoreDep, key: Editor, response: Response
 ) -> OrganisationPublic:
-    """Create or replace an organisation (editors: partners and partnerships; admins: any kind)."""
+    """Create or replace an organisation (editors: partners and partnerships they made; admins: any)."""
     if body.kind not in EDITOR_KINDS and key.role < Role.ADMIN:
         raise HTTPException(403, f"only an admin may write a {body.kind.value}")
     try:
+        # The id is checked as given, never stripped: the record read below is the one written.
         org = OrganisationPublic(id=org_id, **body.model_dump())
     except ValueError as exc:
         raise unprocessable(("path", "org_id"), f"invalid organisation id {org_id!r}: {exc}") from None
-    before = store.get_organisation(org_id)
+    before = store.get_organisation(org.id)
+    _editor_may_write_organisation(key, body, before, org.id)
     if before is not None and before.kind is not org.kind:
         raise HTTPException(409, f"{org_id!r} is a {before.kind.value}; its kind cannot change")
     if before != org:
@@ -117,14 +160,19 @@ def put_organisation(
 
 @router.delete("/organisations/{org_id}", status_code=204)
 def delete_organisation(org_id: OrgIdPath, store: StoreDep, key: Admin) -> None:
-    """Delete an organisation and every tie it has (admin)."""
+    """Delete an organisation and every tie it has (admin); each tie deleted gets its own audit entry."""
     before = store.get_organisation(org_id)
     if before is None:
         raise HTTPException(404, f"no organisation with id {org_id!r}")
+    ties = store.ties_of(org_id)
     store.apply(
         WriteBatch(
+            delete_ties=[tie.id for tie in ties],
             delete_organisations=[org_id],
-            audit=[_entry(key, "delete_organisation", org_id, before.model_dump_json(), None)],
+            audit=[
+                *(_entry(key, "delete_tie", tie.id, tie.model_dump_json(), None) for tie in ties),
+                _entry(key, "delete_organisation", org_id, before.model_dump_json(), None),
+            ],
         )
     )
 
@@ -134,9 +182,13 @@ def post_tie(body: TieCreate, store: StoreDep, key: Editor, response: Response) 
     """Create or update a tie; its id is stable (kind, ends, focus), so repeating a request changes nothing."""
     tie = TiePublic(id=body.tie_id, **body.model_dump())
     before = store.get_tie(tie.id)
+    ends = []
     for end in (tie.source_id, tie.target_id):
-        if store.get_organisation(end) is None:
+        found = store.get_organisation(end)
+        if found is None:
             raise HTTPException(404, f"no organisation with id {end!r}")
+        ends.append(found)
+    _editor_may_write_tie(key, tie, before, ends[1].kind)
     if before != tie:
         store.apply(
             WriteBatch(
@@ -167,6 +219,7 @@ def end_tie(tie_id: TieIdPath, body: TieEnd, store: StoreDep, key: Editor) -> Ti
     before = store.get_tie(tie_id)
     if before is None:
         raise HTTPException(404, f"no tie with id {tie_id!r}")
+    _editor_may_write_tie(key, before, before, None)
     if before.since and body.until < before.since:
         raise unprocessable(("body", "until"), f"until {body.until} is before the tie's since {before.since}")
     after = before.model_copy(update={"until": body.until})
@@ -208,51 +261,81 @@ class Loader(StrEnum):
 
     GIAS = "gias"
     TIES = "ties"
+    OFSTED = "ofsted"
 
 
 @router.post(
     "/loads/{loader}",
     response_model=LoadSummary,
-    responses={413: {"description": "File too large."}, 422: {"description": "Bad file or loader."}},
+    responses={
+        413: {"description": "File too large."},
+        422: {"description": "Bad file or loader."},
+        507: {"model": Problem, "description": "The server has no room to receive the file."},
+    },
 )
 async def load_file(
-    loader: Annotated[Loader, PathParam(description="Which loader reads the body: gias (establishments) or ties.")],
+    loader: Annotated[
+        Loader,
+        PathParam(description="Which loader reads the body: gias (establishments), ties, or ofsted (inspections)."),
+    ],
     request: Request,
     store: StoreDep,
     key: Admin,
     strict: Annotated[bool, Query(description="Refuse the whole file at the first bad row.")] = False,
     dry_run: Annotated[bool, Query(description="Validate and report; write nothing.")] = False,
     filename: Annotated[
-        str, Query(pattern=r"^[A-Za-z0-9_.-]{1,100}$", description="File name (its extract date is read from it).")
+        str,
+        Query(
+            # Starts with a letter or digit: never "." or "..", which name a folder.
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
+            description="File name (its extract date is read from it).",
+        ),
     ] = "upload.csv",
 ) -> LoadSummary:
-    """Load a file sent as the request body (admin): ``gias`` (establishments) or ``ties`` (CSV or JSON)."""
+    """Load a file sent as the request body (admin): ``gias`` (establishments), ``ties`` (CSV or JSON) or
+    ``ofsted`` (Ofsted's inspections and outcomes, graded or report-card layout)."""
     from starlette.concurrency import run_in_threadpool
 
-    from loaders.common import LoadError, LoadReport
+    from loaders.common import LoadError, LoadReport, expanded_limit
     from loaders.gias import load_gias
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / filename
-        with path.open("wb") as handle:
-            async for chunk in request.stream():
-                handle.write(chunk)
+        try:
+            with path.open("wb") as handle:
+                async for chunk in request.stream():
+                    handle.write(chunk)
+        except OSError as exc:  # a full disk, a quota: the server's trouble, said without its paths
+            raise HTTPException(507, f"the server has no room to receive this file ({exc.strerror})") from None
+
+        def hide(text: str) -> str:
+            # Messages name the file as the client did, never the server's temporary folder.
+            return text.replace(str(path), filename).replace(folder, "")
 
         def audit(report: LoadReport) -> AuditEntry:
-            return _entry(key, f"load_{loader.value}", filename, None, report.summary())
+            return _entry(key, f"load_{loader.value}", filename, None, hide(report.summary()))
 
-        try:
-            if loader is Loader.GIAS:
-                report = await run_in_threadpool(load_gias, store, [path], strict=strict, dry_run=dry_run, audit=audit)
-            else:
+        limit = request.app.state.settings.max_expanded_bytes
+
+        def load() -> LoadReport:
+            with expanded_limit(limit):  # a gzip bomb stops at the limit, not at the memory's end
+                if loader is Loader.GIAS:
+                    return load_gias(store, [path], strict=strict, dry_run=dry_run, audit=audit)
+                if loader is Loader.OFSTED:
+                    from loaders.ofsted import load_ofsted
+
+                    return load_ofsted(store, path, strict=strict, dry_run=dry_run, audit=audit)
                 from loaders.ties import load_ties
 
-                report = await run_in_threadpool(load_ties, store, path, strict=strict, dry_run=dry_run, audit=audit)
+                return load_ties(store, path, strict=strict, dry_run=dry_run, audit=audit)
+
+        try:
+            report = await run_in_threadpool(load)
         except LoadError as exc:
-            raise unprocessable(("body",), str(exc)) from None
-    return LoadSummary(
-        summary=report.summary(),
-        rows_read=report.rows_read,
-        rows_rejected=report.rows_rejected,
-        issues=[str(issue) for issue in report.issues[:200]],
-    )
+            raise unprocessable(("body",), hide(str(exc))) from None
+        return LoadSummary(
+            summary=hide(report.summary()),
+            rows_read=report.rows_read,
+            rows_rejected=report.rows_rejected,
+            issues=[hide(str(issue)) for issue in report.issues[:200]],
+        )
