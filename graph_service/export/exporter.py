@@ -17,7 +17,7 @@ from graph_service.export.records import Schema
 from graph_service.export.source import ExportSpec, ExportTooLarge, Selection, select
 from graph_service.export.textformats import CsvFlavour, csv_files, csv_readme, cypher, node_link
 from graph_service.export.xmlformats import gexf, graphml
-from graph_service.models import slugify
+from graph_service.models import Organisation, slugify
 from graph_service.store.base import GraphStore
 
 #: Bytes gathered before a piece of output is handed on.
@@ -163,7 +163,19 @@ def prepare_export(
     :class:`ExportTooLarge` when nodes plus edges exceed ``max_items``.
     """
     schema = Schema()
-    selection = select(store, spec, on_organisations=schema.add_organisations)
+    locations: dict[str, tuple[float, float]] = {}
+
+    def seen(organisations: list[Organisation]) -> None:
+        schema.add_organisations(organisations)
+        if fmt is ExportFormat.GEXF:
+            locations.update(
+                (org.id, (org.latitude, org.longitude))
+                for org in organisations
+                if org.latitude is not None and org.longitude is not None
+            )
+
+    selection = select(store, spec, on_organisations=seen)
+    selection.locations = locations
     nodes, edges = selection.counts
     if max_items is not None and nodes + edges > max_items:
         raise ExportTooLarge(

@@ -199,6 +199,8 @@ def read_graphml(path: Path) -> ImportedGraph:
                 continue
             name, convert = keys[child.get("key", "")]
             attrs[name] = convert(child.text or "")
+        # The label repeats the name (of a node) or kind (of an edge), for Gephi.
+        attrs.pop("label", None)
         return attrs
 
     try:

@@ -90,7 +90,9 @@ def _json_text(value: Any) -> str | None:
     """Nested records as compact JSON text (dates ISO, enums by value); ``None`` when there are none."""
     if not value:
         return None
-    items = [item.model_dump(mode="json", exclude_defaults=True) if hasattr(item, "model_dump") else item for item in value]
+    items = [
+        item.model_dump(mode="json", exclude_defaults=True) if hasattr(item, "model_dump") else item for item in value
+    ]
     return json.dumps(items, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 

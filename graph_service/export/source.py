@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -110,6 +110,8 @@ class Selection:
     store: GraphStore
     ids: list[str]
     ties: list[Tie]
+    #: ``{id: (latitude, longitude)}`` of the located organisations, when the format draws a map (GEXF).
+    locations: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def organisations(self) -> Iterator[Organisation]:
         """The selected organisations, ordered by id, read page by page."""

@@ -15,9 +15,13 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
+import networkx as nx
+
 from graph_service.export.metadata import ATTRIBUTION, TITLE, flat_metadata
 from graph_service.export.records import AttrType, Schema, edge_values, formatter, node_values, text, value_type
 from graph_service.export.source import Selection
+from viz.layout import geographic_positions
+from viz.style import KIND_COLOURS
 
 #: Characters XML 1.0 cannot carry even as references; they become U+FFFD.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -29,6 +33,8 @@ _ATTR = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 )
 DATE_NOTE = "date: ISO 8601 calendar date, YYYY-MM-DD"
+#: GraphML key id of the ``label`` (name of a node, kind of an edge); ``label`` is never a property's name.
+LABEL_KEY = "label"
 
 
 def xml_text(value: str) -> str:
@@ -89,19 +95,23 @@ def graphml(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Itera
         yield _graphml_key(key_id, "node", name, schema.node[name])
     for name, key_id in edge_keys.items():
         yield _graphml_key(key_id, "edge", name, schema.edge[name])
+    # Gephi (and Cytoscape's and igraph's readers, as an attribute) take the label from a key named "label".
+    yield _graphml_key(LABEL_KEY, "node", "label", AttrType.STRING)
+    yield _graphml_key(LABEL_KEY + "e", "edge", "label", AttrType.STRING)
     yield '  <graph id="G" edgedefault="directed">\n'
     for index, (_name, value) in enumerate(graph_data):
         yield f'    <data key="g{index}">{xml_text(text(value))}</data>\n'
     node_data = _cells(schema.node, node_keys, '<data key="{}">', xml_text)
     for org in selection.organisations():
         cells = "".join([f"{node_data[name][0]}{node_data[name][1](value)}</data>" for name, value in node_values(org)])
-        yield f'    <node id="{xml_attr(org.id)}">{cells}</node>\n'
+        label = f'<data key="{LABEL_KEY}">{xml_text(org.name)}</data>'
+        yield f'    <node id="{xml_attr(org.id)}">{cells}{label}</node>\n'
     edge_data = _cells(schema.edge, edge_keys, '<data key="{}">', xml_text)
     for tie in selection.ties:
         cells = "".join([f"{edge_data[name][0]}{edge_data[name][1](value)}</data>" for name, value in edge_values(tie)])
         yield (
             f'    <edge id="{xml_attr(tie.id)}" source="{xml_attr(tie.source_id)}"'
-            f' target="{xml_attr(tie.target_id)}">{cells}</edge>\n'
+            f' target="{xml_attr(tie.target_id)}">{cells}<data key="{LABEL_KEY}e">{tie.kind.value}</data></edge>\n'
         )
     yield "  </graph>\n</graphml>\n"
 
@@ -122,13 +132,39 @@ def _attvalues(values: Iterator[tuple[str, Any]], cells: dict[str, tuple[str, Ca
     return "".join([f'{cells[name][0]}{cells[name][1](value)}"/>' for name, value in values])
 
 
+def _viz_colour(hex_colour: str) -> str:
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f'<viz:color r="{red}" g="{green}" b="{blue}"/>'
+
+
+#: Each kind's colour, as the service's pictures draw it (viz.style).
+_KIND_VIZ = {kind: _viz_colour(colour) for kind, colour in KIND_COLOURS.items()}
+
+
+def _viz_position(position: tuple[float, float]) -> str:
+    # The pictures' y grows southwards (screen); Gephi's grows northwards.
+    return f'<viz:position x="{position[0]}" y="{-position[1] + 0.0}" z="0.0"/>'
+
+
+def map_positions(selection: Selection) -> dict[str, tuple[float, float]]:
+    """The map layout the service's pictures draw (viz.layout): located organisations where they are,
+    groups among their members, the rest on a ring outside the map."""
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(selection.ids)
+    for node_id, (latitude, longitude) in selection.locations.items():
+        graph.add_node(node_id, latitude=latitude, longitude=longitude)
+    graph.add_edges_from((tie.source_id, tie.target_id) for tie in selection.ties)
+    return geographic_positions(graph)
+
+
 def gexf(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Iterator[str]:
     """A dynamic GEXF 1.3 document, piece by piece."""
     nodes, edges = selection.counts
     description = "\n".join(f"{name}: {value}" for name, value in flat_metadata(meta))
     yield (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<gexf xmlns="http://gexf.net/1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        '<gexf xmlns="http://gexf.net/1.3" xmlns:viz="http://gexf.net/1.3/viz"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
         ' xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">\n'
         f'  <meta lastmodifieddate="{str(meta["exported_at"])[:10]}">\n'
         f"    <creator>{xml_text(str(meta['generator']))}</creator>\n"
@@ -147,10 +183,12 @@ def gexf(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Iterator
     node_cells = _cells(schema.node, node_ids, '<attvalue for="{}" value="', xml_attr)
     edge_cells = _cells(schema.edge, edge_ids, '<attvalue for="{}" value="', xml_attr)
     yield f'    <nodes count="{nodes}">\n'
+    positions = map_positions(selection)
     for org in selection.organisations():
         yield (
             f'      <node id="{xml_attr(org.id)}" label="{xml_attr(org.name)}"{_spell(org.opened, org.closed)}>'
-            f"<attvalues>{_attvalues(node_values(org), node_cells)}</attvalues></node>\n"
+            f"<attvalues>{_attvalues(node_values(org), node_cells)}</attvalues>"
+            f"{_KIND_VIZ[org.kind]}{_viz_position(positions[org.id])}</node>\n"
         )
     yield f'    </nodes>\n    <edges count="{edges}">\n'
     for tie in selection.ties:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 from graph_service.export import ExportFormat, ExportSpec, prepare_export, write_export
-from graph_service.models import EdgeKind, NodeKind, ServiceLevelAgreement
+from graph_service.export.source import Selection
+from graph_service.models import EdgeKind, NodeKind, Organisation, ServiceLevelAgreement
 from graph_service.store import GraphStore
 from graph_service.store.base import WriteBatch
 from tests.factories import org, school, tie
@@ -68,6 +70,17 @@ def awkward_network() -> WriteBatch:
         tie("200", "300", EdgeKind.PREDECESSOR_OF, since=date(2020, 9, 1)),
     ]
     return WriteBatch(organisations=orgs, ties=ties, meta=dict(META))
+
+
+class Listed(Selection):
+    """Organisations given as a list, for records the stores now refuse (on write and on read)."""
+
+    def __init__(self, organisations: list[Organisation]) -> None:
+        super().__init__(store=None, ids=[org.id for org in organisations], ties=[])  # type: ignore[arg-type]
+        self._organisations = organisations
+
+    def organisations(self) -> Iterator[Organisation]:
+        return iter(self._organisations)
 
 
 def export_file(store: GraphStore, fmt: ExportFormat, path: Path, spec: ExportSpec | None = None) -> Path:

@@ -9,8 +9,14 @@ import zipfile
 from pathlib import Path
 
 from graph_service.export import ATTRIBUTION, CsvFlavour, ExportFormat, ExportSpec, prepare_export, write_export
+from graph_service.export.importer import read_export
+from graph_service.export.records import AttrType, Schema
+from graph_service.export.textformats import csv_files, neo4j_admin_header
+from graph_service.models import NodeKind, Organisation
 from graph_service.store import EmbeddedStore
-from tests.graph_service.export.awkward import AWKWARD, NOTES
+from graph_service.store.base import WriteBatch
+from tests.factories import school
+from tests.graph_service.export.awkward import AWKWARD, NOTES, Listed
 
 
 def read(path: Path) -> str:
@@ -79,3 +85,49 @@ def test_neo4j_admin_headers(awkward: EmbeddedStore, tmp_path: Path) -> None:
     assert edges["federated_with:300:400"][":TYPE"] == "FEDERATED_WITH"
     assert edges["member_of:200:group-5:2016-09-01"]["until:date"] == "2020-08-31"
     assert "--multiline-fields=true" in (tmp_path / "neo" / "README.txt").read_text(encoding="utf-8")
+
+
+def test_formula_cells_are_neutralised_and_read_back(embedded: EmbeddedStore, tmp_path: Path) -> None:
+    """Regression (issue 15): =HYPERLINK(...) and +cmd|... reached spreadsheets verbatim."""
+    names = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "'=quoted", "'s-Hertogenbosch"]
+    embedded.apply(
+        WriteBatch(
+            organisations=[
+                school(n + 1, name, longitude=-1.5, properties={"note": name}) for n, name in enumerate(names)
+            ]
+        )
+    )
+    export(embedded, tmp_path / "plain")
+    nodes = rows(read(tmp_path / "plain" / "nodes.csv"))
+    assert [row["name"] for row in nodes] == [
+        '\'=HYPERLINK("http://x","y")',
+        "'+cmd|' /C calc'!A0",
+        "'-2+3",
+        "'@SUM(A1)",
+        "''=quoted",
+        "'s-Hertogenbosch",
+    ]
+    assert all(row["note"] == row["name"] for row in nodes)
+    assert {row["longitude"] for row in nodes} == {"-1.5"}, "numbers are not text: left as they are"
+    export(embedded, tmp_path / "kumu", CsvFlavour.KUMU)
+    assert rows(read(tmp_path / "kumu" / "elements.csv"))[0]["Label"] == '\'=HYPERLINK("http://x","y")'
+    # neo4j-admin stores what it reads: there the values are exact.
+    export(embedded, tmp_path / "neo", CsvFlavour.NEO4J_ADMIN)
+    assert [row["name"] for row in rows(read(tmp_path / "neo" / "nodes.csv"))] == names
+    # The importer takes the added quote off again.
+    back = read_export(tmp_path / "plain")
+    assert [org.name for org in back.organisations] == names
+    assert [org.properties["note"] for org in back.organisations] == names
+
+
+def test_neo4j_admin_header_never_turns_a_key_into_a_label_column(tmp_path: Path) -> None:
+    """Regression (issue 15): a property key ``extra:LABEL`` became a label column."""
+    assert neo4j_admin_header("extra:LABEL", AttrType.STRING) == "extra:LABEL:string"
+    assert neo4j_admin_header("x:ID", AttrType.INT) == "x:ID:long"
+    assert neo4j_admin_header("name", AttrType.STRING) == "name"
+    evil = Organisation.model_construct(id="9", kind=NodeKind.SCHOOL, name="S", properties={"extra:LABEL": "Pwned"})
+    schema = Schema()
+    schema.add_organisations([evil])
+    [(_, nodes), _] = csv_files(Listed([evil]), schema.ordered(), CsvFlavour.NEO4J_ADMIN)
+    header = next(csv.reader(io.StringIO("".join(nodes()))))
+    assert header == ["id:ID", ":LABEL", "kind", "name", "status", "extra:LABEL:string"]

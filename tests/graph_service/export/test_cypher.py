@@ -15,13 +15,12 @@ import pytest
 
 from graph_service.export import ATTRIBUTION, ExportFormat, ExportSpec, prepare_export
 from graph_service.export.records import AttrType, Schema
-from graph_service.export.source import Selection
 from graph_service.export.textformats import CYPHER_BATCH, cypher, cypher_comment, cypher_literal, cypher_string
 from graph_service.models import NodeKind, Organisation
 from graph_service.store import EmbeddedStore
 from graph_service.store.base import WriteBatch
 from tests.conftest import neo4j_uri
-from tests.graph_service.export.awkward import AWKWARD, NOTES
+from tests.graph_service.export.awkward import AWKWARD, NOTES, Listed
 
 READERS = Path(__file__).resolve().parents[3] / "scripts" / "readers" / "run"
 
@@ -46,17 +45,6 @@ def script(store: EmbeddedStore, spec: ExportSpec | None = None) -> str:
 
 def statements(text: str) -> list[str]:
     return [line for line in text.splitlines() if line and not line.startswith(("//", ":param"))]
-
-
-class Listed(Selection):
-    """Organisations given as a list: the stores now refuse (on write and on read) what these hold."""
-
-    def __init__(self, organisations: list[Organisation]) -> None:
-        super().__init__(store=None, ids=[org.id for org in organisations], ties=[])  # type: ignore[arg-type]
-        self._organisations = organisations
-
-    def organisations(self) -> Iterator[Organisation]:
-        return iter(self._organisations)
 
 
 def hostile_script() -> str:

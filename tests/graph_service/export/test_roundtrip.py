@@ -94,6 +94,28 @@ def test_networkx_reads_graphml_with_types(awkward: EmbeddedStore, tmp_path: Pat
     assert graph.graph["source:ties.csv"] == "2025-06-30" and graph.graph["nodes"] == 6
 
 
+def test_graphml_has_labels_for_gephi(awkward: EmbeddedStore, tmp_path: Path) -> None:
+    """Gephi shows a key named "label": without it every node was labelled by its id."""
+    graph = nx.read_graphml(export_file(awkward, ExportFormat.GRAPHML, tmp_path / "g.graphml"), force_multigraph=True)
+    assert graph.nodes["100"]["label"] == AWKWARD and graph.nodes["group-5"]["label"] == "Trust <5> & Co"
+    assert graph.edges["300", "400", "federated_with:300:400"]["label"] == "federated_with"
+    assert all(data["label"] == data["name"] for _, data in graph.nodes(data=True))
+
+
+def test_gexf_carries_the_map_layout_and_kind_colours(awkward: EmbeddedStore, tmp_path: Path) -> None:
+    graph = nx.read_gexf(export_file(awkward, ExportFormat.GEXF, tmp_path / "g.gexf"))
+    viz = {node: data["viz"] for node, data in graph.nodes(data=True)}
+    assert set(viz) == {"100", "200", "300", "400", "group-5", "la-330"}
+    assert viz["100"]["color"] == {"r": 78, "g": 121, "b": 167, "a": 1.0}  # KIND_COLOURS[SCHOOL] #4e79a7
+    assert viz["group-5"]["color"] == {"r": 242, "g": 142, "b": 43, "a": 1.0}  # trust #f28e2b
+    # School 100 is the only located one: it sits at the centre of the map; the others are placed near
+    # what they are tied to, ring by ring (its trust and school 300 first, then 300's college and LA).
+    assert (viz["100"]["position"]["x"], viz["100"]["position"]["y"]) == (0.0, 0.0)
+    for node in ("group-5", "300", "400", "la-330", "200"):
+        position = viz[node]["position"]
+        assert 0 < (position["x"] ** 2 + position["y"] ** 2) ** 0.5 < 100, node
+
+
 def test_graphml_declares_dates(awkward: EmbeddedStore, tmp_path: Path) -> None:
     root = ET.parse(export_file(awkward, ExportFormat.GRAPHML, tmp_path / "g.graphml")).getroot()
     keys = {(k.get("for"), k.get("attr.name")): k for k in root.iter("{http://graphml.graphdrawing.org/xmlns}key")}
