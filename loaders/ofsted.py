@@ -345,6 +345,10 @@ def _from_gias(inspection: Inspection) -> bool:
     return (inspection.source or "").startswith("gias:")
 
 
+def _same_but_source(one: Inspection, other: Inspection) -> bool:
+    return one.model_copy(update={"source": None}) == other.model_copy(update={"source": None})
+
+
 def merge_inspections(stored: Iterable[Inspection], new: Iterable[Inspection]) -> list[Inspection]:
     """A school's history with ``new`` inspections added: one per date and kind, oldest first.
 
@@ -368,6 +372,8 @@ def merge_inspections(stored: Iterable[Inspection], new: Iterable[Inspection]) -
         current = by_key.get(key)
         if current is not None and _from_gias(inspection) and not _from_gias(current):
             continue
+        if current is not None and _same_but_source(current, inspection):
+            continue  # the same facts from another copy of the file: nothing changes
         by_key[key] = inspection
     ofsted_days = {day for (day, _kind), i in by_key.items() if not _from_gias(i)}
     kept = [i for (day, _kind), i in by_key.items() if not (_from_gias(i) and day in ofsted_days)]

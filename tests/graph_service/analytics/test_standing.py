@@ -1,0 +1,144 @@
+"""Each standing rule on hand-made inspections, and the inspection in force on a day."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from graph_service.analytics.standing import AREAS, GRADED_AREAS, REPORT_CARD_AREAS, rating_on, standing_on
+from graph_service.graphview import org_attrs, stored_org_attrs
+from graph_service.models import GradedJudgement, Inspection, ReportCardArea
+from tests.factories import school
+
+DAY = date(2026, 6, 1)
+KEY_FOUR = ("quality_of_education", "behaviour_and_attitudes", "personal_development", "leadership_and_management")
+
+
+def _graded(**fields: Any) -> dict[str, Any]:
+    return {"date": date(2025, 1, 15), "kind": "graded", **fields}
+
+
+def _card(**fields: Any) -> dict[str, Any]:
+    return {"date": date(2025, 12, 9), "kind": "report_card", **fields}
+
+
+def _rating(inspection: dict[str, Any]) -> str | None:
+    return rating_on({"ofsted_rating": "outstanding", "inspections": [inspection]}, DAY)
+
+
+@pytest.mark.parametrize(
+    ("overall", "expected"), [(1, "outstanding"), (2, "good"), (3, "requires_improvement"), (4, "inadequate")]
+)
+def test_overall_grade(overall: int, expected: str) -> None:
+    # The sub-judgements do not count when there is an overall grade.
+    assert _rating(_graded(overall=overall, judgements=dict.fromkeys(KEY_FOUR, 1))) == expected
+
+
+@pytest.mark.parametrize(
+    ("category", "expected"),
+    [
+        ("SM", "special_measures"),
+        ("SWK", "serious_weaknesses"),
+        ("RSI", "serious_weaknesses"),
+        ("NTI", "serious_weaknesses"),
+    ],
+)
+def test_a_category_of_concern_decides(category: str, expected: str) -> None:
+    assert _rating(_graded(overall=4, category=category)) == expected
+    assert _rating(_graded(category=category, judgements=dict.fromkeys(KEY_FOUR, 2))) == expected
+    assert _rating(_card(category=category, areas={"inclusion": "exceptional"})) == expected
+
+
+def test_not_judged_reads_the_worst_of_the_four_key_sub_judgements() -> None:
+    assert _rating(_graded(judgements=dict.fromkeys(KEY_FOUR, 1))) == "outstanding"
+    assert _rating(_graded(judgements={**dict.fromkeys(KEY_FOUR, 1), "personal_development": 2})) == "good"
+    assert (
+        _rating(_graded(judgements={**dict.fromkeys(KEY_FOUR, 2), "behaviour_and_attitudes": 3}))
+        == "requires_improvement"
+    )
+    assert _rating(_graded(judgements={**dict.fromkeys(KEY_FOUR, 2), "leadership_and_management": 4})) == "inadequate"
+    # Early years and sixth form are not among the four: a weak sixth form alone does not decide.
+    assert _rating(_graded(judgements={**dict.fromkeys(KEY_FOUR, 2), "sixth_form": 4})) == "good"
+    # Ineffective safeguarding: inadequate whatever the sub-judgements.
+    assert _rating(_graded(judgements=dict.fromkeys(KEY_FOUR, 1), safeguarding=False)) == "inadequate"
+    assert _rating(_graded()) is None  # nothing to go on
+
+
+def test_report_card_reads_the_worst_area_and_safeguarding() -> None:
+    strong = {"inclusion": "exceptional", "curriculum_and_teaching": "strong_standard"}
+    assert _rating(_card(areas=strong, safeguarding=True)) == "outstanding"
+    assert _rating(_card(areas={**strong, "achievement": "expected_standard"})) == "good"
+    assert _rating(_card(areas={**strong, "attendance_and_behaviour": "needs_attention"})) == "requires_improvement"
+    assert _rating(_card(areas={**strong, "leadership_and_governance": "urgent_improvement"})) == "inadequate"
+    assert _rating(_card(areas=strong, safeguarding=False)) == "inadequate"
+
+
+def test_a_stated_rating_is_taken_as_stated() -> None:
+    gias = _graded(rating="insufficient_evidence", source="gias:edubasealldata20250115.csv")
+    standing = standing_on({"inspections": [gias]}, DAY)
+    assert standing is not None and standing.rating == "insufficient_evidence"
+    assert standing.basis == (
+        "graded inspection on 2025-01-15: rated insufficient evidence,"
+        " GIAS's Ofsted rating (edubasealldata20250115.csv)"
+    )
+
+
+def test_the_inspection_in_force_on_a_day() -> None:
+    history = [
+        {"date": date(2016, 5, 10), "kind": "graded", "overall": 4, "category": "SM"},
+        {"date": date(2016, 9, 13), "kind": "graded", "overall": 2},
+        {"date": date(2021, 10, 13), "kind": "ungraded", "outcome": "School remains Good"},
+        {"date": date(2025, 12, 9), "kind": "report_card", "areas": {"inclusion": "needs_attention"}},
+    ]
+    attrs = {"ofsted_rating": "good", "inspections": history}
+    assert rating_on(attrs, date(2016, 5, 9)) is None  # before any inspection: no standing, not today's
+    assert rating_on(attrs, date(2016, 5, 10)) == "special_measures"
+    assert rating_on(attrs, date(2016, 9, 12)) == "special_measures"  # the previous one, the day before the latest
+    assert rating_on(attrs, date(2016, 9, 13)) == "good"
+    assert rating_on(attrs, date(2025, 12, 8)) == "good"  # the ungraded inspection gives no standing of its own
+    assert rating_on(attrs, date(2025, 12, 9)) == "requires_improvement"
+    assert rating_on(attrs) == "requires_improvement"  # today
+    standing = standing_on(attrs, date(2022, 1, 1))
+    assert standing is not None and standing.inspection is history[1] and standing.areas == {}
+    assert standing.basis == "overall grade 2 (Good) on 2016-09-13"
+
+
+def test_without_inspections_the_flat_rating_stands() -> None:
+    assert rating_on({"ofsted_rating": "good"}, date(2000, 1, 1)) == "good"
+    assert rating_on({"ofsted_rating": "good", "inspections": []}, DAY) == "good"
+    assert rating_on({}, DAY) is None and standing_on({}, DAY) is None
+
+
+def test_areas_share_one_vocabulary_and_scale() -> None:
+    graded = standing_on({"inspections": [_graded(overall=3, judgements=dict.fromkeys(GRADED_AREAS, 3))]}, DAY)
+    card = standing_on(
+        {"inspections": [_card(areas=dict.fromkeys(REPORT_CARD_AREAS, "needs_attention"))]},
+        DAY,
+    )
+    assert graded is not None and card is not None
+    # Every framework's names map into the shared list, and the same weakness reads the same number.
+    assert set(graded.areas) <= set(AREAS) and set(card.areas) == set(AREAS)
+    assert graded.areas["curriculum_and_teaching"] == card.areas["curriculum_and_teaching"] == 3
+    assert graded.areas["attendance_and_behaviour"] == card.areas["attendance_and_behaviour"] == 3
+    # Each name Ofsted uses has a place in the shared list.
+    assert set(GRADED_AREAS) == {j.value for j in GradedJudgement}
+    assert set(REPORT_CARD_AREAS) == {a.value for a in ReportCardArea}
+
+
+def test_standing_reads_the_same_from_models_and_stored_json() -> None:
+    inspections = [
+        Inspection(date=date(2019, 3, 5), kind="graded", overall=3, judgements={"quality_of_education": 3}),
+        Inspection(date=date(2024, 11, 5), kind="graded", judgements=dict.fromkeys(KEY_FOUR, 2), safeguarding=True),
+    ]
+    # Given newest first: the model keeps them oldest first, which the bisection needs.
+    org = school(1, inspections=list(reversed(inspections)))
+    assert [i.date for i in org.inspections] == [date(2019, 3, 5), date(2024, 11, 5)]
+    from_model = org_attrs(org)
+    _id, from_json = stored_org_attrs(org.model_dump_json())
+    assert from_model["inspections"] == from_json["inspections"]
+    assert isinstance(from_json["inspections"][0]["date"], date)
+    for day in (date(2019, 3, 4), date(2020, 1, 1), DAY):
+        assert standing_on(from_model, day) == standing_on(from_json, day)
+    assert rating_on(from_json, date(2020, 1, 1)) == "requires_improvement" and rating_on(from_json, DAY) == "good"
