@@ -13,11 +13,17 @@ health (centralities, communities) are whole-graph networkx analytics on ``store
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
+import time
 import weakref
 from collections import OrderedDict
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -26,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from graph_service import memory
 from graph_service.analytics.geo import GridIndex
-from graph_service.analytics.health import network_health
+from graph_service.analytics.health import health_report, health_task, measure, network_health
 from graph_service.analytics.isolation import area_summary, isolated
 from graph_service.analytics.network import SchoolFilter, collaboration_graph
 from graph_service.analytics.support import SupportWeights, candidate_index, support_candidates
@@ -40,13 +46,16 @@ __all__ = [
     "GroupBy",
     "HealthAnswer",
     "HealthSort",
+    "HealthStatus",
     "IsolatedAnswer",
     "NotFound",
+    "Pending",
     "QuestionError",
     "SupportAnswer",
     "SupportWeights",
     "area_summaries",
     "health",
+    "health_status",
     "isolated_schools",
     "support_partners",
 ]
@@ -62,6 +71,15 @@ class NotFound(QuestionError):
 
 class BadQuestion(QuestionError):
     """The question's parameters do not make sense together."""
+
+
+class Pending(QuestionError):
+    """A heavy answer is being computed in the background (or too many are): ask again later."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        #: Seconds to wait before asking again.
+        self.retry_after = retry_after
 
 
 class _Model(BaseModel):
@@ -307,10 +325,10 @@ class HealthSummary(_Model):
     components: int = Field(description="Connected components.")
     largest_component: int = Field(description="Organisations in the largest component.")
     average_clustering: float = Field(description="Mean local clustering coefficient.")
-    communities: int = Field(description="Louvain communities.")
+    communities: int = Field(description="Leiden communities (modularity).")
     modularity: float = Field(description="Modularity of those communities.")
     betweenness_sample: int | None = Field(description="Sources sampled for betweenness (empty: exact).")
-    seed: int = Field(description="Random seed of the sampling and of Louvain.")
+    seed: int = Field(description="Random seed of the sampling and of Leiden.")
     notes: list[str] = Field(description="Anything that limits the figures.")
 
 
@@ -324,7 +342,7 @@ class NodeHealth(_Model):
     betweenness: float = Field(description="Normalised betweenness centrality (sampled on big networks).")
     eigenvector: float | None = Field(description="Eigenvector centrality (empty if it did not converge).")
     clustering: float = Field(description="Local clustering coefficient.")
-    community: int = Field(description="Number of its Louvain community.")
+    community: int = Field(description="Number of its Leiden community.")
 
 
 class Broker(NodeHealth):
@@ -335,7 +353,7 @@ class Broker(NodeHealth):
 
 
 class Community(_Model):
-    """A Louvain community."""
+    """A Leiden community (igraph, optimising modularity)."""
 
     community: int = Field(description="Number, 1 for the largest.")
     size: int = Field(description="Organisations in it.")
@@ -344,6 +362,24 @@ class Community(_Model):
     central: list[str] = Field(description="Names of its best-connected members (up to 3).")
     local_authorities: list[str] = Field(description="Its commonest local authorities (up to 3).")
     members: list[str] = Field(description="Ids of its members.")
+
+
+class HealthJob(_Model):
+    """One network-health report computed in the background by this server process."""
+
+    area: str = Field(description="The filters, as JSON ('whole graph' for none), with as_at, sample and seed.")
+    state: str = Field(description="'queued', 'running', 'ready' or 'failed'.")
+    started_at: datetime = Field(description="When it was asked for (UTC).")
+    seconds: float | None = Field(description="How long it took (empty until ready or failed).")
+    error: str | None = Field(default=None, description="Why it failed.")
+
+
+class HealthStatus(_Model):
+    """Network-health reports this server process is computing or has computed lately."""
+
+    process: int = Field(description="Id of the server process that answered (each worker has its own reports).")
+    limit: int = Field(description="Most reports computing or queued at once in one process.")
+    jobs: list[HealthJob] = Field(description="Newest first.")
 
 
 class HealthAnswer(_Model):
@@ -399,6 +435,8 @@ class _Prepared:
     health: _Kept[dict[str, Any]] = field(default_factory=lambda: _Kept(_KEPT_HEALTH))
     #: Finished answers by question: the graph is immutable until the next write replaces it.
     answers: _Kept[BaseModel] = field(default_factory=lambda: _Kept(_KEPT_ANSWERS))
+    #: Health reports being computed in the background, by the key of ``health``.
+    jobs: dict[tuple[Any, ...], _Job] = field(default_factory=dict)
 
 
 _KEPT_DAYS = 4
@@ -604,26 +642,31 @@ def health(
     top: int = 50,
     sample: int | None = None,
     seed: int = 42,
+    wait: float | None = None,
 ) -> HealthAnswer:
-    """Network health of an area (``filters``) or of the whole graph (no filters)."""
+    """Network health of an area (``filters``) or of the whole graph (no filters).
+
+    ``wait`` None computes the report here and now (the CLI). With ``wait`` seconds (the API),
+    it is computed in the background, igraph's part in another process, and :class:`Pending`
+    is raised if it is not ready in time; it is kept for the next ask until the next write.
+    """
     if top < 1:
         raise BadQuestion("top must be at least 1")
     if sample is not None and sample < 2:
         # networkx estimates betweenness as NaN from a single source.
         raise BadQuestion("sample must be at least 2 (betweenness cannot be estimated from one source)")
-    graph, prepared, _day = _prepared(store, as_at)
+    graph, prepared, day = _prepared(store, as_at)
     key = (filters.model_dump_json() if filters else None, sample, seed)
     report = prepared.health.get(key)
     if report is None:
-        report = network_health(
-            graph,
-            as_at,
-            flt=filters.to_filter() if filters else None,
-            sample=sample,
-            seed=seed,
-            collab=prepared.collab,
-        )
-        prepared.health.put(key, report)
+        flt = filters.to_filter() if filters else None
+        if wait is None:
+            report = network_health(graph, as_at, flt=flt, sample=sample, seed=seed, collab=prepared.collab)
+            prepared.health.put(key, report)
+        else:
+            area = filters.model_dump_json() if filters else "the whole graph"
+            label = f"{area} as at {day} (sample {sample}, seed {seed})"
+            report = _background_report(prepared, key, label, flt, as_at, sample, seed, wait)
     nodes = sorted(report["nodes"], key=lambda row: (-(row[sort.value] or 0.0), row["id"]))
     return HealthAnswer(
         filters=filters,
@@ -633,3 +676,124 @@ def health(
         communities=[Community.model_validate(row) for row in report["communities"][:top]],
         brokers=[Broker.model_validate(row) for row in report["brokers"][:top]],
     )
+
+
+# -- heavy questions off the request path --------------------------------------------------
+
+#: Most health reports computing or queued at once in one process; more are refused (Pending).
+HEAVY_LIMIT = 2
+#: Networks up to this many nodes plus edges (a local authority's) are measured in this process:
+#: milliseconds, less than sending them to the child process.
+IN_PROCESS_UP_TO = 20_000
+_JOBS_SHOWN = 16
+
+
+@dataclass
+class _Job:
+    label: str
+    started: float
+    started_at: datetime
+    future: Future[dict[str, Any]] = field(default_factory=Future)
+    state: str = "queued"
+    seconds: float | None = None
+    error: str | None = None
+
+
+#: One report at a time per process: the thread prepares and assembles (Python); igraph's part runs
+#: in a child process, since igraph keeps the interpreter lock while it works.
+_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
+_processes: ProcessPoolExecutor | None = None
+#: This process's recent jobs, for the status (they hold no graph, so old graphs can be freed).
+_jobs: OrderedDict[int, _Job] = OrderedDict()
+_job_count = 0
+
+
+def _measure_elsewhere(task: Any) -> Any:
+    """:func:`~graph_service.analytics.health.measure` in the child process (restarted once if it died)."""
+    global _processes
+    for attempt in (1, 2):
+        with _lock:
+            if _processes is None:
+                # spawn, not fork: this process has threads, and a forked child could inherit a held lock.
+                _processes = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            pool = _processes
+        try:
+            return pool.submit(measure, task).result()
+        except BrokenProcessPool:
+            with _lock:
+                if _processes is pool:
+                    _processes = None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _background_report(
+    prepared: _Prepared,
+    key: tuple[Any, ...],
+    label: str,
+    flt: SchoolFilter | None,
+    as_at: date | None,
+    sample: int | None,
+    seed: int,
+    wait: float,
+) -> dict[str, Any]:
+    """The report for ``key``, computed in the background; :class:`Pending` if not ready in ``wait`` s."""
+    global _job_count
+    with _lock:
+        job = prepared.jobs.get(key)
+        if job is None or job.state == "failed":
+            busy = sum(1 for other in _jobs.values() if other.state in ("queued", "running"))
+            if busy >= HEAVY_LIMIT:
+                raise Pending(
+                    f"{busy} network-health reports are being computed by this server process already;"
+                    " ask again shortly (GET /questions/health/status shows them)",
+                    retry_after=5,
+                )
+            job = _Job(label, time.monotonic(), datetime.now(UTC))
+
+            def run(job: _Job = job) -> dict[str, Any]:
+                job.state = "running"
+                try:
+                    area, task = health_task(prepared.collab, flt, as_at, sample=sample, seed=seed)
+                    small = task.nodes + len(task.edges) <= IN_PROCESS_UP_TO
+                    found = measure(task) if small else _measure_elsewhere(task)
+                    report = health_report(prepared.collab, area, task, found, flt, as_at)
+                except BaseException as exc:
+                    job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+                    raise
+                finally:
+                    job.seconds = round(time.monotonic() - job.started, 3)
+                prepared.health.put(key, report)
+                job.state = "ready"
+                return report
+
+            job.future = _background.submit(run)
+            prepared.jobs[key] = job
+            _job_count += 1
+            _jobs[_job_count] = job
+            for number in [number for number, old in _jobs.items() if old.state in ("ready", "failed")]:
+                if len(_jobs) <= _JOBS_SHOWN:
+                    break
+                del _jobs[number]
+    try:
+        return job.future.result(timeout=wait)
+    except FutureTimeout:
+        waited = time.monotonic() - job.started
+        raise Pending(
+            f"the network health of {label} is being computed in the background ({waited:.0f} s so far);"
+            " ask again shortly (GET /questions/health/status shows its progress)",
+            retry_after=2,
+        ) from None
+    except Exception as exc:
+        raise Pending(f"computing the network health of {label} failed ({exc}); ask again to retry", 5) from None
+
+
+def health_status() -> HealthStatus:
+    """The network-health reports this process computes or computed lately, newest first."""
+    with _lock:
+        jobs = [
+            HealthJob(area=job.label, state=job.state, started_at=job.started_at, seconds=job.seconds, error=job.error)
+            for job in reversed(_jobs.values())
+        ]
+    return HealthStatus(process=os.getpid(), limit=HEAVY_LIMIT, jobs=jobs)

@@ -1,11 +1,24 @@
-"""Network health: centrality, clustering, communities and the brokers between them."""
+"""Network health: centrality, clustering, communities and the brokers between them.
+
+The measures are computed by igraph (C): betweenness, Leiden communities (modularity),
+eigenvector centrality and clustering of all of England's collaboration network take about
+a second, where networkx took about ten. :func:`network_health` is three steps, so that a
+service can run the middle one in another process (igraph holds Python's interpreter lock
+while it works): :func:`health_task` (the area, as plain lists), :func:`measure` (igraph) and
+:func:`health_report` (the rows).
+"""
 
 from __future__ import annotations
 
+import random
+import threading
+import warnings
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import igraph as ig
 import networkx as nx
 
 from graph_service.analytics.network import PROVIDER_KINDS, SchoolFilter, collaboration_graph, selected
@@ -14,6 +27,8 @@ from graph_service.analytics.network import PROVIDER_KINDS, SchoolFilter, collab
 EXACT_BETWEENNESS_UP_TO = 2000
 DEFAULT_SAMPLE = 500
 _DIGITS = 6
+#: igraph draws its random numbers from one generator per process.
+_rng_lock = threading.Lock()
 
 
 def area_graph(collab: nx.Graph, flt: SchoolFilter | None = None, as_at: date | None = None) -> nx.Graph:
@@ -46,59 +61,161 @@ def area_graph(collab: nx.Graph, flt: SchoolFilter | None = None, as_at: date | 
     return nx.Graph(collab.subgraph(sorted(keep)))
 
 
-def network_health(
-    graph: nx.MultiDiGraph,
+@dataclass(frozen=True)
+class HealthTask:
+    """An area's network as plain lists: what :func:`measure` needs, cheap to send to another process.
+
+    Nodes are numbered in id order; ``edges`` are pairs of those numbers, in order.
+    """
+
+    nodes: int
+    edges: list[tuple[int, int]]
+    sample: int | None = None
+    seed: int = 42
+    resolution: float = 1.0
+
+
+@dataclass
+class Measures:
+    """What igraph found, one value per node in the task's order."""
+
+    betweenness: list[float]
+    #: Sources sampled for betweenness in the biggest sampled component (None: exact everywhere).
+    betweenness_sample: int | None
+    eigenvector: list[float] | None
+    clustering: list[float]
+    membership: list[int]
+    modularity: float
+    notes: list[str] = field(default_factory=list)
+
+
+def health_task(
+    collab: nx.Graph,
+    flt: SchoolFilter | None = None,
     as_at: date | None = None,
     *,
-    flt: SchoolFilter | None = None,
     sample: int | None = None,
     seed: int = 42,
     resolution: float = 1.0,
-    collab: nx.Graph | None = None,
-) -> dict[str, Any]:
-    """Degree, betweenness, eigenvector centrality, clustering and Louvain communities of an area.
-
-    Measures are computed on :func:`area_graph` (organisations as nodes, one edge per tied
-    pair). Betweenness is computed component by component (no shortest path crosses two),
-    normalised over the whole area: exact in components of up to ``EXACT_BETWEENNESS_UP_TO``
-    organisations, estimated in bigger ones from ``sample`` (default ``DEFAULT_SAMPLE``)
-    sources drawn with ``seed``; ``sample`` smaller than a component forces sampling there.
-    Louvain uses ``seed`` too, so answers repeat. A broker is an organisation tied to
-    communities other than its own; ``bridges`` counts them.
-
-    Returns ``{"summary": {...}, "nodes": [...], "communities": [...], "brokers": [...]}``,
-    nodes in id order, communities largest first (numbered from 1), brokers by bridges then
-    betweenness.
+) -> tuple[nx.Graph, HealthTask]:
+    """The area a report covers (:func:`area_graph`) and the task that measures it.
 
     Examples
     --------
-    >>> g = nx.MultiDiGraph()
-    >>> for n in ("a1", "a2", "a3", "b1", "b2", "b3"):
-    ...     g.add_node(n, kind="school", name=n)
-    >>> for u, v in (("a1", "a2"), ("a2", "a3"), ("a1", "a3"), ("b1", "b2"), ("b2", "b3"), ("b1", "b3"), ("a3", "b1")):
-    ...     _ = g.add_edge(u, v, key=u + v, kind="collaborates_on")
-    >>> report = network_health(g, date(2025, 1, 1))
-    >>> [sorted(c["members"]) for c in report["communities"]]
-    [['a1', 'a2', 'a3'], ['b1', 'b2', 'b3']]
-    >>> [(b["id"], b["bridges"]) for b in report["brokers"]]
-    [('a3', 1), ('b1', 1)]
+    >>> c = nx.Graph([("a", "b"), ("b", "c")])  # nodes in id order, as collaboration_graph makes them
+    >>> area, task = health_task(c)
+    >>> list(area), task.nodes, task.edges
+    (['a', 'b', 'c'], 3, [(0, 1), (1, 2)])
     """
-    day = as_at or date.today()
-    collab = collab if collab is not None else collaboration_graph(graph, as_at)
     area = area_graph(collab, flt, as_at)
+    number = {node: n for n, node in enumerate(area)}
+    edges = sorted((min(number[u], number[v]), max(number[u], number[v])) for u, v in area.edges())
+    return area, HealthTask(len(number), edges, sample=sample, seed=seed, resolution=resolution)
+
+
+def measure(task: HealthTask) -> Measures:
+    """Betweenness, eigenvector centrality, clustering and Leiden communities of the task's network.
+
+    Betweenness is normalised over the whole area (pairs of organisations), exact in
+    components of up to ``EXACT_BETWEENNESS_UP_TO`` organisations and estimated in bigger
+    ones from ``sample`` (default ``DEFAULT_SAMPLE``) sources drawn with ``seed``; a
+    ``sample`` smaller than a component forces sampling there. Leiden optimises modularity
+    until stable, its random choices seeded by ``seed``, so answers repeat. Eigenvector
+    centrality is scaled to unit length (as networkx does).
+
+    Examples
+    --------
+    >>> found = measure(HealthTask(4, [(0, 1), (1, 2), (2, 3)]))
+    >>> [round(b, 4) for b in found.betweenness], found.clustering, found.betweenness_sample
+    ([0.0, 0.6667, 0.6667, 0.0], [0.0, 0.0, 0.0, 0.0], None)
+    """
+    with _rng_lock:
+        # igraph draws from the random module unless told otherwise (Leiden's choices, ARPACK's start
+        # vector): one generator seeded for this call makes every answer repeat, in any process.
+        ig.set_random_number_generator(random.Random(task.seed))
+        try:
+            return _measure(task)
+        finally:
+            ig.set_random_number_generator(random)
+
+
+def _measure(task: HealthTask) -> Measures:
+    graph = ig.Graph(n=task.nodes, edges=task.edges, directed=False)
+    n = task.nodes
+    betweenness, used = _betweenness(graph, task.sample, task.seed)
+    notes: list[str] = []
+    eigenvector: list[float] | None = None
+    if n:
+        try:
+            with warnings.catch_warnings():
+                # igraph warns that a disconnected network has near-zero values: England's is thousands
+                # of islands, and like networkx's the values then mostly measure the biggest one.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                values = graph.eigenvector_centrality()
+            norm = sum(value * value for value in values) ** 0.5
+            eigenvector = [abs(value) / norm if norm else 0.0 for value in values]
+        except ig.InternalError as exc:
+            notes.append(f"eigenvector centrality could not be computed ({exc}); left empty")
+    clustering = graph.transitivity_local_undirected(mode="zero") if n else []
+    membership: list[int] = []
+    modularity = 0.0
+    if n:
+        found = graph.community_leiden(objective_function="modularity", resolution=task.resolution, n_iterations=-1)
+        membership = list(found.membership)
+        if task.edges:
+            modularity = graph.modularity(membership, resolution=task.resolution)
+    return Measures(betweenness, used, eigenvector, clustering, membership, modularity, notes)
+
+
+def _betweenness(graph: ig.Graph, sample: int | None, seed: int) -> tuple[list[float], int | None]:
+    """Normalised betweenness over the whole graph, and the largest sample used (None: exact)."""
+    n = graph.vcount()
+    scale = 2 / ((n - 1) * (n - 2)) if n > 2 else 0.0
+    values = [0.0] * n
+    exact: list[int] = []
+    used = None
+    for component in graph.connected_components():
+        size = len(component)
+        if size < 3:
+            continue
+        if size <= EXACT_BETWEENNESS_UP_TO and (sample is None or sample >= size):
+            exact += component
+            continue
+        k = min(size, sample or DEFAULT_SAMPLE)
+        used = max(used or 0, k)
+        part = graph.subgraph(component)  # vertices keep their order
+        sources = sorted(random.Random(seed).sample(range(size), k))
+        # Shortest paths from k of the component's sources, scaled up to all of them.
+        for vertex, value in zip(component, part.betweenness(directed=False, sources=sources), strict=True):
+            values[vertex] = value * size / k * scale
+    if exact:
+        # No shortest path crosses two components: their exact values are computed at once.
+        part = graph.subgraph(exact)
+        for vertex, value in zip(sorted(exact), part.betweenness(directed=False), strict=True):
+            values[vertex] = value * scale
+    return values, used
+
+
+def health_report(
+    collab: nx.Graph,
+    area: nx.Graph,
+    task: HealthTask,
+    found: Measures,
+    flt: SchoolFilter | None = None,
+    as_at: date | None = None,
+) -> dict[str, Any]:
+    """The report :func:`network_health` returns, from the area and what :func:`measure` found."""
+    day = as_at or date.today()
     n = area.number_of_nodes()
     covered = list(collab) if flt is None else selected(collab, flt, as_at)
-    betweenness, k = _betweenness(area, sample, seed)
-    notes = []
-    try:
-        eigenvector: dict[str, float | None] = dict(nx.eigenvector_centrality(area, max_iter=1000)) if n else {}
-    except nx.PowerIterationFailedConvergence:
-        notes.append("eigenvector centrality did not converge in 1000 iterations; left empty")
-        eigenvector = dict.fromkeys(area)
-    clustering = nx.clustering(area) if n else {}
-    found = nx.community.louvain_communities(area, seed=seed, resolution=resolution) if n else []
-    communities = sorted((sorted(c) for c in found), key=lambda members: (-len(members), members[0]))
+    order = list(area)
+    # Communities largest first, then by their first member; numbered from 1.
+    groups: dict[int, list[str]] = {}
+    for node, label in zip(order, found.membership, strict=True):
+        groups.setdefault(label, []).append(node)
+    communities = sorted(groups.values(), key=lambda members: (-len(members), members[0]))
     community_of = {node: number for number, members in enumerate(communities, start=1) for node in members}
+    eigenvector = found.eigenvector
 
     def name(node: str) -> str:
         return str(area.nodes[node].get("name", node))
@@ -109,12 +226,12 @@ def network_health(
             "name": name(node),
             "kind": area.nodes[node].get("kind"),
             "degree": area.degree(node),
-            "betweenness": round(betweenness[node], _DIGITS),
-            "eigenvector": None if eigenvector[node] is None else round(float(eigenvector[node] or 0.0), _DIGITS),
-            "clustering": round(clustering[node], _DIGITS),
+            "betweenness": round(found.betweenness[i], _DIGITS),
+            "eigenvector": None if eigenvector is None else round(eigenvector[i], _DIGITS),
+            "clustering": round(found.clustering[i], _DIGITS),
             "community": community_of[node],
         }
-        for node in area
+        for i, node in enumerate(order)
     ]
     brokers = []
     for row in nodes:
@@ -151,34 +268,49 @@ def network_health(
         "density": round(nx.density(area), _DIGITS) if n > 1 else 0.0,
         "components": len(components),
         "largest_component": max(components, default=0),
-        "average_clustering": round(sum(clustering.values()) / n, _DIGITS) if n else 0.0,
+        "average_clustering": round(sum(found.clustering) / n, _DIGITS) if n else 0.0,
         "communities": len(communities),
-        "modularity": round(nx.community.modularity(area, found), _DIGITS) if area.number_of_edges() else 0.0,
-        "betweenness_sample": k,
-        "seed": seed,
-        "notes": notes,
+        "modularity": round(found.modularity, _DIGITS),
+        "betweenness_sample": found.betweenness_sample,
+        "seed": task.seed,
+        "notes": list(found.notes),
     }
     return {"summary": summary, "nodes": nodes, "communities": community_rows, "brokers": brokers}
 
 
-def _betweenness(area: nx.Graph, sample: int | None, seed: int) -> tuple[dict[str, float], int | None]:
-    """Normalised betweenness over the whole area, and the sample size used (None: exact).
+def network_health(
+    graph: nx.MultiDiGraph,
+    as_at: date | None = None,
+    *,
+    flt: SchoolFilter | None = None,
+    sample: int | None = None,
+    seed: int = 42,
+    resolution: float = 1.0,
+    collab: nx.Graph | None = None,
+) -> dict[str, Any]:
+    """Degree, betweenness, eigenvector centrality, clustering and Leiden communities of an area.
 
-    Summing per component is exact and avoids networkx's per-source set-up over every node
-    of a large, fragmented network (England's is thousands of small islands).
+    Measures are computed on :func:`area_graph` (organisations as nodes, one edge per tied
+    pair) by :func:`measure` (see there for sampling and seeds). A broker is an organisation
+    tied to communities other than its own; ``bridges`` counts them.
+
+    Returns ``{"summary": {...}, "nodes": [...], "communities": [...], "brokers": [...]}``,
+    nodes in id order, communities largest first (numbered from 1), brokers by bridges then
+    betweenness.
+
+    Examples
+    --------
+    >>> g = nx.MultiDiGraph()
+    >>> for n in ("a1", "a2", "a3", "b1", "b2", "b3"):
+    ...     g.add_node(n, kind="school", name=n)
+    >>> for u, v in (("a1", "a2"), ("a2", "a3"), ("a1", "a3"), ("b1", "b2"), ("b2", "b3"), ("b1", "b3"), ("a3", "b1")):
+    ...     _ = g.add_edge(u, v, key=u + v, kind="collaborates_on")
+    >>> report = network_health(g, date(2025, 1, 1))
+    >>> [sorted(c["members"]) for c in report["communities"]]
+    [['a1', 'a2', 'a3'], ['b1', 'b2', 'b3']]
+    >>> [(b["id"], b["bridges"]) for b in report["brokers"]]
+    [('a3', 1), ('b1', 1)]
     """
-    n = area.number_of_nodes()
-    scale = 2 / ((n - 1) * (n - 2)) if n > 2 else 0.0
-    values = dict.fromkeys(area, 0.0)
-    used = None
-    for component in nx.connected_components(area):
-        if len(component) < 3:
-            continue
-        part = area.subgraph(sorted(component))
-        k = None
-        if len(component) > EXACT_BETWEENNESS_UP_TO or (sample is not None and sample < len(component)):
-            k = min(len(component), sample or DEFAULT_SAMPLE)
-            used = max(used or 0, k)
-        for node, value in nx.betweenness_centrality(part, k=k, normalized=False, seed=seed).items():
-            values[node] = value * scale
-    return values, used
+    collab = collab if collab is not None else collaboration_graph(graph, as_at)
+    area, task = health_task(collab, flt, as_at, sample=sample, seed=seed, resolution=resolution)
+    return health_report(collab, area, task, measure(task), flt, as_at)

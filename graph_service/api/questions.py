@@ -19,6 +19,7 @@ from graph_service.questions import (
     GroupBy,
     HealthAnswer,
     HealthSort,
+    HealthStatus,
     IsolatedAnswer,
     SupportAnswer,
     SupportWeights,
@@ -97,6 +98,12 @@ def _answering() -> Iterator[None]:
         raise HTTPException(404, str(exc)) from None
     except questions.BadQuestion as exc:
         raise unprocessable(("query",), str(exc)) from None
+    except questions.Pending as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+
+
+#: Longest a health request waits for a report computed in the background (issue 16: under 1 s).
+HEALTH_WAIT = 0.8
 
 
 # 422s use FastAPI's standard validation shape (graph_service.api.errors), as the schema says.
@@ -177,7 +184,7 @@ def support(
         )
 
 
-@router.get("/health", response_model=HealthAnswer)
+@router.get("/health", response_model=HealthAnswer, responses={503: {"model": Problem}})
 def network_health(
     store: StoreDep,
     filters: AreaDep,
@@ -188,13 +195,23 @@ def network_health(
     sample: Annotated[
         int | None, Query(ge=2, le=10_000, description="Sources sampled for betweenness (default: exact when small).")
     ] = None,
-    seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Seed of the sampling and of Louvain.")] = 42,
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Seed of the sampling and of Leiden.")] = 42,
 ) -> HealthAnswer:
     """Degree, betweenness, eigenvector centrality, clustering, communities and brokers.
 
     With no area filter, the whole graph; with one, the schools it selects and the groups they
-    belong to.
+    belong to. Reports are computed in the background and kept until the next write: a request
+    waits at most a second, and is answered 503 with Retry-After while its report is computed
+    (or while this server process computes two others); ``/questions/health/status`` shows them.
     """
     area = filters if filters != AreaFilter() else None
     with _answering():
-        return questions.health(store, as_at=as_at, filters=area, sort=sort, top=top, sample=sample, seed=seed)
+        return questions.health(
+            store, as_at=as_at, filters=area, sort=sort, top=top, sample=sample, seed=seed, wait=HEALTH_WAIT
+        )
+
+
+@router.get("/health/status", response_model=HealthStatus)
+def network_health_status() -> HealthStatus:
+    """The network-health reports the server process that answers is computing or computed lately."""
+    return questions.health_status()
