@@ -25,6 +25,8 @@ SAMPLE_FILES = {
     "links": "links_edubasealldata20250718_birmingham.csv",
     "hubs": "teaching_school_hubs_lead_schools.csv",
     "children_centres": "childrencentres20250727_birmingham.csv",
+    "ofsted": "State-funded_schools_inspections_and_outcomes_as_at_31_August_2025_birmingham.csv",
+    "ofsted_report_cards": "management_information_report_card_format_birmingham.csv",
 }
 
 
@@ -145,6 +147,18 @@ def cmd_load_gias(args: argparse.Namespace, settings: Settings) -> int:
     return _finish_load(report, target)
 
 
+def cmd_load_ofsted(args: argparse.Namespace, settings: Settings) -> int:
+    from loaders.ofsted import load_ofsted
+
+    target = _report_target(args)
+    store = _store(settings)
+    try:
+        report = load_ofsted(store, Path(args.file), strict=args.strict, dry_run=args.dry_run)
+    finally:
+        store.close()
+    return _finish_load(report, target)
+
+
 def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
     from loaders.ties import load_ties
 
@@ -158,9 +172,18 @@ def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def load_sample(store: GraphStore) -> LoadReport:
-    """Load the bundled Birmingham sample: January 2025 (with Ofsted), then July 2025 over it."""
+    """Load the bundled Birmingham sample: January 2025 (with Ofsted), July 2025 over it, then Ofsted's files."""
     load_sample_first(store)
-    return load_sample_newest(store)
+    report = load_sample_newest(store)
+    load_sample_ofsted(store)
+    return report
+
+
+def load_sample_ofsted(store: GraphStore) -> list[LoadReport]:
+    """Birmingham's rows of Ofsted's files: outcomes as at 31 August 2025, then a report card."""
+    from loaders.ofsted import load_ofsted
+
+    return [load_ofsted(store, sample_path(SAMPLE_FILES[name])) for name in ("ofsted", "ofsted_report_cards")]
 
 
 def load_sample_first(store: GraphStore) -> LoadReport:
@@ -261,6 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
     gias.add_argument("--as-of", type=iso_date, help="extract date (default: from the file name)")
     load_options(gias)
     gias.set_defaults(func=cmd_load_gias)
+
+    ofsted = load.add_parser("ofsted", help="Ofsted inspection outcomes (statistics or management information)")
+    ofsted.add_argument("file", help="an Ofsted CSV[.gz]: outcomes 'as at' a date, or monthly management information")
+    load_options(ofsted)
+    ofsted.set_defaults(func=cmd_load_ofsted)
 
     ties = load.add_parser("ties", help="collaboration ties (CSV or JSON)")
     ties.add_argument("file")

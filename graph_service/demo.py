@@ -74,17 +74,27 @@ class DemoLoad:
 
 def load_demo(store: GraphStore) -> DemoLoad:
     """Load the sample, or only its newest extract again when the store already holds it."""
-    from graph_service.cli import load_sample_first, load_sample_newest
+    from graph_service.cli import load_sample_first, load_sample_newest, load_sample_ofsted
 
     if store.get_meta().get("data_date", "") >= SAMPLE_DATA_DATE:
         report = load_sample_newest(store)
-        return DemoLoad([("already loaded; the July 2025 extract again", report.result or WriteResult())])
+        outcomes, cards = load_sample_ofsted(store)
+        return DemoLoad(
+            [
+                ("already loaded; the July 2025 extract again", report.result or WriteResult()),
+                ("Ofsted's outcomes as at 31 August 2025 again", outcomes.result or WriteResult()),
+                ("Ofsted's report card again", cards.result or WriteResult()),
+            ]
+        )
     first = load_sample_first(store)
     newest = load_sample_newest(store)
+    outcomes, cards = load_sample_ofsted(store)
     return DemoLoad(
         [
             ("January 2025 extract (with Ofsted ratings)", first.result or WriteResult()),
             ("July 2025 extract over it (with links, hubs, children's centres)", newest.result or WriteResult()),
+            ("Ofsted's outcomes as at 31 August 2025 (Birmingham's rows)", outcomes.result or WriteResult()),
+            ("Ofsted's report-card management information (Birmingham's row)", cards.result or WriteResult()),
         ]
     )
 
