@@ -177,6 +177,8 @@ MEMBERSHIP_COLUMNS = (
 )
 #: Columns some GIAS downloads lack -> the fields they fill.
 OPTIONAL_COLUMNS = {"OfstedRating (name)": "ofsted_rating", "OfstedLastInsp": "ofsted_date"}
+#: GIAS's placeholder for a date it does not know.
+GIAS_NO_DATE = date(1900, 1, 1)
 #: GIAS joins several groups in one cell with "~" (e.g. a school in two federations).
 MULTI_SEPARATOR = "~"
 _FILE_DATE = re.compile(r"(20\d{2})(\d{2})(\d{2})")
@@ -303,10 +305,12 @@ class _Row:
 
     def day(self, column: str) -> date | None:
         try:
-            return parse_date(self.get(column))
+            found = parse_date(self.get(column))
         except ValueError as exc:
             self.bad(column, str(exc))
             return None
+        # GIAS writes 01-01-1900 where it has no date (1,328 opening dates in England): unknown, not 1900.
+        return None if found == GIAS_NO_DATE else found
 
     def urn(self, column: str = "URN") -> int | None:
         value = self.get(column)
