@@ -1,14 +1,18 @@
-"""The pictures' front page: the views, an area's isolated schools, a support-partner search."""
+"""The front page: search, the views, an area's isolated schools (state-funded unless asked), support partners."""
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 
+from graph_service import areas, questions
 from graph_service.models import NodeKind
 from graph_service.store import GraphStore, OrganisationFilter
+from graph_service.tables import words
 from viz.render import script_json, templates
-from viz.views import Area, NotFound, area_name, isolated_list
+from viz.views import Area, NotFound, area_name
 
 #: (path, name, what it shows) for the list of views.
 VIEWS = (
@@ -37,6 +41,62 @@ def local_authorities(store: GraphStore) -> list[AreaChoice]:
     )
 
 
+#: School types a strategist may leave out of the isolated list (beyond the default: not state-funded).
+EXCLUDABLE = (
+    ("nursery_school", "nursery schools"),
+    ("special", "special schools"),
+    ("pupil_referral_unit", "pupil referral units"),
+    ("alternative_provision", "alternative provision"),
+)
+
+
+@dataclass(frozen=True)
+class ListChoice:
+    """What the isolated list covers: the area, types left out, and whether to include every type."""
+
+    exclude: tuple[str, ...] = ()
+    all_types: bool = False
+
+
+def isolated_answer(
+    store: GraphStore, where: Area, choice: ListChoice, as_at: date | None = None
+) -> questions.IsolatedAnswer:
+    """The area's isolated schools as the questions answer them (riskiest first), state-funded unless asked."""
+    filters = questions.AreaFilter(
+        la_code=where.la_code,
+        local_authority=where.local_authority,
+        district=where.district,
+        types=areas.default_types(choice.exclude, everything=choice.all_types),
+    )
+    return questions.isolated_schools(store, as_at=as_at, filters=filters)
+
+
+def isolated_csv(answer: questions.IsolatedAnswer) -> str:
+    """The list as CSV: one row per school with its type, rating, nearest partner and reasons."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["urn", "name", "type", "phase", "ofsted_rating", "ofsted_date", "ties", "nearest_partner", "km", "reasons"]
+    )
+    for item in answer.items:
+        partner = item.nearest_partner
+        writer.writerow(
+            [
+                item.urn,
+                item.name,
+                item.type_name or item.subtype or "",
+                item.phase.value if item.phase else "",
+                item.ofsted_rating.value if item.ofsted_rating else "",
+                item.ofsted_date or "",
+                item.tie_count,
+                partner.name if partner else "",
+                f"{partner.distance_km:.2f}" if partner else "",
+                "; ".join(item.reasons),
+            ]
+        )
+    return out.getvalue()
+
+
 def front_page(
     store: GraphStore,
     where: Area | None,
@@ -44,20 +104,22 @@ def front_page(
     root: str = "",
     as_at: date | None = None,
     max_nodes: int | None = None,
+    choice: ListChoice = ListChoice(),
 ) -> str:
     """The front page as HTML; ``root`` is the API's root path (for links behind a proxy).
 
     ``max_nodes`` is the most organisations a served picture may hold, if there is a limit.
     """
-    areas = local_authorities(store)
-    if where is None and len(areas) == 1:
-        where = Area(la_code=areas[0].la_code)
-    isolated = None
+    areas_here = local_authorities(store)
+    if where is None and len(areas_here) == 1:
+        where = Area(la_code=areas_here[0].la_code)
+    answer = None
     problem = None
     if where is not None:
         try:
-            isolated = isolated_list(store, where, as_at=as_at)
-        except NotFound as exc:
+            areas.check_area(store, where.la_code, where.local_authority, where.district)
+            answer = isolated_answer(store, where, choice, as_at=as_at)
+        except (NotFound, areas.UnknownArea, questions.QuestionError) as exc:
             problem = str(exc)
     counts = store.counts()
     return (
@@ -69,13 +131,16 @@ def front_page(
             data_date=store.get_meta().get("data_date"),
             organisations=sum(number for key, number in counts.items() if not key.startswith("tie:")),
             ties=sum(number for key, number in counts.items() if key.startswith("tie:")),
-            areas=areas,
+            areas=areas_here,
             where=where,
             where_name=area_name(store, where) if where is not None else None,
-            isolated=isolated,
+            answer=answer,
+            choice=choice,
+            excludable=EXCLUDABLE,
             problem=problem,
             hops=range(1, max_hops + 1),
             max_nodes=max_nodes,
             root_json=script_json(root),
+            words=words,
         )
     )

@@ -6,14 +6,15 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from graph_service import areas
 from graph_service.api.app import IsoDate, OrgIdPath, Problem, SettingsDep, StoreDep
 from graph_service.api.errors import unprocessable
 from graph_service.models import MAX_LA_CODE
 from graph_service.settings import Settings
-from viz import views
-from viz.front import front_page
+from viz import school, search, views
+from viz.front import ListChoice, front_page, isolated_answer, isolated_csv
 from viz.render import Colour, Layout, render_html
 
 router = APIRouter(prefix="/viz", tags=["pictures"])
@@ -38,6 +39,12 @@ ClosedQ = Annotated[bool, Query(description="Also draw closed organisations.")]
 LaCodeQ = Annotated[int | None, Query(ge=0, le=MAX_LA_CODE, description="Local authority code, e.g. 330.")]
 LaNameQ = Annotated[str | None, Query(max_length=200, description="Local authority name.")]
 DistrictQ = Annotated[str | None, Query(max_length=200, description="Administrative district name.")]
+ExcludeQ = Annotated[
+    list[str] | None, Query(max_length=40, description="School types left out of the list, e.g. nursery_school.")
+]
+AllTypesQ = Annotated[
+    bool, Query(description="Also independent schools and GIAS's other types (overseas, online); default state-funded.")
+]
 
 
 def _root(request: Request) -> str:
@@ -94,15 +101,119 @@ def viz_front(
     la_code: Annotated[str | None, Query(max_length=10, description="Local authority code, e.g. 330.")] = None,
     local_authority: LaNameQ = None,
     district: DistrictQ = None,
+    exclude: ExcludeQ = None,
+    all_types: AllTypesQ = False,
 ) -> HTMLResponse:
-    """The views, an area's isolated schools, and a support-partner search box."""
+    """Search, the views, an area's isolated schools (state-funded unless asked), and support partners."""
+    where = _front_area(la_code, local_authority, district)
+    page = front_page(
+        store,
+        where,
+        max_hops=settings.max_hops,
+        root=_root(request),
+        max_nodes=max_nodes(settings),
+        choice=ListChoice(exclude=tuple(exclude or ()), all_types=all_types),
+    )
+    return HTMLResponse(page)
+
+
+def _front_area(la_code: str | None, local_authority: str | None, district: str | None) -> views.Area | None:
     code = la_code.strip() if la_code else ""
     if code and not (code.isascii() and code.isdigit()):
         raise unprocessable(("query", "la_code"), f"la_code must be a number, not {la_code!r}")
     number = int(code) if code else None
-    where = _area(number, local_authority, district) if (code or local_authority or district) else None
-    page = front_page(store, where, max_hops=settings.max_hops, root=_root(request), max_nodes=max_nodes(settings))
-    return HTMLResponse(page)
+    return _area(number, local_authority, district) if (code or local_authority or district) else None
+
+
+@router.get("/isolated-list.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def viz_isolated_csv(
+    store: StoreDep,
+    # Text, as on the front page whose list this downloads.
+    la_code: Annotated[str | None, Query(max_length=10, description="Local authority code, e.g. 330.")] = None,
+    local_authority: LaNameQ = None,
+    district: DistrictQ = None,
+    exclude: ExcludeQ = None,
+    all_types: AllTypesQ = False,
+) -> Response:
+    """The front page's isolated list as CSV: type, rating, ties, nearest partner and reasons of each school."""
+    where = _front_area(la_code, local_authority, district)
+    if where is None:
+        raise unprocessable(("query",), "give an area: la_code, local_authority or district")
+    try:
+        areas.check_area(store, where.la_code, where.local_authority, where.district)
+    except areas.UnknownArea as exc:
+        raise HTTPException(404, str(exc)) from None
+    answer = isolated_answer(store, where, ListChoice(exclude=tuple(exclude or ()), all_types=all_types))
+    name = f"isolated-{where.la_code if where.la_code is not None else (where.district or where.local_authority)}.csv"
+    return Response(
+        isolated_csv(answer),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_safe(name)}"'},
+    )
+
+
+def _safe(name: str) -> str:
+    """A file name for a header: letters, digits, dot and dash only.
+
+    >>> _safe('isolated-Sutton Coldfield".csv')
+    'isolated-Sutton-Coldfield-.csv'
+    """
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in ".-") else "-" for ch in name)
+
+
+@router.get("/search")
+def viz_search(
+    store: StoreDep,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Name, URN, LAESTAB, postcode or town.")],
+    limit: Annotated[int, Query(ge=1, le=100, description="Most organisations returned.")] = 10,
+    radius_km: Annotated[float, Query(gt=0, le=50, description="Schools near a postcode: within this many km.")] = 3,
+) -> JSONResponse:
+    """Organisations matching a name, URN, LAESTAB, postcode or town; for a postcode also the open schools
+    near it (a full postcode GIAS carries, else the centre of its district's schools)."""
+    found = search.index(store)
+    body: dict[str, object] = {"q": q, "hits": [hit.as_json() for hit in found.search(q, limit)]}
+    near = found.near(q, limit=limit, radius_km=radius_km)
+    if near is not None:
+        place, hits = near
+        body["near"] = {"place": place, "radius_km": radius_km, "hits": [hit.as_json() for hit in hits]}
+    return JSONResponse(body)
+
+
+@router.get("/school/{org_id}", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
+def viz_school(org_id: OrgIdPath, request: Request, store: StoreDep) -> HTMLResponse:
+    """A school's page: facts, inspections, ties over time, isolation, support partners with every reason."""
+    try:
+        return HTMLResponse(school.school_page(store, org_id, root=_root(request)))
+    except school.NoSuchSchool as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+def _support(store: StoreDep, org_id: str) -> dict[str, object]:
+    org = store.get_organisation(org_id)
+    if org is None:
+        raise HTTPException(404, f"no organisation with id {org_id!r}")
+    answer, problem = school.support(store, org)
+    if answer is None:
+        raise HTTPException(404 if org.urn is None else 422, problem or "no answer")
+    return answer
+
+
+@router.get("/school/{org_id}/partners.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def viz_school_csv(org_id: OrgIdPath, store: StoreDep) -> Response:
+    """The school's support partners as CSV: one row per candidate, every part's points and reason."""
+    return Response(
+        school.candidates_csv(_support(store, org_id)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="support-{_safe(org_id)}.csv"'},
+    )
+
+
+@router.get("/school/{org_id}/partners.json")
+def viz_school_json(org_id: OrgIdPath, store: StoreDep) -> JSONResponse:
+    """The school's support partners as JSON (the support question's answer, as /questions/support gives it)."""
+    return JSONResponse(
+        _support(store, org_id), headers={"Content-Disposition": f'inline; filename="support-{_safe(org_id)}.json"'}
+    )
 
 
 @router.get(

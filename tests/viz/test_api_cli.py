@@ -147,17 +147,20 @@ def test_front_page_lists_views_isolated_schools_and_the_support_box(client: Tes
     for path in ("organisation/{id}", "area", "group/{id}", "isolated", "graph"):
         assert f'data-path="{path}"' in page
     assert "Isolated schools in Birmingham (LA 330)" in page
-    rows = re.findall(r'<button type="button" class="find" data-urn="(\d+)">', page)
+    # The hand-built schools have no type, so only a list of every type holds them (the default is state-funded).
+    assert re.findall(r'<a class="school" href="/viz/school/(\d+)">', page) == []
+    page = client.get("/viz/?all_types=true").text
+    rows = re.findall(r'<a class="school" href="/viz/school/(\d+)">', page)
     assert rows == ["2", "4", "7"]  # special measures, requires improvement, unrated
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&gt;&lt;img" in page
     assert "<script>alert(1)" not in page and "<img src=x" not in page
-    assert 'id="support"' in page and "/questions/support/" in page
-    # /docs loads Swagger UI from a CDN, so the offline-safe link is the schema itself, and /docs says so.
-    assert '<a href="/openapi.json">' in page and "needs the internet" in page
+    assert 'id="support"' in page and 'id="search-box"' in page
+    # /docs and /redoc are served offline (their files come from a package), so the page links them.
+    assert '<a href="/docs">' in page and '<a href="/redoc">' in page
+    assert re.search(r'href="/viz/isolated-list.csv\?la_code=330&(amp;)?all_types=true"', page)
     assert client.get("/openapi.json").status_code == 200
-    assert "not available on this server yet" in page
     assert client.get("/viz/?la_code=").status_code == 200  # the page's own empty choice
-    assert "no open school in LA 999" in client.get("/viz/?la_code=999").text
+    assert "no local authority with code 999 in the store" in client.get("/viz/?la_code=999").text
 
 
 def test_render_command_writes_an_offline_page(db: Path, tmp_path: Path, monkeypatch, capsys) -> None:
