@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from graph_service.export.codebook import as_csv, entries
 from graph_service.export.metadata import build_metadata
 from graph_service.export.records import Schema
 from graph_service.export.source import ExportSpec, ExportTooLarge, Selection, select
@@ -134,6 +135,8 @@ class PreparedExport:
         meta_text = json.dumps(self.metadata, indent=2, ensure_ascii=False) + "\n"
         readme = csv_readme(self.metadata, self.csv_flavour)
         members.append(("metadata.json", lambda: iter([meta_text.encode("utf-8")])))
+        book = as_csv(entries(self.schema))
+        members.append(("codebook.csv", lambda: iter([book.encode("utf-8")])))
         members.append(("README.txt", lambda: iter([readme.encode("utf-8")])))
         return members
 

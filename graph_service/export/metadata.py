@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph_service import __version__
+from graph_service.export.codebook import as_records, entries
 from graph_service.export.records import Schema
 from graph_service.export.source import ExportSpec, Selection
 from graph_service.store.base import GraphStore
@@ -35,6 +36,7 @@ def build_metadata(
         "nodes": nodes,
         "edges": edges,
         "attribute_types": schema.as_dict(),
+        "codebook": as_records(entries(schema)),
     }
     if "data_date" in stored:
         meta["data_date"] = stored["data_date"]
@@ -45,7 +47,8 @@ def flat_metadata(meta: dict[str, Any]) -> list[tuple[str, str | int]]:
     """The metadata as (name, value) pairs for formats without nesting.
 
     Sources become ``source:<file>``, filters ``filter:<name>`` (lists joined
-    with commas); attribute types are left to the format's own declarations.
+    with commas); attribute types and the codebook are left to the format's
+    own declarations.
 
     >>> flat_metadata({"title": "T", "sources": {"a.csv": "2025-07-18"}, "filters": {"tie_kinds": ["x", "y"]},
     ...                "nodes": 2, "attribute_types": {}})
@@ -53,7 +56,7 @@ def flat_metadata(meta: dict[str, Any]) -> list[tuple[str, str | int]]:
     """
     pairs: list[tuple[str, str | int]] = []
     for key, value in meta.items():
-        if key == "attribute_types":
+        if key in ("attribute_types", "codebook"):
             continue
         if key == "sources":
             pairs.extend((f"source:{name}", str(day)) for name, day in value.items())

@@ -231,8 +231,11 @@ def csv_readme(meta: dict[str, Any], flavour: CsvFlavour) -> str:
             str(meta["attribution"]),
             "",
             how,
-            "Files are UTF-8. An empty cell is a missing value. Dates are YYYY-MM-DD; the types of all",
-            "columns are in metadata.json (attribute_types).",
+            "Files are UTF-8. An empty cell is a missing value. Dates are YYYY-MM-DD. codebook.csv says what",
+            "each column is, its type and source; metadata.json has the types too (attribute_types).",
+            "Text cells starting with = + - @ tab or CR have a ' put before them, so that a spreadsheet",
+            "shows them as text (neo4j-admin files excepted); a value already starting with ' before one",
+            "of those gets one more.",
             "",
             *lines,
             "",
@@ -326,16 +329,21 @@ def _is_finite(value: Any) -> bool:
 class _CypherRows:
     """Writes a record as one row of a ``:param rows`` list.
 
-    ``p`` maps the model's fields (fixed, plain identifiers) to plain literals;
-    free properties (whose names come from data: ``my key``, ``a\u0060b``,
-    ``MATCH``) go in ``x`` as ``[name, value]`` pairs, and non-finite floats in
-    ``f`` as ``[name, 'NaN']``, so no name from the data is ever written as a
-    Cypher identifier: it is a string literal, escaped like every other string.
+    ``p`` maps names made of letters, digits and ``_`` to plain literals (the
+    model's fields bare, free properties back-quoted); any other name (``my
+    key``, ``a\u0060b``) goes in ``x`` as a ``[name, value]`` pair, a string
+    literal escaped like every other string, and non-finite floats in ``f`` as
+    ``[name, 'NaN']``. So no name needing an escape is ever written as a Cypher
+    identifier, where Neo4j would decode a ``\u0060`` into a closing backtick.
     """
 
     def __init__(self, types: dict[str, AttrType]) -> None:
         self._literal = {name: cypher_literal(kind) for name, kind in types.items()}
-        self._bare = {name: name in _MODEL_NAMES and is_identifier(name) for name in types}
+        # Model fields bare; other plain names back-quoted (a keyword such as MATCH is then a name too). With
+        # no backslash or backtick inside, cypher-shell and Neo4j read a quoted name the same way.
+        self._key = {
+            name: (name if name in _MODEL_NAMES else f"`{name}`") if is_identifier(name) else None for name in types
+        }
         self._float = {name: kind is AttrType.FLOAT for name, kind in types.items()}
 
     def __call__(self, head: list[str], values: Iterator[tuple[str, Any]]) -> str:
@@ -345,8 +353,8 @@ class _CypherRows:
         for name, value in values:
             if self._float[name] and not _is_finite(value):
                 floats.append(f"[{cypher_string(name)}, '{_NON_FINITE[repr(float(value))]}']")
-            elif self._bare[name]:
-                plain.append(f"{name}: {self._literal[name](value)}")
+            elif (key := self._key[name]) is not None:
+                plain.append(f"{key}: {self._literal[name](value)}")
             else:
                 odd.append(f"[{cypher_string(name)}, {self._literal[name](value)}]")
         parts = [*head, "p: {" + ", ".join(plain) + "}"]
@@ -404,6 +412,11 @@ def cypher(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Iterat
         f"// {cypher_comment(name)}: {cypher_comment(' '.join(str(value).split()))}"
         for name, value in flat_metadata(meta)
     ]
+    header.extend(
+        f"// codebook {entry['table']} {cypher_comment(entry['name'])} ({entry['type']}):"
+        f" {cypher_comment(entry['meaning'])}"
+        for entry in meta.get("codebook", ())
+    )
     yield "\n".join(header) + "\n"
     yield "CREATE CONSTRAINT organisation_id IF NOT EXISTS FOR (n:Organisation) REQUIRE n.id IS UNIQUE;\n"
     node_row, edge_row = _CypherRows(schema.node), _CypherRows(schema.edge)

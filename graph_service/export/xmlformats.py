@@ -69,11 +69,15 @@ _XML_TYPES = {
 }
 
 
-def _graphml_key(key_id: str, domain: str, name: str, kind: AttrType) -> str:
+def _graphml_key(key_id: str, domain: str, name: str, kind: AttrType, meaning: str = "") -> str:
+    """A key, with its codebook meaning (and, for dates, the date note) as its ``<desc>``."""
     head = f'  <key id="{key_id}" for="{domain}" attr.name="{xml_attr(name)}" attr.type="{_XML_TYPES[kind]}"'
-    if kind is AttrType.DATE:
-        return f"{head}><desc>{DATE_NOTE}</desc></key>\n"
-    return f"{head}/>\n"
+    desc = " ".join(part for part in (meaning, DATE_NOTE if kind is AttrType.DATE else "") if part)
+    return f"{head}><desc>{xml_text(desc)}</desc></key>\n" if desc else f"{head}/>\n"
+
+
+def _meanings(meta: dict[str, Any], table: str) -> dict[str, str]:
+    return {entry["name"]: entry["meaning"] for entry in meta.get("codebook", ()) if entry["table"] == table}
 
 
 def graphml(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Iterator[str]:
@@ -91,13 +95,14 @@ def graphml(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Itera
         yield _graphml_key(f"g{index}", "graph", name, value_type(value))
     node_keys = {name: f"n{index}" for index, name in enumerate(schema.node)}
     edge_keys = {name: f"e{index}" for index, name in enumerate(schema.edge)}
+    node_meanings, edge_meanings = _meanings(meta, "node"), _meanings(meta, "edge")
     for name, key_id in node_keys.items():
-        yield _graphml_key(key_id, "node", name, schema.node[name])
+        yield _graphml_key(key_id, "node", name, schema.node[name], node_meanings.get(name, ""))
     for name, key_id in edge_keys.items():
-        yield _graphml_key(key_id, "edge", name, schema.edge[name])
+        yield _graphml_key(key_id, "edge", name, schema.edge[name], edge_meanings.get(name, ""))
     # Gephi (and Cytoscape's and igraph's readers, as an attribute) take the label from a key named "label".
-    yield _graphml_key(LABEL_KEY, "node", "label", AttrType.STRING)
-    yield _graphml_key(LABEL_KEY + "e", "edge", "label", AttrType.STRING)
+    yield _graphml_key(LABEL_KEY, "node", "label", AttrType.STRING, "The name again, for Gephi.")
+    yield _graphml_key(LABEL_KEY + "e", "edge", "label", AttrType.STRING, "The kind again, for Gephi.")
     yield '  <graph id="G" edgedefault="directed">\n'
     for index, (_name, value) in enumerate(graph_data):
         yield f'    <data key="g{index}">{xml_text(text(value))}</data>\n'
@@ -160,7 +165,12 @@ def map_positions(selection: Selection) -> dict[str, tuple[float, float]]:
 def gexf(selection: Selection, schema: Schema, meta: dict[str, Any]) -> Iterator[str]:
     """A dynamic GEXF 1.3 document, piece by piece."""
     nodes, edges = selection.counts
-    description = "\n".join(f"{name}: {value}" for name, value in flat_metadata(meta))
+    lines = [f"{name}: {value}" for name, value in flat_metadata(meta)]
+    lines.extend(
+        f"codebook {entry['table']} {entry['name']} ({entry['type']}): {entry['meaning']}"
+        for entry in meta.get("codebook", ())
+    )
+    description = "\n".join(lines)
     yield (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<gexf xmlns="http://gexf.net/1.3" xmlns:viz="http://gexf.net/1.3/viz"'

@@ -72,7 +72,7 @@ def test_filters_reach_the_file(client: TestClient, tmp_path: Path) -> None:
 
     kumu = client.get("/export", params={"format": "csv", "csv_flavour": "kumu", "tie_kind": "member_of"})
     with zipfile.ZipFile(io.BytesIO(kumu.content)) as archive:
-        assert archive.namelist() == ["elements.csv", "connections.csv", "metadata.json", "README.txt"]
+        assert archive.namelist() == ["elements.csv", "connections.csv", "metadata.json", "codebook.csv", "README.txt"]
         assert json.loads(archive.read("metadata.json"))["filters"] == {"tie_kinds": ["member_of"]}
 
 

@@ -43,6 +43,7 @@ def test_export_csv_flavours_and_stdout(db: Path, tmp_path: Path, capsys: pytest
     assert main([*argv, str(tmp_path / "neo")]) == 0
     assert sorted(p.name for p in (tmp_path / "neo").iterdir()) == [
         "README.txt",
+        "codebook.csv",
         "edges.csv",
         "metadata.json",
         "nodes.csv",

@@ -35,7 +35,7 @@ def export(store: EmbeddedStore, path: Path, flavour: CsvFlavour = CsvFlavour.PL
 
 def test_plain_csv_directory(awkward: EmbeddedStore, tmp_path: Path) -> None:
     written = export(awkward, tmp_path / "out")
-    assert [p.name for p in written] == ["nodes.csv", "edges.csv", "metadata.json", "README.txt"]
+    assert [p.name for p in written] == ["nodes.csv", "edges.csv", "metadata.json", "codebook.csv", "README.txt"]
     nodes = {row["id"]: row for row in rows(read(tmp_path / "out" / "nodes.csv"))}
     assert nodes["100"]["name"] == AWKWARD and nodes["100"]["pupils"] == "420" and nodes["100"]["flagged"] == "true"
     assert nodes["100"]["opened"] == "2010-09-01" and nodes["300"]["opened"] == "" and nodes["300"]["pupils"] == ""
@@ -54,7 +54,7 @@ def test_zip_holds_the_same_files(awkward: EmbeddedStore, tmp_path: Path) -> Non
     export(awkward, tmp_path / "out")
     [archive_path] = export(awkward, tmp_path / "graph.zip")
     with zipfile.ZipFile(archive_path) as archive:
-        assert archive.namelist() == ["nodes.csv", "edges.csv", "metadata.json", "README.txt"]
+        assert archive.namelist() == ["nodes.csv", "edges.csv", "metadata.json", "codebook.csv", "README.txt"]
         for name in ("nodes.csv", "edges.csv"):
             assert archive.read(name) == (tmp_path / "out" / name).read_bytes()
 
