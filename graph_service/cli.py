@@ -219,6 +219,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from graph_service.api.app import create_app
+    from graph_service.api.auth import server_options  # connection cap, header timeout, log floods
 
     if args.workers > 1:
         # Each worker process builds its own app and store from the environment, as this one read it,
@@ -230,9 +231,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             port=args.port,
             workers=args.workers,
             log_level="info",
+            **server_options(settings),
         )
     else:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", **server_options(settings))
     return 0
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from graph_service.security import ApiKey, KeyRing, Role
 from graph_service.settings import Settings
@@ -196,3 +199,101 @@ async def _too_large(send: Callable[[Any], Awaitable[None]], limit: int) -> None
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class FloodFilter(logging.Filter):
+    """Let through at most ``per_second`` records a second; say how many were dropped.
+
+    Hundreds of broken or half-sent requests each log a warning: without a cap they filled the
+    disk (278 MB in 25 s). Used by uvicorn's handlers through :func:`server_options`.
+    """
+
+    def __init__(self, per_second: float = 20.0) -> None:
+        super().__init__()
+        self.per_second = per_second
+        self.allowance = per_second
+        self.last = time.monotonic()
+        self.dropped = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        self.allowance = min(self.per_second, self.allowance + (now - self.last) * self.per_second)
+        self.last = now
+        if self.allowance < 1:
+            self.dropped += 1
+            return False
+        self.allowance -= 1
+        if self.dropped:
+            record.msg = (
+                f"{record.msg} (and {self.dropped} log line(s) dropped: more than {self.per_second:g} a second)"
+            )
+            self.dropped = 0
+        return True
+
+
+class HeaderTimeoutH11(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection that takes too long to send a request's headers.
+
+    uvicorn times out idle keep-alive connections but not a request's headers, so clients that
+    send a header line every few seconds (slowloris) held connections until file descriptors ran
+    out. The timer runs from the first byte of each request until its headers are complete.
+    """
+
+    header_timeout: float | None = None  # from the settings, read in each server process
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if HeaderTimeoutH11.header_timeout is None:
+            HeaderTimeoutH11.header_timeout = Settings().header_timeout_seconds
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._arm()
+
+    def _waiting_for_headers(self) -> bool:
+        return self.cycle is None or self.cycle.response_complete
+
+    def _arm(self) -> None:
+        if self._header_timer is None and self._waiting_for_headers():
+            self._header_timer = self.loop.call_later(self.header_timeout or 10.0, self._expired)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _expired(self) -> None:
+        self._header_timer = None
+        if self._waiting_for_headers() and not self.transport.is_closing():
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        self._arm()
+        super().data_received(data)
+        if not self._waiting_for_headers():
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
+#: Largest request head (request line and headers) a connection may send.
+MAX_HEADER_BYTES = 65_536
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's limits for ``graph-service serve``: connections, timeouts, header size, log floods."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["filters"] = {"flood": {"()": "graph_service.api.auth.FloodFilter", "per_second": 20}}
+    for handler in log_config["handlers"].values():
+        handler["filters"] = ["flood"]
+    return {
+        "http": HeaderTimeoutH11,
+        "limit_concurrency": settings.max_connections,
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        "log_config": log_config,
+    }

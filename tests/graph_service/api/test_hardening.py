@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,6 +22,7 @@ from graph_service.api.app import create_app
 from graph_service.models import EdgeKind, NodeKind, make_tie
 from graph_service.store import GraphStore, WriteBatch
 from graph_service.store.neo4j import Neo4jStore
+from tests.conftest import REPO
 from tests.factories import org, small_network, tie
 from tests.graph_service.api.test_writes import ADMIN, EDITOR, READER, make_settings
 
@@ -272,3 +279,60 @@ def test_ties_json_and_dates_round_trip_for_the_hand_built_ids(store: GraphStore
     made = tie("1", "group-10", EdgeKind.MEMBER_OF, since=date(2019, 9, 1))
     assert made.id == "member_of:1:group-10:2019-09-01"
     assert json.loads(made.model_dump_json())["id"] == made.id
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[int]:
+    """``graph-service serve`` in its own process: 1 s header timeout, room for three connections."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GRAPH_SERVICE_STORE": "embedded",
+        "GRAPH_SERVICE_DB": str(tmp_path / "served.sqlite3"),
+        "GRAPH_SERVICE_HEADER_TIMEOUT": "1",
+        "GRAPH_SERVICE_MAX_CONNECTIONS": "3",
+    }
+    command = [sys.executable, "-c", "import sys; from graph_service.cli import main; sys.exit(main(sys.argv[1:]))"]
+    server = subprocess.Popen(
+        [*command, "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("graph-service serve did not start")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_half_sent_headers_are_cut_off_and_normal_requests_recover(served: int) -> None:
+    """Slow clients used to hold their connections for ever; now they are closed and others are served."""
+    slow = []
+    for _ in range(3):
+        client = socket.create_connection(("127.0.0.1", served))
+        client.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+        slow.append(client)
+    time.sleep(0.3)
+    # The connection cap answers at once rather than letting the request wait behind them.
+    assert httpx.get(f"http://127.0.0.1:{served}/health", timeout=5).status_code == 503
+    for client in slow:
+        client.settimeout(10)
+        assert client.recv(1024) == b""  # closed by the server after the header timeout
+        client.close()
+    assert httpx.get(f"http://127.0.0.1:{served}/health", timeout=5).status_code == 200
