@@ -20,6 +20,7 @@ from graph_service.analytics.network import (
     node_ties,
     selected,
 )
+from graph_service.analytics.standing import rating_on, standing_on
 from graph_service.models import RATING_RISK, OfstedRating
 
 #: Risk of a school with no rating: as uncertain as "insufficient evidence".
@@ -49,15 +50,19 @@ _ISOLATED = ("isolated",)
 RISK_POINTS = {rating.value: points for rating, points in RATING_RISK.items()}
 
 
-def risk(attrs: Mapping[str, Any]) -> int:
-    """Risk of a school from its Ofsted rating (higher is worse; unrated counts as uncertain).
+def risk(attrs: Mapping[str, Any], day: date | None = None) -> int:
+    """Risk of a school from its Ofsted standing on ``day`` (higher is worse; unrated counts as uncertain).
 
     Examples
     --------
     >>> risk({"ofsted_rating": "special_measures"}), risk({"ofsted_rating": "good"}), risk({})
     (5, 0, 1)
+    >>> school = {"ofsted_rating": "good", "inspections": [{"date": date(2022, 1, 5), "kind": "graded", "overall": 4},
+    ...                                                    {"date": date(2024, 3, 1), "kind": "graded", "overall": 2}]}
+    >>> risk(school, date(2023, 1, 1)), risk(school, date(2025, 1, 1))
+    (4, 0)
     """
-    return RISK_POINTS.get(attrs.get("ofsted_rating") or "", UNRATED_RISK)
+    return RISK_POINTS.get(rating_on(attrs, day) or "", UNRATED_RISK)
 
 
 def _tie_row(collab: nx.Graph, other: str, tie_id: str, direction: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -184,7 +189,7 @@ def isolated(
                 continue
             criteria = tuple(found)
         attrs = nodes[node]
-        listed.append((risk(attrs), str(attrs.get("name", node)).lower(), node, criteria, nearest))
+        listed.append((risk(attrs, day), str(attrs.get("name", node)).lower(), node, criteria, nearest))
     listed.sort(key=lambda item: (-item[0], item[1], item[2]))
     page = listed[offset:] if limit is None else listed[offset : offset + limit]
     rows = []
@@ -195,7 +200,12 @@ def isolated(
             nearest = nearest_partner(collab, node)
         attrs = nodes[node]
         row = {"id": node, **{field: attrs.get(field) for field in SCHOOL_FIELDS}}
+        standing = standing_on(attrs, day)
+        inspection = standing.inspection if standing is not None else None
         row.update(
+            # The standing in force on the day, not the latest known (analytics.standing).
+            ofsted_rating=standing.rating if standing is not None else None,
+            ofsted_date=inspection["date"] if inspection is not None else row["ofsted_date"] if standing else None,
             name=attrs.get("name", node),
             risk=points,
             tie_count=len(ties),
