@@ -9,6 +9,7 @@ from pathlib import Path
 from graph_service.areas import UnknownArea, check_area, parse_la
 from graph_service.commands import Command, iso_date
 from graph_service.export import CsvFlavour, ExportError, ExportFormat, build_spec, prepare_export, write_export
+from graph_service.export.exporter import BUNDLES
 from graph_service.models import EdgeKind
 from graph_service.settings import Settings
 from graph_service.store import make_store
@@ -17,7 +18,8 @@ from graph_service.store import make_store
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Export the graph (whole, an area, some kinds of tie, or as at a date) for Gephi, networkx, "
-        "igraph, R, spreadsheets or Neo4j. Every file carries its sources, dates, filters and the OGL attribution."
+        "igraph, R, spreadsheets, pandas/polars/DuckDB (Parquet) or Neo4j. Every file carries its sources, dates, "
+        "filters, a codebook and the OGL attribution."
     )
     parser.add_argument("--format", "-f", required=True, choices=[f.value for f in ExportFormat], help="file format")
     parser.add_argument(
@@ -25,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--output",
         required=True,
         metavar="PATH",
-        help="file to write ('-' for standard output); for csv a directory, or a .zip file",
+        help="file to write ('-' for standard output); for csv and parquet a directory, or a .zip file",
     )
     area = parser.add_argument_group("area (all given must match; default: the whole graph)")
     # --la as in every command that takes an area; --la-code, its old spelling here, still works.
@@ -58,8 +60,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if flavour is not CsvFlavour.PLAIN and fmt is not ExportFormat.CSV:
         print("error: --csv-flavour applies only to --format csv", file=sys.stderr)
         return 2
-    if args.output == "-" and fmt is ExportFormat.CSV:
-        print("error: csv writes several files: give a directory or a .zip path, not '-'", file=sys.stderr)
+    if args.output == "-" and fmt in BUNDLES:
+        print(f"error: {fmt.value} writes several files: give a directory or a .zip path, not '-'", file=sys.stderr)
         return 2
     la_code, la_name = parse_la(args.la)
     store = make_store(settings)

@@ -24,7 +24,8 @@ router = APIRouter(tags=["export"])
 
 FILE = {
     "content": {media_type: {} for media_type in dict.fromkeys(MEDIA_TYPES.values())},
-    "description": "The export as a file download (CSV: a zip of the CSV files, metadata.json and README.txt).",
+    "description": "The export as a file download (CSV and Parquet: a zip of the tables, metadata.json, codebook.csv"
+    " and README.txt).",
 }
 
 
@@ -44,7 +45,8 @@ def export_graph(
         Query(
             alias="format",
             description="graphml, gexf (dynamic, for Gephi's timeline), json (node-link), "
-            "csv (zip of nodes and edges) or cypher (a script for an empty Neo4j).",
+            "csv (zip of nodes and edges), cypher (a cypher-shell script for an empty Neo4j) "
+            "or parquet (zip of typed nodes and edges tables).",
         ),
     ],
     la_code: LaCodeQuery = None,

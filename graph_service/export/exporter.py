@@ -14,6 +14,7 @@ from typing import Any
 
 from graph_service.export.codebook import as_csv, entries
 from graph_service.export.metadata import build_metadata
+from graph_service.export.parquet import edges_table, nodes_table, parquet_readme
 from graph_service.export.records import Schema
 from graph_service.export.source import ExportSpec, ExportTooLarge, Selection, select
 from graph_service.export.textformats import CsvFlavour, csv_files, csv_readme, cypher, node_link
@@ -33,6 +34,7 @@ class ExportFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     CYPHER = "cypher"
+    PARQUET = "parquet"
 
 
 MEDIA_TYPES = {
@@ -41,6 +43,7 @@ MEDIA_TYPES = {
     ExportFormat.JSON: "application/json",
     ExportFormat.CSV: "application/zip",
     ExportFormat.CYPHER: "text/plain; charset=utf-8",
+    ExportFormat.PARQUET: "application/zip",
 }
 EXTENSIONS = {
     ExportFormat.GRAPHML: "graphml",
@@ -48,7 +51,10 @@ EXTENSIONS = {
     ExportFormat.JSON: "json",
     ExportFormat.CSV: "zip",
     ExportFormat.CYPHER: "cypher",
+    ExportFormat.PARQUET: "parquet.zip",
 }
+#: Formats of several files: a zip, or a folder.
+BUNDLES = frozenset({ExportFormat.CSV, ExportFormat.PARQUET})
 _WRITERS = {ExportFormat.GRAPHML: graphml, ExportFormat.GEXF: gexf, ExportFormat.JSON: node_link}
 
 
@@ -128,12 +134,21 @@ class PreparedExport:
         return f"{'-'.join(parts)}.{EXTENSIONS[self.fmt]}"
 
     def files(self) -> list[tuple[str, Callable[[], Iterator[bytes]]]]:
-        """CSV exports: each file of the set, with metadata.json and README.txt beside them."""
-        members = [
-            (name, _encode_later(produce)) for name, produce in csv_files(self.selection, self.schema, self.csv_flavour)
-        ]
+        """CSV and Parquet exports: each file of the set, with metadata.json, codebook.csv and README.txt."""
+        if self.fmt is ExportFormat.PARQUET:
+            selection, schema, meta = self.selection, self.schema, self.metadata
+            members = [
+                ("nodes.parquet", lambda: iter([nodes_table(selection, schema, meta)])),
+                ("edges.parquet", lambda: iter([edges_table(selection, schema, meta)])),
+            ]
+            readme = parquet_readme(self.metadata)
+        else:
+            members = [
+                (name, _encode_later(produce))
+                for name, produce in csv_files(self.selection, self.schema, self.csv_flavour)
+            ]
+            readme = csv_readme(self.metadata, self.csv_flavour)
         meta_text = json.dumps(self.metadata, indent=2, ensure_ascii=False) + "\n"
-        readme = csv_readme(self.metadata, self.csv_flavour)
         members.append(("metadata.json", lambda: iter([meta_text.encode("utf-8")])))
         book = as_csv(entries(self.schema))
         members.append(("codebook.csv", lambda: iter([book.encode("utf-8")])))
@@ -142,7 +157,7 @@ class PreparedExport:
 
     def chunks(self) -> Iterator[bytes]:
         """The whole file (a zip for CSV), chunk by chunk."""
-        if self.fmt is ExportFormat.CSV:
+        if self.fmt in BUNDLES:
             return zipped(self.files())
         if self.fmt is ExportFormat.CYPHER:
             return encoded(cypher(self.selection, self.schema, self.metadata))
@@ -206,11 +221,11 @@ def _write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
 
 
 def write_export(prepared: PreparedExport, path: Path) -> list[Path]:
-    """Write the export; CSV goes to a directory, or to a zip when ``path`` ends in ``.zip``.
+    """Write the export; CSV and Parquet go to a directory, or to a zip when ``path`` ends in ``.zip``.
 
     Returns the files written.
     """
-    if prepared.fmt is ExportFormat.CSV and path.suffix.lower() != ".zip":
+    if prepared.fmt in BUNDLES and path.suffix.lower() != ".zip":
         path.mkdir(parents=True, exist_ok=True)
         written = []
         for name, produce in prepared.files():
