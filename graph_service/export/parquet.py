@@ -118,7 +118,7 @@ def parquet_readme(meta: dict[str, Any]) -> str:
             "",
             "nodes.parquet: one row per organisation (id first); edges.parquet: one row per tie (id, source, target).",
             "pandas: pd.read_parquet('nodes.parquet'); polars: pl.read_parquet(...); DuckDB: FROM 'nodes.parquet'.",
-            "Columns are typed (text, 64-bit integers, doubles, booleans, dates); a missing value is null.",
+            "Columns are typed (text, 64-bit integers, doubles, booleans, dates); a missing value is empty (NA).",
             "codebook.csv says what each column is, its type and source; each column's Parquet field metadata",
             "holds its meaning, and each file's schema metadata the export's metadata (school_graph, JSON).",
             "",
