@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -255,24 +256,53 @@ def run_isolated(args: argparse.Namespace, settings: Settings) -> int:
 
 def configure_support(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Rank the schools, teaching school hubs and trusts that could support a school in difficulty, "
-        "with every part of the score and the reasons in words (see docs/questions.md)."
+        "Rank the trusts (one line each, with their schools near by), federations, teaching school hubs and "
+        "single schools that could support a school in difficulty, with every part of the score, the reasons "
+        "in words and every rule applied (see docs/questions.md)."
     )
     parser.add_argument("urn", help="URN of the school to support")
-    parser.add_argument("--radius-km", type=float, default=15.0, help="candidates within D km (default 15)")
+    _support_options(parser)
     parser.add_argument("--limit", type=int, default=10, help="candidates shown (default 10)")
-    parser.add_argument("--any-phase", action="store_true", help="do not require a same or compatible phase")
-    parser.add_argument(
-        "--weight", action="append", type=_weight, metavar="PART=W", help="weight of a score part (repeatable)"
-    )
     _common(parser)
 
 
-def run_support(args: argparse.Namespace, settings: Settings) -> int:
+def _support_options(parser: argparse.ArgumentParser) -> None:
+    """Radius, rules and weights: shared by support and backtest."""
+    parser.add_argument(
+        "--radius-km", type=float, default=15.0, help="single schools, federations, hub leads within D km (default 15)"
+    )
+    parser.add_argument("--trust-radius-km", type=float, default=40.0, help="trusts within D km (default 40)")
+    parser.add_argument("--any-phase", action="store_true", help="rule off: single schools of any phase")
+    parser.add_argument("--any-provision", action="store_true", help="rule off: single schools of any provision")
+    parser.add_argument("--include-independent", action="store_true", help="rule off: independent schools too")
+    parser.add_argument("--no-faith-first", action="store_true", help="rule off: no religious character first")
+    parser.add_argument("--undated", action="store_true", help="rule off: hubs and groups whatever their dates")
+    parser.add_argument(
+        "--weight", action="append", type=_weight, metavar="PART=W", help="weight of a score part (repeatable)"
+    )
+
+
+def _support_rules(args: argparse.Namespace) -> questions.SupportRules:
+    return questions.SupportRules(
+        state_funded_only=not args.include_independent,
+        require_phase=not args.any_phase,
+        same_provision=not args.any_provision,
+        faith_first=not args.no_faith_first,
+        dated=not args.undated,
+    )
+
+
+def _support_weights(args: argparse.Namespace) -> questions.SupportWeights | None:
     try:
-        weights = questions.SupportWeights(**dict(args.weight or []))
+        return questions.SupportWeights(**dict(args.weight or []))
     except ValidationError as exc:
         print(f"error: {'; '.join(error['msg'] for error in exc.errors())}", file=sys.stderr)
+        return None
+
+
+def run_support(args: argparse.Namespace, settings: Settings) -> int:
+    weights = _support_weights(args)
+    if weights is None:
         return 2
     answer = _ask(
         settings,
@@ -281,13 +311,17 @@ def run_support(args: argparse.Namespace, settings: Settings) -> int:
             args.urn,
             as_at=args.as_at,
             radius_km=args.radius_km,
+            trust_radius_km=args.trust_radius_km,
             limit=args.limit,
             weights=weights,
-            require_phase=not args.any_phase,
+            rules=_support_rules(args),
         ),
     )
     if not isinstance(answer, questions.SupportAnswer):
         return 1
+    if args.format == "table":
+        _print_support(answer)
+        return 0
     rows = []
     for candidate in answer.candidates:
         row: dict[str, Any] = {
@@ -298,14 +332,96 @@ def run_support(args: argparse.Namespace, settings: Settings) -> int:
             "ofsted_rating": candidate.ofsted_rating,
             "km": candidate.distance_km,
             "score": candidate.score,
+            "schools_near": candidate.schools_near,
+            "schools": "; ".join(f"{s.name} ({s.distance_km} km)" for s in candidate.schools),
         }
-        # Points per part; the columns are the part names (rating is the part, ofsted_rating the grade).
+        # Points per part; the columns are the part names.
         row.update({part.name: part.points for part in candidate.parts})
         row["reasons"] = "; ".join(candidate.reasons)
         rows.append(row)
+    _print(rows, answer, args.format)
+    return 0
+
+
+def _print_support(answer: questions.SupportAnswer) -> None:
+    """Each line, its schools near by under it, every part with value, weight and reason."""
+    school = answer.school
+    print(f"support for {school.name} ({school.id}) as at {answer.as_at}, rated {school.ofsted_rating or 'unknown'}")
+    for note in answer.notes:
+        print(f"note: {note}")
+    for rule in answer.rules_applied:
+        print(f"rule: {rule}")
+    print(f"{answer.total} line(s) scored; {answer.considered} single school(s) considered")
+    for candidate in answer.candidates:
+        km = "" if candidate.distance_km is None else f", {candidate.distance_km:.1f} km"
+        first = ", first by religious character" if candidate.first else ""
+        print(
+            f"\n{candidate.rank}. {candidate.name} [{candidate.kind} {candidate.id}] score {candidate.score}{km}{first}"
+        )
+        if candidate.via_name:
+            print(f"   through {candidate.via_name} ({candidate.via_id}), rated {candidate.ofsted_rating or 'unknown'}")
+        if candidate.schools:
+            more = candidate.schools_near - len(candidate.schools)
+            print(f"   {candidate.schools_near} school(s) near by" + (f" ({more} more not listed)" if more > 0 else ""))
+        for near in candidate.schools:
+            where = "" if near.distance_km is None else f"{near.distance_km:.1f} km"
+            la = ", same LA" if near.in_local_authority else ""
+            print(f"   - {near.name} ({near.id}), {near.phase or 'phase unknown'}, {where}{la}, fit {near.fit:g}")
+        for part in candidate.parts:
+            figures = f"{part.points:>6.2f} pts  value {part.value:.2f} x weight {part.weight:g}"
+            print(f"   {part.name:<13}{figures}: {part.reason}")
+
+
+# -- backtest -------------------------------------------------------------------------------
+
+
+def configure_backtest(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Measure the support question against real take-overs: every local-authority-maintained school "
+        "that GIAS links to a sponsor-led academy in a trust, asked about as at the day before; the rank of "
+        "the real trust beside the nearest-trust and most-schools-in-the-LA baselines (hit@1, hit@3, hit@10, "
+        "MRR; tuning cases before 2019-09-01, held out from then; by year and phase). See docs/questions.md."
+    )
+    _support_options(parser)
+    parser.add_argument("--ignore-ratings", action="store_true", help="treat every state-funded school as rated Good")
+    parser.add_argument("--la", type=int, help="only cases in this local authority (code)")
+    parser.add_argument("--since", type=iso_date, help="only take-overs on or after this date")
+    parser.add_argument("--until", type=iso_date, help="only take-overs on or before this date")
+    parser.add_argument("--csv", type=Path, help="write one row per case to this CSV file")
+    parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), json or csv")
+
+
+def run_backtest(args: argparse.Namespace, settings: Settings) -> int:
+    weights = _support_weights(args)
+    if weights is None:
+        return 2
+    answer = _ask(
+        settings,
+        lambda store: questions.support_backtest(
+            store,
+            ignore_ratings=args.ignore_ratings,
+            la_code=args.la,
+            since=args.since,
+            until=args.until,
+            radius_km=args.radius_km,
+            trust_radius_km=args.trust_radius_km,
+            weights=weights,
+            rules=_support_rules(args),
+        ),
+    )
+    if not isinstance(answer, questions.BacktestAnswer):
+        return 1
+    if args.csv is not None:
+        args.csv.write_text(answer.to_csv(), encoding="utf-8")
+    rows = [
+        {"cases": group, "n": figures.cases, "method": method, **getattr(figures, method).model_dump()}
+        for group, figures in answer.tables()
+        for method in ("support", "nearest_trust", "most_in_la")
+    ]
+    if args.format == "json":
+        _print(rows, answer, "json")
+        return 0
     if args.format == "table":
-        school = answer.school
-        print(f"support for {school.name} ({school.id}), rated {school.ofsted_rating or 'unknown'}:")
         for note in answer.notes:
             print(f"note: {note}")
     _print(rows, answer, args.format)
@@ -372,5 +488,6 @@ COMMANDS: dict[str, Command] = {
         run_isolated,
     ),
     "support": ("who could support a school in difficulty, with reasons", configure_support, run_support),
+    "backtest": ("the support question measured against real take-overs", configure_backtest, run_backtest),
     "health": ("network health: centrality, communities, brokers", configure_health, run_health),
 }

@@ -31,11 +31,18 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 
 from graph_service import memory
+from graph_service.analytics import backtest as takeovers
 from graph_service.analytics.geo import GridIndex
 from graph_service.analytics.health import health_report, health_task, measure, network_health
 from graph_service.analytics.isolation import area_summary, isolated
 from graph_service.analytics.network import SchoolFilter, collaboration_graph
-from graph_service.analytics.support import SupportWeights, candidate_index, support_candidates
+from graph_service.analytics.support import (
+    SupportIndex,
+    SupportRules,
+    SupportWeights,
+    support_candidates,
+    support_index,
+)
 from graph_service.models import EdgeKind, GovernanceLevel, MemberRole, NodeKind, OfstedRating, Phase, Status
 from graph_service.store import GraphStore
 
@@ -51,12 +58,15 @@ __all__ = [
     "NotFound",
     "Pending",
     "QuestionError",
+    "BacktestAnswer",
     "SupportAnswer",
+    "SupportRules",
     "SupportWeights",
     "area_summaries",
     "health",
     "health_status",
     "isolated_schools",
+    "support_backtest",
     "support_partners",
 ]
 
@@ -256,48 +266,138 @@ class SchoolBrief(_Model):
 class ScorePart(_Model):
     """One part of a candidate's score."""
 
-    name: str = Field(description="phase, distance, ties, context, capacity, designation, rating or recency.")
+    name: str = Field(description="The part: one of SupportWeights' fields (takes_in, footprint, local, ...).")
     value: float = Field(description="The part's value, 0 to 1.")
     weight: float = Field(description="Its weight.")
     points: float = Field(description="Points it adds to the score: 100 * weight * value / sum of weights.")
     reason: str = Field(description="The value in words.")
 
 
+class NearSchool(_Model):
+    """One of a trust's or federation's schools near the school to support, open on the date."""
+
+    id: str = Field(description="Organisation id (the URN).")
+    name: str = Field(description="Name.")
+    phase: Phase | None = Field(default=None, description="Phase of education.")
+    type_name: str | None = Field(default=None, description="GIAS type of establishment.")
+    distance_km: float | None = Field(description="Distance in km from the school to support.")
+    fit: float = Field(description="Stage fit with the school: 1 same phase and provision, 0.5 compatible, 0 not.")
+    in_local_authority: bool = Field(description="In the same local authority as the school to support.")
+    ofsted_rating: OfstedRating | None = Field(default=None, description="Its standing on the date.")
+    opened: date | None = Field(default=None, description="Opening date (for an academy: when it joined).")
+
+
 class Candidate(_Model):
-    """An organisation that could support the school, with its score and reasons."""
+    """An organisation that could support the school (one line), with its score and reasons."""
 
     rank: int = Field(description="1 for the best candidate.")
     id: str = Field(description="Organisation id.")
-    kind: NodeKind = Field(description="school, fe_college, trust or teaching_school_hub.")
+    kind: NodeKind = Field(description="trust, federation, teaching_school_hub, school or fe_college.")
     name: str = Field(description="Name.")
-    phase: Phase | None = Field(default=None, description="Phase of education (schools).")
+    phase: Phase | None = Field(default=None, description="Phase of education (single schools).")
     ofsted_rating: OfstedRating | None = Field(
-        default=None, description="Its rating; for a trust or hub, that of the school it is scored through."
+        default=None, description="A single school's standing; a hub's, that of its lead school; empty for groups."
     )
-    ofsted_date: date | None = Field(default=None, description="Date of that inspection.")
-    distance_km: float | None = Field(description="Distance in km (for a trust or hub, of that school).")
-    via_id: str | None = Field(
-        default=None, description="For a trust, its nearest good member school; for a hub, its lead school."
+    distance_km: float | None = Field(
+        description="Distance in km (a trust or federation: of its nearest school; a hub: of its lead school)."
     )
+    via_id: str | None = Field(default=None, description="For a hub, its lead school.")
     via_name: str | None = Field(default=None, description="Its name.")
     score: float = Field(description="0 to 100: the sum of the parts' points.")
+    first: bool = Field(description="Put first by the religious-character rule (before any higher score).")
+    schools_near: int = Field(description="A trust's or federation's open schools within its radius (all of them).")
+    schools: list[NearSchool] = Field(description="Those schools, nearest first (up to 10).")
     parts: list[ScorePart] = Field(description="Every part of the score.")
     reasons: list[str] = Field(description="Why it is suggested, in words, strongest first.")
 
 
 class SupportAnswer(_Model):
-    """Ranked candidates to support a school."""
+    """Ranked candidates to support a school: trusts first-class, each one line with its schools near by."""
 
     school: SchoolBrief = Field(description="The school to support.")
-    in_difficulty: bool = Field(description="Rated special measures, serious weaknesses, inadequate or RI.")
+    in_difficulty: bool = Field(description="Its standing on the date is special measures, serious weaknesses, ...")
     notes: list[str] = Field(description="Anything a broker should know about this answer.")
+    rules_applied: list[str] = Field(description="Every rule applied to this answer, in words.")
     as_at: date = Field(description="The day the network is taken as it stood.")
-    radius_km: float = Field(description="Candidates within this many km.")
-    require_phase: bool = Field(description="Whether candidate schools must be of the same or a compatible phase.")
+    radius_km: float = Field(description="Single schools, federations and hub lead schools within this many km.")
+    trust_radius_km: float = Field(description="Trusts with an open school within this many km.")
+    rules: SupportRules = Field(description="The rules' switches.")
     weights: SupportWeights = Field(description="Weights of the score's parts.")
-    considered: int = Field(description="Candidate schools within the radius, of a fitting phase.")
-    total: int = Field(description="Candidates scored (schools, hubs and trusts).")
+    considered: int = Field(description="Schools within the radius, open and rated Good or Outstanding.")
+    total: int = Field(description="Candidate lines scored (trusts, federations, hubs and single schools).")
     candidates: list[Candidate] = Field(description="Best first.")
+
+
+class Hits(_Model):
+    """How often one method put the real trust near the top."""
+
+    hit_1: float = Field(alias="hit@1", description="Share of cases with the real trust first.")
+    hit_3: float = Field(alias="hit@3", description="Share with it in the top 3.")
+    hit_10: float = Field(alias="hit@10", description="Share with it in the top 10.")
+    mrr: float = Field(description="Mean reciprocal rank (0 for a case where it is not ranked at all).")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+class Figures(_Model):
+    """The support question and both baselines on one set of cases."""
+
+    cases: int = Field(description="Cases measured (not skipped).")
+    support: Hits = Field(description="The support question (the real trust's line, or a line for one of its schools).")
+    nearest_trust: Hits = Field(description="Baseline: trusts by their nearest open school.")
+    most_in_la: Hits = Field(description="Baseline: trusts by their open schools in the local authority, then nearest.")
+
+
+class BacktestCase(_Model):
+    """One real take-over and where each method ranked the real trust."""
+
+    urn: str = Field(description="The maintained school taken over.")
+    name: str = Field(description="Its name.")
+    phase: Phase | None = Field(default=None, description="Its phase.")
+    local_authority: str | None = Field(default=None, description="Its local authority.")
+    asked_as_at: date = Field(description="The day asked: the day before the academy opened.")
+    year: int = Field(description="Year of the take-over.")
+    held_out: bool = Field(description="On or after 2019-09-01 (not used to choose the weights).")
+    successor: str = Field(description="The sponsor-led academy that replaced it (never used in the question).")
+    trust: str = Field(description="The real trust.")
+    trust_name: str = Field(description="Its name.")
+    support_rank: int | None = Field(description="Rank of its first line in the support answer (empty: not listed).")
+    nearest_trust_rank: int | None = Field(description="Its rank by the nearest-trust baseline.")
+    most_in_la_rank: int | None = Field(description="Its rank by the most-schools-in-the-LA baseline.")
+    top: str | None = Field(description="Id of the support answer's first line.")
+    skipped: str | None = Field(description="Why the case was not measured, if it was not.")
+
+
+class BacktestAnswer(_Model):
+    """The support question measured against real sponsor-led take-overs."""
+
+    ignore_ratings: bool = Field(description="Every state-funded school treated as rated Good.")
+    radius_km: float = Field(description="Radius for single schools, federations and hubs.")
+    trust_radius_km: float = Field(description="Radius for trusts.")
+    rules: SupportRules = Field(description="The rules' switches.")
+    weights: SupportWeights = Field(description="The weights.")
+    notes: list[str] = Field(description="What the data leaks and what the figures cannot tell.")
+    skipped: int = Field(description="Cases not measured.")
+    all: Figures = Field(description="Every case.")
+    tuning: Figures = Field(description="Cases before 2019-09-01 (the weights were chosen on these).")
+    held_out: Figures = Field(description="Cases from 2019-09-01 on.")
+    by_year: dict[str, Figures] = Field(description="By year of the take-over.")
+    by_phase: dict[str, Figures] = Field(description="By phase of the school.")
+    cases: list[BacktestCase] = Field(description="One row per case.")
+
+    def tables(self) -> list[tuple[str, Figures]]:
+        """(name, figures) of the summary tables, in reading order."""
+        return [
+            ("all", self.all),
+            ("tuning (before 2019-09-01)", self.tuning),
+            ("held out (2019-09-01 on)", self.held_out),
+            *((f"year {year}", figures) for year, figures in self.by_year.items()),
+            *((f"phase {phase}", figures) for phase, figures in self.by_phase.items()),
+        ]
+
+    def to_csv(self) -> str:
+        """One CSV row per case."""
+        return takeovers.to_csv(case.model_dump() for case in self.cases)
 
 
 # -- network health ------------------------------------------------------------------------
@@ -454,9 +554,10 @@ _cache: weakref.WeakKeyDictionary[nx.MultiDiGraph, OrderedDict[tuple[date | None
 def forget_answers() -> None:
     """Drop every remembered answer (benchmarks time the work, not the memory)."""
     with _lock:
-        every = [prepared for days in _cache.values() for prepared in days.values()]
-    for prepared in every:
-        prepared.answers.clear()
+        every = [prepared.answers for days in _cache.values() for prepared in days.values()]
+        every += [support.answers for support in _support.values()]
+    for answers in every:
+        answers.clear()
 
 
 def _prepared(
@@ -573,6 +674,30 @@ def area_summaries(
     )
 
 
+@dataclass
+class _Support:
+    """What support questions on one graph reuse, whatever the date (see support_index)."""
+
+    index: SupportIndex
+    answers: _Kept[BaseModel] = field(default_factory=lambda: _Kept(_KEPT_ANSWERS))
+
+
+#: Per store graph: one support index for every date, so a new date costs no rebuild.
+_support: weakref.WeakKeyDictionary[nx.MultiDiGraph, _Support] = weakref.WeakKeyDictionary()
+
+
+def _support_of(graph: nx.MultiDiGraph) -> _Support:
+    with _lock:
+        known = _support.get(graph)
+    if known is None:
+        known = _Support(support_index(graph))
+        with _lock:
+            known = _support.setdefault(graph, known)
+        if memory.is_long_lived(graph):
+            memory.keep()
+    return known
+
+
 @memory.answers_without_collector
 def support_partners(
     store: GraphStore,
@@ -580,56 +705,139 @@ def support_partners(
     *,
     as_at: date | None = None,
     radius_km: float = 15.0,
+    trust_radius_km: float = 40.0,
     limit: int = 10,
     weights: SupportWeights | None = None,
-    require_phase: bool = True,
+    rules: SupportRules | None = None,
 ) -> SupportAnswer:
-    """Ranked organisations that could support a school, each with its score's parts and reasons."""
-    if radius_km <= 0:
-        raise BadQuestion("radius_km must be above 0")
+    """Ranked organisations that could support a school, each with its score's parts and reasons.
+
+    Answered on the store's whole graph on both backends (Neo4j's cached copy, checked against the
+    database's version counter), through one date-free index per graph: any date is as fast.
+    """
+    if radius_km <= 0 or trust_radius_km <= 0:
+        raise BadQuestion("radius_km and trust_radius_km must be above 0")
     if limit < 1:
         raise BadQuestion("limit must be at least 1")
     weights = weights or SupportWeights()
-    graph, prepared, day = _prepared(store, as_at, store.support_graph(urn, as_at, radius_km))
-    key = ("support", urn, radius_km, limit, require_phase, weights.model_dump_json())
-    known = prepared.answers.get(key)
+    rules = rules or SupportRules()
+    graph = store.support_graph(urn, as_at, max(radius_km, trust_radius_km))
+    day = as_at or date.today()
+    if urn not in graph:
+        raise NotFound(f"no school with URN {urn!r}")
+    support = _support_of(graph)
+    key = ("support", urn, day, radius_km, trust_radius_km, limit, rules.model_dump_json(), weights.model_dump_json())
+    known = support.answers.get(key)
     if isinstance(known, SupportAnswer):
         return known
-    attrs = _school(prepared, urn)
-    if prepared.index is None:
-        prepared.index = candidate_index(prepared.collab, as_at)
-        if prepared.whole:
-            memory.keep()
+    attrs = graph.nodes[urn]
     try:
         found = support_candidates(
             graph,
             urn,
-            as_at,
+            day,
             radius_km=radius_km,
+            trust_radius_km=trust_radius_km,
             weights=weights,
+            rules=rules,
             limit=limit,
-            require_phase=require_phase,
-            collab=prepared.collab,
-            index=prepared.index,
+            index=support.index,
         )
     except ValueError as exc:
         raise BadQuestion(str(exc)) from None
-    answer = SupportAnswer(
-        school=SchoolBrief.model_validate(
-            {"id": urn, **{name: value for name, value in attrs.items() if name in SchoolBrief.model_fields}}
-        ),
-        in_difficulty=found["in_difficulty"],
-        notes=found["notes"],
-        as_at=day,
-        radius_km=radius_km,
-        require_phase=require_phase,
-        weights=weights,
-        considered=found["considered"],
-        total=found["total"],
-        candidates=[Candidate.model_validate(row) for row in found["candidates"]],
+    answer = SupportAnswer.model_validate(
+        {
+            "school": SchoolBrief.model_validate(
+                {"id": urn, **{name: value for name, value in attrs.items() if name in SchoolBrief.model_fields}}
+            ),
+            "in_difficulty": found["in_difficulty"],
+            "notes": found["notes"],
+            "rules_applied": found["rules"],
+            "as_at": day,
+            "radius_km": radius_km,
+            "trust_radius_km": trust_radius_km,
+            "rules": rules,
+            "weights": weights,
+            "considered": found["considered"],
+            "total": found["total"],
+            "candidates": found["candidates"],
+        }
     )
-    prepared.answers.put(key, answer)
+    support.answers.put(key, answer)
     return answer
+
+
+@memory.answers_without_collector
+def support_backtest(
+    store: GraphStore,
+    *,
+    ignore_ratings: bool = False,
+    la_code: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    radius_km: float = 15.0,
+    trust_radius_km: float = 40.0,
+    weights: SupportWeights | None = None,
+    rules: SupportRules | None = None,
+) -> BacktestAnswer:
+    """The support question asked about every real sponsor-led take-over the store records."""
+    if radius_km <= 0 or trust_radius_km <= 0:
+        raise BadQuestion("radius_km and trust_radius_km must be above 0")
+    weights = weights or SupportWeights()
+    rules = rules or SupportRules()
+    graph = store.graph()
+    support = _support_of(graph)
+    cases = [
+        case
+        for case in takeovers.takeover_cases(graph)
+        if (la_code is None or graph.nodes[case.school].get("la_code") == la_code)
+        and (since is None or case.taken_over >= since)
+        and (until is None or case.taken_over <= until)
+    ]
+    if not cases:
+        raise BadQuestion(
+            "no take-overs to measure: none of the store's maintained schools is linked (GIAS links file) to a "
+            "sponsor-led academy in a trust" + (" with the filters given" if la_code or since or until else "")
+        )
+    rows = takeovers.run_backtest(
+        graph,
+        cases=cases,
+        ignore_ratings=ignore_ratings,
+        weights=weights,
+        rules=rules,
+        radius_km=radius_km,
+        trust_radius_km=trust_radius_km,
+        index=support.index,
+    )
+    tables = takeovers.report(rows)
+    notes = [
+        "the successor academy is never used: it opens the day after the day asked, so it is not open then",
+        "GIAS memberships carry no start date unless the groups files are loaded: an academy's opening date "
+        "stands in (converters and sponsored academies get a new URN when they join; transfers between "
+        "trusts do not, so a school that moved trust later counts for its later trust)",
+        "every state-funded school is treated as rated Good: ratings decide nothing"
+        if ignore_ratings
+        else "ratings are the standing the store holds for each date (the latest known unless inspection "
+        "history is loaded): they may be later than the case",
+        f"baselines rank trusts with an open school within {takeovers.BASELINE_KM:g} km; further is not ranked",
+    ]
+    return BacktestAnswer.model_validate(
+        {
+            "ignore_ratings": ignore_ratings,
+            "radius_km": radius_km,
+            "trust_radius_km": trust_radius_km,
+            "rules": rules,
+            "weights": weights,
+            "notes": notes,
+            "skipped": tables["skipped"],
+            "all": tables["all"],
+            "tuning": tables["tuning"],
+            "held_out": tables["held_out"],
+            "by_year": tables["by_year"],
+            "by_phase": tables["by_phase"],
+            "cases": rows,
+        }
+    )
 
 
 @memory.answers_without_collector

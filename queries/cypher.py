@@ -352,35 +352,6 @@ MAINTAINERS = (
     f" WHERE {_HOLDS_ON_DAY} RETURN collect(DISTINCT m.id) AS ids"
 )
 
-#: Ids of the organisations that ``$ids`` support (``supports`` ties holding on ``$day``): how
-#: many schools a trust or hub already supports is part of its score.
-SUPPORTED_BY = (
-    f"UNWIND $ids AS id MATCH (:Organisation {{id: id}})-[r{_types([EdgeKind.SUPPORTS])}]->(m:Organisation)"
-    f" WHERE {_HOLDS_ON_DAY} RETURN collect(DISTINCT m.id) AS ids"
-)
-
-#: Where a school is, to find support candidates around it.
-PLACE_OF = (
-    "MATCH (s:Organisation {id: $id}) RETURN s.latitude AS latitude, s.longitude AS longitude, s.la_code AS la_code"
-)
-
-#: Ids of the providers rated ``$ratings`` within ``$metres`` of a point (give a little more than
-#: the radius: the exact distance is measured in Python, the same for both backends, and Neo4j's
-#: earth radius is not quite ours); the box lets the search skip most of England cheaply.
-RATED_IN_BOX = (
-    "MATCH (s:Organisation) WHERE s.kind IN $providers AND s.ofsted_rating IN $ratings"
-    " AND s.latitude >= $south AND s.latitude <= $north AND s.longitude >= $west AND s.longitude <= $east"
-    " AND point.distance(point({latitude: s.latitude, longitude: s.longitude}),"
-    " point({latitude: $latitude, longitude: $longitude})) <= $metres"
-    " RETURN collect(s.id) AS ids"
-)
-
-#: Like :data:`RATED_IN_BOX` for a school with no location: its local authority's.
-RATED_IN_LA = (
-    "MATCH (s:Organisation) WHERE s.kind IN $providers AND s.ofsted_rating IN $ratings AND s.la_code = $la_code"
-    " RETURN collect(s.id) AS ids"
-)
-
 # -- counts, meta, clearing -------------------------------------------------------------
 
 

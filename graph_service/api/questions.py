@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import ValidationError
@@ -22,6 +22,7 @@ from graph_service.questions import (
     HealthStatus,
     IsolatedAnswer,
     SupportAnswer,
+    SupportRules,
     SupportWeights,
 )
 
@@ -62,32 +63,64 @@ def area_filter(
 AreaDep = Annotated[AreaFilter, Depends(area_filter)]
 
 
+def _weight(part: str) -> Any:
+    return Query(ge=0, le=100, description=f"Weight of the {part} part (see SupportWeights).")
+
+
 def support_weights(
-    weight_phase: Annotated[float | None, Query(ge=0, le=100, description="Weight of phase fit.")] = None,
-    weight_distance: Annotated[float | None, Query(ge=0, le=100, description="Weight of nearness.")] = None,
-    weight_ties: Annotated[float | None, Query(ge=0, le=100, description="Weight of existing ties.")] = None,
-    weight_context: Annotated[float | None, Query(ge=0, le=100, description="Weight of similar context.")] = None,
-    weight_capacity: Annotated[float | None, Query(ge=0, le=100, description="Weight of spare capacity.")] = None,
-    weight_designation: Annotated[float | None, Query(ge=0, le=100, description="Weight of hub designation.")] = None,
-    weight_rating: Annotated[float | None, Query(ge=0, le=100, description="Weight of its own rating.")] = None,
-    weight_recency: Annotated[
-        float | None, Query(ge=0, le=100, description="Weight of how recent its inspection is.")
-    ] = None,
+    weight_takes_in: Annotated[float | None, _weight("takes_in")] = None,
+    weight_footprint: Annotated[float | None, _weight("footprint")] = None,
+    weight_local: Annotated[float | None, _weight("local")] = None,
+    weight_distance: Annotated[float | None, _weight("distance")] = None,
+    weight_fit_distance: Annotated[float | None, _weight("fit_distance")] = None,
+    weight_phase: Annotated[float | None, _weight("phase")] = None,
+    weight_growth: Annotated[float | None, _weight("growth")] = None,
+    weight_capacity: Annotated[float | None, _weight("capacity")] = None,
+    weight_track_record: Annotated[float | None, _weight("track_record")] = None,
+    weight_strength: Annotated[float | None, _weight("strength")] = None,
+    weight_faith: Annotated[float | None, _weight("faith")] = None,
+    weight_ties: Annotated[float | None, _weight("ties")] = None,
+    weight_designation: Annotated[float | None, _weight("designation")] = None,
 ) -> SupportWeights:
     given = {
-        "phase": weight_phase,
+        "takes_in": weight_takes_in,
+        "footprint": weight_footprint,
+        "local": weight_local,
         "distance": weight_distance,
-        "ties": weight_ties,
-        "context": weight_context,
+        "fit_distance": weight_fit_distance,
+        "phase": weight_phase,
+        "growth": weight_growth,
         "capacity": weight_capacity,
+        "track_record": weight_track_record,
+        "strength": weight_strength,
+        "faith": weight_faith,
+        "ties": weight_ties,
         "designation": weight_designation,
-        "rating": weight_rating,
-        "recency": weight_recency,
     }
     try:
         return SupportWeights(**{name: value for name, value in given.items() if value is not None})
     except ValidationError as exc:
         raise unprocessable(("query",), "; ".join(error["msg"] for error in exc.errors())) from None
+
+
+def _rule(field: str) -> Any:
+    return Query(description=SupportRules.model_fields[field].description)
+
+
+def support_rules(
+    state_funded_only: Annotated[bool, _rule("state_funded_only")] = True,
+    require_phase: Annotated[bool, _rule("require_phase")] = True,
+    same_provision: Annotated[bool, _rule("same_provision")] = True,
+    faith_first: Annotated[bool, _rule("faith_first")] = True,
+    dated: Annotated[bool, _rule("dated")] = True,
+) -> SupportRules:
+    return SupportRules(
+        state_funded_only=state_funded_only,
+        require_phase=require_phase,
+        same_provision=same_provision,
+        faith_first=faith_first,
+        dated=dated,
+    )
 
 
 @contextmanager
@@ -167,20 +200,31 @@ def support(
     urn: Annotated[str, Path(max_length=128, description="URN of the school to support.", examples=["103288"])],
     store: StoreDep,
     weights: Annotated[SupportWeights, Depends(support_weights)],
+    rules: Annotated[SupportRules, Depends(support_rules)],
     as_at: AsAt = None,
-    radius_km: Annotated[float, Query(gt=0, le=100, description="Candidates within this many km.")] = 15.0,
-    limit: Annotated[int, Query(ge=1, le=200, description="Candidates shown.")] = 10,
-    require_phase: Annotated[
-        bool, Query(description="Candidate schools must be of the same or a compatible phase.")
-    ] = True,
+    radius_km: Annotated[
+        float, Query(gt=0, le=100, description="Single schools, federations and hub lead schools within this many km.")
+    ] = 15.0,
+    trust_radius_km: Annotated[
+        float, Query(gt=0, le=200, description="Trusts with an open school within this many km.")
+    ] = 40.0,
+    limit: Annotated[int, Query(ge=1, le=200, description="Candidate lines shown.")] = 10,
 ) -> SupportAnswer:
-    """Organisations that could support a school in difficulty, ranked by a score shown part by part.
+    """Trusts (one line each, with their schools near by), federations, hubs and single schools that could
+    support a school in difficulty, ranked by a score shown part by part, with every rule applied.
 
     Unknown URN: 404. A school not in difficulty is answered all the same, with a note.
     """
     with _answering():
         return questions.support_partners(
-            store, urn, as_at=as_at, radius_km=radius_km, limit=limit, weights=weights, require_phase=require_phase
+            store,
+            urn,
+            as_at=as_at,
+            radius_km=radius_km,
+            trust_radius_km=trust_radius_km,
+            limit=limit,
+            weights=weights,
+            rules=rules,
         )
 
 

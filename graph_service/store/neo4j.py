@@ -39,10 +39,8 @@ from neo4j.exceptions import (
 )
 
 from graph_service import memory
-from graph_service.analytics.geo import bounding_box
 from graph_service.analytics.isolation import RISK_POINTS, UNRATED_RISK
 from graph_service.analytics.network import PROVIDER_KINDS, SchoolFilter
-from graph_service.analytics.support import GOOD_RATINGS
 from graph_service.graphview import build_graph_from_stored
 from graph_service.models import AuditEntry, EdgeKind, NodeKind, Organisation, Status, Tie, check_endpoints
 from graph_service.store.base import (
@@ -74,9 +72,6 @@ RETRY_TIME = 1.0
 SCAN_THRESHOLD = 1000
 #: Said of a write whose fate Neo4j could not confirm (the caller must check before retrying).
 MAYBE_SAVED = "may or may not be saved"
-#: How much further than the radius Cypher looks for support candidates: Neo4j's WGS84
-#: distance and our haversine differ by about 0.1 %, and Python makes the exact cut.
-RADIUS_MARGIN = 1.01
 #: Seconds open() waits for freshly created indexes to come online.
 INDEX_WAIT = 60
 
@@ -716,41 +711,10 @@ class Neo4jStore:
         return IsolationScope(graph, frozenset(listed), total)
 
     def support_graph(self, urn: str, as_at: date | None, radius_km: float) -> nx.MultiDiGraph:
-        if self.questions_in_memory:
-            return self.graph()
-        day = as_at or date.today()
-
-        def work(tx: ManagedTransaction) -> nx.MultiDiGraph:
-            place = tx.run(cypher.PLACE_OF, id=urn).single()
-            if place is None:
-                return nx.MultiDiGraph()
-            ratings = sorted(GOOD_RATINGS)
-            latitude, longitude = place["latitude"], place["longitude"]
-            if latitude is not None and longitude is not None:
-                south, north, west, east = bounding_box(latitude, longitude, radius_km)
-                found = tx.run(
-                    cypher.RATED_IN_BOX,
-                    providers=_PROVIDERS,
-                    ratings=ratings,
-                    south=south,
-                    north=north,
-                    west=west,
-                    east=east,
-                    latitude=latitude,
-                    longitude=longitude,
-                    metres=radius_km * 1000 * RADIUS_MARGIN,
-                )
-            else:
-                found = tx.run(cypher.RATED_IN_LA, providers=_PROVIDERS, ratings=ratings, la_code=place["la_code"])
-            pool = found.single(strict=True)["ids"]
-            # Paths of up to four steps from the school; each candidate's ties and groups, and
-            # whom those support (their capacity).
-            ids = self._expand(tx, [urn], _collaboration_rings(day, (False,) * 4))
-            near = self._expand(tx, pool, _collaboration_rings(day, (False,)))
-            ids |= near | _ids_from(tx, cypher.SUPPORTED_BY, near, day=day)
-            return self._graph_of(tx, ids)
-
-        return self._read_tx(work)
+        # Support ranks trusts by their schools up to 40 km around and their sizes across England:
+        # the cached whole graph (checked against the version counter) answers that identically to
+        # the embedded store, with one date-free index for every date.
+        return self.graph()
 
     def graph(self) -> nx.MultiDiGraph:
         return self._cached_graph()[0]
