@@ -35,6 +35,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layout", choices=("geo", "force"), default="geo", help="map (default) or force layout")
     parser.add_argument("--as-at", type=iso_date, help="ties holding on this date (YYYY-MM-DD; default today)")
     parser.add_argument("--include-closed", action="store_true", help="also draw closed organisations")
+    parser.add_argument(
+        "--admin-ties",
+        action="store_true",
+        help="organisation view: also walk administrative ties (a local authority maintaining a school)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         closed = args.include_closed
         return {
-            "organisation": lambda: views.neighbourhood(store, args.id, args.hops, args.as_at, closed),
+            "organisation": lambda: views.neighbourhood(store, args.id, args.hops, args.as_at, closed, args.admin_ties),
             "area": lambda: views.area(store, area(), args.as_at, closed),
             "group": lambda: views.group(store, args.id, args.as_at, closed),
             "isolated": lambda: views.isolated(store, area(), args.partners, args.as_at),

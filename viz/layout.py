@@ -19,6 +19,8 @@ Position = tuple[float, float]
 
 #: How many rings of unlocated neighbours are placed from their placed neighbours.
 PLACEMENT_ROUNDS = 3
+#: Least distance, in pixels, between a group and the middle of its members.
+GROUP_OFFSET_PX = 40.0
 
 
 def map_span(node_count: int) -> float:
@@ -93,8 +95,8 @@ def geographic_positions(graph: nx.Graph, span: float | None = None) -> dict[str
     >>> pos = geographic_positions(g, span=1000)
     >>> pos["s1"], pos["s2"]
     ((0.0, 500.0), (0.0, -500.0))
-    >>> round(math.dist(pos["t"], (0.0, 0.0)))  # between its members, nudged by 2% of the span
-    20
+    >>> round(math.dist(pos["t"], (0.0, 0.0)))  # between its members, set aside by 4% of the span
+    40
     >>> round(math.dist(pos["alone"], (0.0, 0.0)))  # on the ring outside the map
     650
     """
@@ -111,7 +113,8 @@ def geographic_positions(graph: nx.Graph, span: float | None = None) -> dict[str
         for node in unplaced:
             near = [placed[other] for other in _undirected_neighbours(graph, node) if other in placed]
             if near:
-                dx, dy = _jitter(node, span * 0.02)
+                # Beside its members rather than on top of them: further than a node is wide.
+                dx, dy = _jitter(node, max(GROUP_OFFSET_PX, span * 0.04))
                 newly[node] = (
                     round(sum(x for x, _ in near) / len(near) + dx, 2),
                     round(sum(y for _, y in near) / len(near) + dy, 2),

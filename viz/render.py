@@ -41,9 +41,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 #: Above this many nodes, edges are hidden while dragging or zooming to keep the page responsive.
 BIG = 2000
 LABEL_CHARS = 40
+#: Labels are drawn only from this zoom in (and always for highlighted and searched-for nodes).
+LABEL_SCALE = 0.9
 
 _COLLABORATION = frozenset(kind.value for kind in EdgeKind if kind.is_collaboration)
 _LEVELLED = frozenset({EdgeKind.FEDERATED_WITH.value, EdgeKind.MEMBER_OF.value})
+#: Kinds with an address of their own (the rest are groups placed beside their members).
+_LOCATED_KINDS = frozenset({NodeKind.SCHOOL.value, NodeKind.FE_COLLEGE.value, NodeKind.COMMUNITY_PARTNER.value})
 _MEMBER_OF = EdgeKind.MEMBER_OF.value
 _TRUST = NodeKind.TRUST.value
 _FEDERATION = NodeKind.FEDERATION.value
@@ -87,6 +91,8 @@ class Picture:
     extra_edges: Sequence[ExtraEdge] = ()
     #: When served by the API, double-clicking a node opens its neighbourhood at this URL prefix.
     link_base: str | None = None
+    #: When served by the API, the front page's address (the page links back to it).
+    home: str | None = None
     generated: date = field(default_factory=date.today)
 
 
@@ -114,6 +120,8 @@ class NodeRow(NamedTuple):
     tip: list[str]
     highlighted: bool
     closed: bool
+    #: Phase of education (schools), for the page's filter.
+    phase: str | None
 
 
 class EdgeRow(NamedTuple):
@@ -256,7 +264,7 @@ def page_data(
     'member_of:1:t'
     >>> page = page_data(g, colour="rating")
     >>> [(n.id, n.kind, n.size, n.rating, n.tip) for n in page.nodes]
-    [('1', 'school', 12.0, 'good', ['school', 'Ofsted: good', 'Trust: T']), ('t', 'trust', 12.0, None, ['trust'])]
+    [('t', 'trust', 12.0, None, ['trust']), ('1', 'school', 12.0, 'good', ['school', 'Ofsted: good', 'Trust: T'])]
     >>> edge = page.edges[0]
     >>> edge.source, edge.target, edge.tip, page.looks[edge.look]
     ('1', 't', ['member of'], {'color': '#5b7fa6', 'width': 1.5})
@@ -323,9 +331,29 @@ def page_data(
                 node_tip(data, trusts.get(node_id)),
                 marked_node,
                 data.get("status") == _CLOSED,
+                data.get("phase"),
             )
         )
+    # Groups first: vis-network draws in this order, so schools are drawn over their trusts, not under.
+    nodes.sort(key=lambda row: row.kind in _LOCATED_KINDS)
     return PageData(nodes, edges, looks, colour)
+
+
+def _filters(data: PageData) -> dict[str, list[tuple[str, str]]]:
+    """The kinds, phases and ratings present, as (value, words), for the page's filter boxes.
+
+    >>> g = nx.MultiDiGraph(); g.add_node("1", kind="school", phase="primary", ofsted_rating="good")
+    >>> _filters(page_data(g))
+    {'kind': [('school', 'school')], 'phase': [('primary', 'primary')], 'rating': [('good', 'good')]}
+    """
+    present: dict[str, set[str]] = {"kind": set(), "phase": set(), "rating": set()}
+    for row in data.nodes:
+        present["kind"].add(row.kind)
+        if row.phase:
+            present["phase"].add(row.phase)
+        if row.rating:
+            present["rating"].add(row.rating)
+    return {name: [(value, _words(value)) for value in sorted(values)] for name, values in present.items()}
 
 
 def vis_options(layout: Layout, node_count: int) -> dict[str, Any]:
@@ -423,6 +451,9 @@ def render_html(picture: Picture) -> str:
         options_json=script_json(options),
         link_base=script_json(picture.link_base),
         linkable=picture.link_base is not None,
+        home=picture.home,
+        label_scale=LABEL_SCALE,
+        filters=_filters(data),
         vis_script=script,
         vis_css=css,
     )

@@ -15,7 +15,17 @@ from datetime import date
 import networkx as nx
 
 from graph_service.graphview import build_graph
-from graph_service.models import GROUPS, MAX_LA_CODE, EdgeKind, NodeKind, OfstedRating, Organisation, Status, la_id
+from graph_service.models import (
+    GROUPS,
+    MAX_LA_CODE,
+    EdgeKind,
+    NodeKind,
+    OfstedRating,
+    Organisation,
+    Status,
+    Tie,
+    la_id,
+)
 from graph_service.store import GraphStore, OrganisationFilter, Subgraph
 from viz.isolation import isolated_schools, nearest_partners
 from viz.render import Colour, ExtraEdge, Layout, Picture
@@ -134,22 +144,78 @@ def _when(as_at: date | None) -> str:
     return f" on {as_at.isoformat()}" if as_at else ""
 
 
+#: Ties drawn in a neighbourhood only when asked: a local authority maintaining its schools links
+#: hundreds of them without any collaboration, which means nothing to a broker.
+ADMINISTRATIVE = frozenset({EdgeKind.MAINTAINED_BY})
+
+
 def neighbourhood(
-    store: GraphStore, org_id: str, hops: int = 1, as_at: date | None = None, include_closed: bool = False
+    store: GraphStore,
+    org_id: str,
+    hops: int = 1,
+    as_at: date | None = None,
+    include_closed: bool = False,
+    admin: bool = False,
 ) -> View:
-    """One organisation and everything within ``hops`` ties of it."""
+    """One organisation and everything within ``hops`` ties of it.
+
+    Administrative ties (:data:`ADMINISTRATIVE`) are left out, and not walked, unless ``admin`` is set
+    or the organisation is a local authority.
+    """
     if hops < 1:
         raise InvalidView("hops must be at least 1")
     centre = store.get_organisation(org_id)
     if centre is None:
         raise NotFound(f"no organisation with id {org_id!r}")
-    graph = _graph(store.neighbours(org_id, hops=hops, as_at=_day(as_at)), include_closed, keep=org_id)
+    day = _day(as_at)
+    if admin or centre.kind is NodeKind.LOCAL_AUTHORITY:
+        sub = store.neighbours(org_id, hops=hops, as_at=day)
+    else:
+        sub = _without_admin(store, org_id, hops, day)
+    graph = _graph(sub, include_closed, keep=org_id)
     ring = "tie" if hops == 1 else "ties"
     return View(
         title=f"{centre.name} and its network within {hops} {ring}{_when(as_at)}",
         graph=graph,
         highlight=frozenset({org_id}),
+        note="" if admin else "Administrative ties (a local authority maintaining a school) are left out.",
     )
+
+
+def _without_admin(store: GraphStore, org_id: str, hops: int, day: date) -> Subgraph:
+    """Ring by ring from ``org_id`` along ties that are not administrative."""
+    orgs: dict[str, Organisation] = {}
+    ties: dict[str, Tie] = {}
+    fetched: dict[str, Tie] = {}
+    frontier = {org_id}
+    seen = {org_id}
+    for _ring in range(hops):
+        reached: set[str] = set()
+        for node in sorted(frontier):
+            sub = store.neighbours(node, hops=1, as_at=day)
+            by_id = {org.id: org for org in sub.organisations}
+            if node in by_id:
+                orgs[node] = by_id[node]
+            for tie in sub.ties:
+                if tie.kind in ADMINISTRATIVE:
+                    continue
+                fetched[tie.id] = tie
+                if node not in (tie.source_id, tie.target_id):
+                    continue
+                other = tie.target_id if tie.source_id == node else tie.source_id
+                if other not in by_id:
+                    continue
+                ties[tie.id] = tie
+                orgs[other] = by_id[other]
+                if other not in seen:
+                    reached.add(other)
+        seen |= reached
+        frontier = reached
+        if not frontier:
+            break
+    # Also the ties the store returned between organisations of the picture that were not walked.
+    ties.update({key: tie for key, tie in fetched.items() if tie.source_id in orgs and tie.target_id in orgs})
+    return Subgraph(organisations=list(orgs.values()), ties=list(ties.values()))
 
 
 def area(store: GraphStore, where: Area, as_at: date | None = None, include_closed: bool = False) -> View:

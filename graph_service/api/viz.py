@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -82,7 +83,8 @@ def _draw(
             f" `graph-service {command} -o FILE.html`, which has no limit",
         ) from None
     link_base = f"{_root(request)}/viz/organisation/"
-    return HTMLResponse(render_html(views.picture(view, store, colour, layout, link_base=link_base)))
+    picture = views.picture(view, store, colour, layout, link_base=link_base)
+    return HTMLResponse(render_html(replace(picture, home=f"{_root(request)}/viz/")))
 
 
 def _area(la_code: int | None, local_authority: str | None, district: str | None) -> views.Area:
@@ -229,15 +231,20 @@ def viz_organisation(
     layout: LayoutQ = "geo",
     as_at: AsAtQ = None,
     include_closed: ClosedQ = False,
+    admin: Annotated[
+        bool, Query(description="Also walk administrative ties (a local authority maintaining a school).")
+    ] = False,
 ) -> HTMLResponse:
-    """One organisation's neighbourhood within ``hops`` ties."""
+    """One organisation's neighbourhood within ``hops`` ties (administrative ties only when asked)."""
     if hops > settings.max_hops:
         raise unprocessable(("query", "hops"), f"hops may be at most {settings.max_hops}")
     return _draw(
         request,
         store,
         settings,
-        lambda _limit: views.neighbourhood(store, org_id, hops=hops, as_at=as_at, include_closed=include_closed),
+        lambda _limit: views.neighbourhood(
+            store, org_id, hops=hops, as_at=as_at, include_closed=include_closed, admin=admin
+        ),
         colour,
         layout,
         narrow="ask for fewer hops",

@@ -7,10 +7,7 @@ under CI=true it fails them.
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +20,7 @@ from tests.factories import school, tie
 from tests.viz.test_render import network as tiny_network
 from viz import style, views
 from viz.headless import Chromium, chromium_path, serving
-from viz.render import Picture, write_html
+from viz.render import LABEL_SCALE, Picture, write_html
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "viz"
 EVIL = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
@@ -174,7 +171,9 @@ def test_page_script_turns_rows_into_the_styled_items(browser: Chromium, tmp_pat
         " label: n.label, size: n.size, opacity: n.opacity === undefined ? null : n.opacity,"
         " border: n.borderWidth === undefined ? null : n.borderWidth}; }); return out; })()"
     )
-    alpha = {"shape": "dot", "color": "#1a9641", "label": "Alpha", "size": 14.9, "opacity": None, "border": None}
+    # Zoomed out (scale below viz.render.LABEL_SCALE) only highlighted organisations are labelled.
+    assert browser.evaluate("network.getScale()") < LABEL_SCALE
+    alpha = {"shape": "dot", "color": "#1a9641", "label": "", "size": 14.9, "opacity": None, "border": None}
     assert node["1"] == alpha
     assert node["2"]["color"] == "#7f0000" and node["group-10"]["shape"] == "square"
     assert node["group-10"]["color"] == style.NO_RATING_COLOUR  # colour by rating: a trust has none
@@ -211,37 +210,13 @@ def test_page_script_turns_rows_into_the_styled_items(browser: Chromium, tmp_pat
         timeout=10,
     )
     assert shown == ["Alpha \u2192 Gamma", "federated with (soft)"]
+    # Zoomed in, every organisation is labelled.
+    browser.evaluate(f"network.moveTo({{scale: {LABEL_SCALE + 0.5}}}); network.emit('zoom', {{}}); true")
+    assert browser.evaluate("nodes.get('1').label") == "Alpha"
 
 
-def test_front_page_lists_isolated_schools_and_answers_the_support_box(
-    browser: Chromium, base_url: str, sample: EmbeddedStore
-) -> None:
-    isolated = views.isolated_list(sample, BIRMINGHAM)
+def test_front_page_draws_an_area_from_its_form(browser: Chromium, base_url: str) -> None:
     browser.navigate(f"{base_url}/viz/")
-    rows = browser.wait_for("document.querySelectorAll('#isolated tbody tr').length", timeout=20)
-    assert rows == len(isolated) > 100
-    first = browser.evaluate("document.querySelector('button.find').dataset.urn")
-    assert first == isolated[0].id
-    browser.evaluate("document.querySelector('button.find').click()")
-    text = browser.wait_for(
-        "(() => { const t = document.getElementById('support-result').textContent;"
-        " return t && !t.startsWith('Looking') ? t : null; })()",
-        timeout=60,
-    )
-    try:
-        with urllib.request.urlopen(f"{base_url}/questions/support/{first}", timeout=60) as answer:
-            status, body = answer.status, json.load(answer)
-    except urllib.error.HTTPError as error:
-        status, body = error.code, json.loads(error.read() or b"null")
-    if status == 404 and body == {"detail": "Not Found"}:
-        assert "not available on this server yet" in text
-    elif status == 200:
-        assert "Ranked candidates to support" in text or "No candidate found" in text
-    else:
-        assert text.startswith(f"No answer for {first}")
-    browser.screenshot(OUTPUT / "front-page.png")
-
-    # The area form builds the view's URL and the page draws.
     browser.evaluate(
         "(() => { const form = document.querySelector('form.view[data-path=area]');"
         " form.elements.la_code.value = '330'; form.requestSubmit(); })()"

@@ -119,7 +119,7 @@ def test_geographic_positions_are_fixed_and_projected() -> None:
     # The trust has no location: it sits between its two members, nudged by 2% of the span.
     trust = nodes["group-10"]
     assert trust.x is not None and trust.y is not None
-    assert abs(((trust.x + 304.38) ** 2 + trust.y**2) ** 0.5 - 20) < 0.01
+    assert abs(((trust.x + 304.38) ** 2 + trust.y**2) ** 0.5 - 40) < 0.01  # beside its member, not on it
     # Delta and its LA have no location and no located neighbour: on the ring outside the map.
     for node_id in ("4", "la-330"):
         x, y = nodes[node_id].x, nodes[node_id].y

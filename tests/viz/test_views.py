@@ -71,6 +71,23 @@ def test_neighbourhood_by_hops_and_date(seeded: GraphStore) -> None:
         views.neighbourhood(seeded, "1", hops=0)
 
 
+def test_neighbourhood_leaves_administrative_ties_out_unless_asked(seeded: GraphStore) -> None:
+    """A maintained school's local authority is no neighbour of a broker's interest; asked for, it is."""
+    alone = views.neighbourhood(seeded, "4", hops=2, as_at=DAY)
+    assert nodes(alone) == {"4"} and "left out" in alone.note
+    asked = views.neighbourhood(seeded, "4", hops=2, as_at=DAY, admin=True)
+    assert nodes(asked) == {"4", "la-330"} and edges(asked) == {("4", "la-330", "maintained_by")}
+    assert asked.note == ""
+    # The authority's own picture shows the schools it maintains.
+    assert nodes(views.neighbourhood(seeded, "la-330", as_at=DAY)) == {"la-330", "4"}
+    # Collaboration is walked as before: two rings from Alpha reach the trust's other member.
+    assert edges(views.neighbourhood(seeded, "1", hops=2, as_at=DAY)) == {
+        ("1", "group-10", "member_of"),
+        ("6", "group-10", "member_of"),
+        ("3", "1", "federated_with"),
+    }
+
+
 def test_area_holds_its_open_organisations_and_their_groups(seeded: GraphStore) -> None:
     view = views.area(seeded, views.Area(la_code=330), as_at=DAY)
     assert nodes(view) == {"1", "2", "3", "4", "la-330", "group-10"}
