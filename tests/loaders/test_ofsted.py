@@ -19,7 +19,7 @@ import pytest
 from graph_service.analytics.standing import rating_on, standing_on
 from graph_service.graphview import org_attrs
 from graph_service.models import EdgeKind, InspectionKind, NodeKind, Organisation, make_tie
-from graph_service.store import GraphStore
+from graph_service.store import EmbeddedStore, GraphStore
 from graph_service.store.base import WriteBatch
 from loaders.common import LoadError, StrictModeError
 from loaders.gias import load_gias
@@ -294,3 +294,31 @@ def test_trust_uids_are_compared_not_applied(store: GraphStore, tmp_path: Path) 
         for note in report.notes
     )
     assert [t.target_id for t in store.ties_of("141003")] == ["group-9999"]  # not applied
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def test_cli_load_ofsted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from graph_service.cli import main
+
+    database = tmp_path / "graph.sqlite3"
+    monkeypatch.setenv("GRAPH_SERVICE_STORE", "embedded")
+    monkeypatch.setenv("GRAPH_SERVICE_DB", str(database))
+    seeded = EmbeddedStore(database)
+    seeded.open()
+    _schools(seeded, 100977, 103519)
+    seeded.close()
+    rejected = tmp_path / "rejected.csv"
+    assert main(["load", "ofsted", str(REPORT_CARDS), "--report", str(rejected)]) == 0
+    out = capsys.readouterr().out
+    assert "rows read: 3, rejected: 1" in out and "report_card layout" in out
+    with rejected.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["line"], row["column"]) for row in rows] == [("4", "URN")] and "116430" in rows[0]["reason"]
+    store = EmbeddedStore(database)
+    store.open()
+    assert _stored(store, 103519).ofsted_rating == "special_measures"
+    store.close()
+    assert main(["load", "ofsted", str(JANUARY)]) == 1
+    assert capsys.readouterr().err.count("\n") == 1  # one line, no traceback
