@@ -709,7 +709,7 @@ def _school_values(q: _Question, node: str, km: float | None, fit: tuple[float, 
     return {
         "takes_in": (0.0, "a single school: it can support, not take the school in"),
         "footprint": (0.0, "a single school, not in a trust or federation"),
-        "local": (0.0, "a single school (in the local authority)" if in_la else "a single school (another LA)"),
+        "local": (0.0, "a single school: counted for trusts and federations only" + (" (same LA)" if in_la else "")),
         "distance": _km_part(km, "it is"),
         "fit_distance": _km_part(km, "it is") if fit[0] > 0 else (0.0, "not of a fitting phase"),
         "phase": fit,
@@ -822,6 +822,9 @@ def rank_lines(
             values = _school_values(question, node, km, fit)
             supported = len(_holding(index.supports.get(hub, ()), day))
             values.update(
+                takes_in=(0.0, "a teaching school hub: it supports, it does not take schools in"),
+                local=(0.0, "a hub: counted for trusts and federations only"),
+                growth=(0.0, "a hub: counted for trusts and federations only"),
                 phase=(1.0, "teaching school hubs serve every phase"),
                 footprint=(values["footprint"][0], f"led by {question.name(node)}"),
                 capacity=(1 / (1 + supported), f"already supports {supported} school(s)"),
