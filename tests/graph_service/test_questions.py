@@ -64,11 +64,14 @@ def test_support_partners(store: GraphStore) -> None:
     store.apply(town())
     answer = questions.support_partners(store, "104", as_at=SUPPORT_DAY)
     assert answer.school.name == "Damson Primary" and answer.in_difficulty and answer.notes == []
-    assert sorted(ids(answer.candidates)) == ["101", "102", "109", "112", "group-1", "tsh-x"]
-    assert answer.weights == SupportWeights()
+    # Trust One is one line with Ash and Birch under it; Ivy is a single school and leads the hub.
+    assert ids(answer.candidates) == ["group-1", "109", "tsh-x", "112"]
+    assert [s.id for s in answer.candidates[0].schools] == ["102", "101"]
+    assert answer.weights == SupportWeights() and answer.rules == questions.SupportRules()
+    assert any("state-funded" in rule for rule in answer.rules_applied)
     ties_only = SupportWeights(**{**dict.fromkeys(SupportWeights.model_fields, 0.0), "ties": 1.0})
     kestrel = questions.support_partners(store, "111", as_at=SUPPORT_DAY, weights=ties_only, limit=3)
-    assert [(c.id, c.score) for c in kestrel.candidates] == [("102", 100.0), ("group-1", 75.0), ("101", 50.0)]
+    assert [(c.id, c.score) for c in kestrel.candidates][:1] == [("group-1", 75.0)]
     good = questions.support_partners(store, "101", as_at=SUPPORT_DAY)
     assert not good.in_difficulty and "not in difficulty" in good.notes[0]
 
@@ -113,12 +116,12 @@ def test_remembered_answers_are_forgotten_on_a_write(store: GraphStore) -> None:
     questions.forget_answers()  # what the benchmarks do, to time the work itself
     recomputed = questions.support_partners(store, "104", as_at=SUPPORT_DAY)
     assert recomputed == first and recomputed is not first
-    ash = next(c for c in first.candidates if c.id == "101")
-    assert next(p for p in ash.parts if p.name == "ties").value < 1
+    trust = next(c for c in first.candidates if c.id == "group-1")
+    assert next(p for p in trust.parts if p.name == "ties").value == 0
     store.apply(type(town())(ties=[tie("101", "104", "supports", focus="leadership")]))
     again = questions.support_partners(store, "104", as_at=SUPPORT_DAY)
-    ash = next(c for c in again.candidates if c.id == "101")
-    assert next(p for p in ash.parts if p.name == "ties").value == 1.0
+    trust = next(c for c in again.candidates if c.id == "group-1")
+    assert next(p for p in trust.parts if p.name == "ties").value == 0.75  # through Ash
 
 
 def test_a_partnership_counts_as_a_group_and_a_community_partner_as_a_tie(store: GraphStore) -> None:
@@ -317,7 +320,14 @@ def test_birmingham_special_measures_get_good_candidates_of_a_fitting_phase(
         answer = questions.support_partners(birmingham, urn, limit=5)
         assert answer.in_difficulty and len(answer.candidates) == 5, urn
         for candidate in answer.candidates:
-            school = by_urn[candidate.via_id or candidate.id]  # a trust or hub is scored through a school
+            if candidate.kind in (NodeKind.TRUST, NodeKind.FEDERATION):
+                # A group is offered through its open schools near by, of any phase.
+                assert candidate.schools and candidate.schools_near >= len(candidate.schools), (urn, candidate.id)
+                for near in candidate.schools:
+                    assert by_urn[near.id]["EstablishmentStatus (name)"].startswith("Open"), (urn, near.id)
+                    assert near.distance_km is not None and near.distance_km <= 40
+                continue
+            school = by_urn[candidate.via_id or candidate.id]  # a hub is scored through its lead school
             assert school["OfstedRating (name)"] in ("Good", "Outstanding"), (urn, candidate.id)
             assert school["EstablishmentStatus (name)"].startswith("Open"), (urn, candidate.id)
             assert candidate.ofsted_rating in ("good", "outstanding")
@@ -358,7 +368,14 @@ def test_birmingham_answers_are_identical_on_both_backends(
         answers = isolated(store)
         answers += [questions.support_partners(store, urn, limit=10) for urn in in_difficulty]
         answers += [
-            questions.support_partners(store, urn, radius_km=4, require_phase=False, as_at=date(2023, 9, 1))
+            questions.support_partners(
+                store,
+                urn,
+                radius_km=4,
+                trust_radius_km=10,
+                rules=questions.SupportRules(require_phase=False),
+                as_at=date(2023, 9, 1),
+            )
             for urn in in_difficulty[:10]
         ]
         return [answer.model_dump() for answer in answers]  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from graph_service.analytics.support import SupportWeights
 from graph_service.api.app import create_app
 from graph_service.settings import Settings, StoreKind
 from graph_service.store import GraphStore
@@ -57,18 +58,25 @@ def test_isolated_summary(client: TestClient) -> None:
 def test_support_with_weights_and_reasons(client: TestClient) -> None:
     body = client.get("/questions/support/104", params={"as_at": DAY}).json()
     assert body["school"]["id"] == "104" and body["in_difficulty"] is True
-    assert sorted(ids(body, "candidates")) == ["101", "102", "109", "112", "group-1", "tsh-x"]
+    assert ids(body, "candidates") == ["group-1", "109", "tsh-x", "112"]
     first = body["candidates"][0]
+    assert [school["id"] for school in first["schools"]] == ["102", "101"]
     assert [part["name"] for part in first["parts"]] == [
-        "phase",
+        "takes_in",
+        "footprint",
+        "local",
         "distance",
-        "ties",
-        "context",
+        "fit_distance",
+        "phase",
+        "growth",
         "capacity",
+        "track_record",
+        "strength",
+        "faith",
+        "ties",
         "designation",
-        "rating",
-        "recency",
     ]
+    assert body["rules_applied"] and body["rules"]["faith_first"] is True
     assert first["reasons"] and first["score"] > 0
     weighted = client.get(
         "/questions/support/104",
@@ -76,6 +84,10 @@ def test_support_with_weights_and_reasons(client: TestClient) -> None:
     ).json()
     assert weighted["weights"]["designation"] == 50 and weighted["weights"]["distance"] == 0
     assert sorted(ids(weighted, "candidates")) == ["109", "tsh-x"]
+    no_hubs = client.get("/questions/support/104", params={"as_at": "2021-08-31", "dated": "true"}).json()
+    assert "tsh-x" not in ids(no_hubs, "candidates")  # hubs were designated from September 2021
+    undated = client.get("/questions/support/104", params={"as_at": "2021-08-31", "dated": "false"}).json()
+    assert "tsh-x" in ids(undated, "candidates")
 
 
 def test_support_answers_a_good_school_with_a_note(client: TestClient) -> None:
@@ -90,9 +102,9 @@ def test_support_answers_a_good_school_with_a_note(client: TestClient) -> None:
         ("/questions/support/group-1", {}, 422, "trust, not a school"),
         ("/questions/support/104", {"radius_km": 0}, 422, "radius_km"),
         ("/questions/support/104", {"weight_phase": -1}, 422, "weight_phase"),
-        ("/questions/support/104", {**{f"weight_{p}": 0 for p in ("phase", "distance", "ties", "context",
-                                                                  "capacity", "designation", "rating",
-                                                                  "recency")}}, 422, "at least one support weight"),
+        ("/questions/support/104", {**{f"weight_{p}": 0 for p in SupportWeights.model_fields}}, 422,
+         "at least one support weight"),
+        ("/questions/support/104", {"trust_radius_km": 0}, 422, "trust_radius_km"),
         ("/questions/isolated", {"limit": 501}, 422, "at most 500"),
         ("/questions/isolated", {"phase": "college"}, 422, "phase"),
         ("/questions/isolated", {"as_at": "2025-13-01"}, 422, "as_at"),
