@@ -118,7 +118,9 @@ def _plain(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(_plain(item) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{key}: {_plain(item)}" for key, item in value.items() if item not in (None, "", []))
+        return "; ".join(
+            f"{words(key)}: {_plain(item)}" for key, item in value.items() if item not in (None, "", [], {})
+        )
     return "" if value is None else str(value)
 
 
@@ -175,7 +177,7 @@ def school_page(store: GraphStore, org_id: str, root: str = "", today: date | No
     ]
     inspection_columns: list[str] = []
     for item in inspections:
-        inspection_columns.extend(key for key in item if key not in inspection_columns)
+        inspection_columns.extend(key for key in item if key not in inspection_columns and item[key] not in ({}, []))
     return (
         templates()
         .get_template("school.html")

@@ -1,0 +1,264 @@
+"""The front end's workflows, driven in a real headless Chromium (Debian's) by Playwright, on the
+Birmingham sample served by the API: what a broker and a strategist do, step by step.
+
+Each step's screenshot is written to ``test-output/viz/workflows/`` (git-ignored; docs/viz.md
+describes them). Every answer on screen is checked against the service's own answer. Locally a
+missing browser or Playwright skips these tests; under CI=true it fails them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph_service import areas, questions
+from graph_service.cli import load_sample
+from graph_service.store import EmbeddedStore
+from viz import search
+from viz.headless import FLAGS, chromium_path, serving
+
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "viz" / "workflows"
+BIRMINGHAM = questions.AreaFilter(la_code=330, types=areas.default_types())
+
+
+def require_playwright() -> None:
+    missing = []
+    if chromium_path() is None:
+        missing.append("Chromium (/usr/bin/chromium: apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package (test extras)")
+    if missing:
+        message = "workflow tests need " + " and ".join(missing)
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true: {message}")
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    store = EmbeddedStore(tmp_path_factory.mktemp("workflows") / "graph.sqlite3")
+    store.open()
+    load_sample(store)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(sample: EmbeddedStore) -> Iterator[str]:
+    require_playwright()
+    from graph_service.api.app import create_app
+    from graph_service.settings import Settings
+
+    with serving(create_app(Settings(GRAPH_SERVICE_DB=sample.path, GRAPH_SERVICE_STORE="embedded"))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(base_url: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=list(FLAGS))
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    """A fresh page that may reach the service only: anything else is recorded and refused."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    elsewhere: list[str] = []
+
+    def guard(route: Any) -> None:
+        if route.request.url.startswith(base_url) or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert elsewhere == [], "the pages reached outside the service (they must work offline)"
+
+
+def shot(page: Any, name: str) -> None:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=False)
+
+
+def test_broker_finds_a_school_by_name_and_downloads_its_partners(
+    page: Any, base_url: str, sample: EmbeddedStore
+) -> None:
+    listed = questions.isolated_schools(sample, filters=BIRMINGHAM)
+    target = next(item for item in listed.items if item.ofsted_rating is not None and item.ofsted_rating.in_difficulty)
+    word = target.name.split()[0]
+    expected_hits = search.index(sample).search(word, 25)
+
+    page.goto(f"{base_url}/viz/")
+    page.fill("#search-box", word)
+    page.wait_for_function("document.querySelectorAll('#search-suggestions option').length > 0")
+    suggestions = page.eval_on_selector_all("#search-suggestions option", "els => els.map(e => e.value)")
+    assert suggestions == [hit.id for hit in expected_hits[:10]]
+    shot(page, "01-search-by-name-suggestions")
+    page.click("#search button[type=submit]")
+    page.wait_for_selector("#search-hits")
+    names = page.eval_on_selector_all("#search-hits a", "els => els.map(e => e.textContent)")
+    assert names == [hit.name for hit in expected_hits]
+    shot(page, "02-search-by-name-results")
+
+    page.click(f"#search-hits a[href$='/viz/school/{target.id}']")
+    page.wait_for_selector("#name")
+    assert page.inner_text("#name") == target.name
+    assert page.inner_text("#isolation").startswith("Isolated")
+    answer = questions.support_partners(sample, target.id)
+    items = page.eval_on_selector_all("#candidates > li > a b", "els => els.map(e => e.textContent)")
+    assert items == [candidate.name for candidate in answer.candidates]
+    # Every reason of every candidate is on the page.
+    reasons = page.eval_on_selector_all("#candidates ul.reasons li", "els => els.map(e => e.textContent)")
+    assert reasons == [reason for candidate in answer.candidates for reason in candidate.reasons]
+    shot(page, "03-school-page")
+
+    with page.expect_download() as download:
+        page.click("#partners-csv")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    rows = list(
+        csv.DictReader(io.StringIO("".join(line for line in text.splitlines(True) if not line.startswith("#"))))
+    )
+    assert [row["name"] for row in rows] == [candidate.name for candidate in answer.candidates]
+    assert [row["reasons"] for row in rows] == ["; ".join(c.reasons) for c in answer.candidates]
+    assert download.value.suggested_filename == f"support-{target.id}.csv"
+
+    page.emulate_media(media="print")
+    assert page.eval_on_selector("nav", "e => getComputedStyle(e).display") == "none"
+    shot(page, "04-school-page-print-layout")
+
+
+def test_broker_finds_schools_near_a_postcode(page: Any, base_url: str, sample: EmbeddedStore) -> None:
+    located = next(
+        org
+        for org in sample.get_organisations(
+            [item.id for item in questions.isolated_schools(sample, filters=BIRMINGHAM).items]
+        )
+        if org.postcode and org.latitude is not None
+    )
+    place, near = search.index(sample).near(located.postcode or "", limit=25, radius_km=3) or ("", [])
+    assert near and near[0].distance_km == 0.0  # the school at that postcode, or one beside it
+    page.goto(f"{base_url}/viz/")
+    page.fill("#search-box", located.postcode or "")
+    page.click("#search button[type=submit]")
+    page.wait_for_selector("#search-hits")
+    assert page.inner_text("#search-result p") == (f"Open schools within 3 km of {located.postcode} ({place}):")
+    names = page.eval_on_selector_all("#search-hits a", "els => els.map(e => e.textContent)")
+    assert names == [hit.name for hit in near]
+    shot(page, "05-search-by-postcode")
+
+
+def test_strategist_lists_isolated_schools_leaves_independents_out_and_opens_one(
+    page: Any, base_url: str, sample: EmbeddedStore
+) -> None:
+    everything = questions.isolated_schools(sample, filters=questions.AreaFilter(la_code=330))
+    state_funded = questions.isolated_schools(sample, filters=BIRMINGHAM)
+    independents = [item for item in everything.items if item.subtype == "independent"]
+    assert independents, "the sample has isolated independent schools"
+
+    page.goto(f"{base_url}/viz/?la_code=330&all_types=true")
+    page.wait_for_selector("#isolated")
+    assert page.locator("#isolated tbody tr").count() == everything.total
+    assert page.locator("#isolated tbody tr[data-subtype=independent]").count() == len(independents)
+    shot(page, "06-isolated-every-type")
+
+    page.uncheck("#isolated-form input[name=all_types]")
+    page.click("#isolated-form button[type=submit]")
+    page.wait_for_url("**/viz/?la_code=330*")
+    assert page.locator("#isolated tbody tr").count() == state_funded.total
+    assert page.locator("#isolated tbody tr[data-subtype=independent]").count() == 0
+    types = page.eval_on_selector_all("#isolated tbody tr td:nth-child(3)", "els => els.map(e => e.textContent)")
+    assert types == [item.type_name or item.subtype for item in state_funded.items]
+    shot(page, "07-isolated-state-funded")
+
+    # Leave nursery schools out too, then sort by name.
+    page.check("#isolated-form input[value=nursery_school]")
+    page.click("#isolated-form button[type=submit]")
+    page.wait_for_url("**exclude=nursery_school*")
+    no_nursery = [item for item in state_funded.items if item.subtype != "nursery_school"]
+    assert page.locator("#isolated tbody tr").count() == len(no_nursery)
+    page.click("#isolated th:first-child")
+    names = page.eval_on_selector_all("#isolated tbody tr td:first-child", "els => els.map(e => e.textContent)")
+    assert names == sorted((item.name for item in no_nursery), key=str.lower)
+    with page.expect_download() as download:
+        page.click("#isolated-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert [row["urn"] for row in rows] == [str(item.urn) for item in no_nursery]
+    shot(page, "08-isolated-without-nursery-sorted")
+
+    first = names[0]
+    page.click("#isolated tbody tr:first-child a.school")
+    page.wait_for_selector("#name")
+    assert page.inner_text("#name") == first
+    shot(page, "09-isolated-school-opened")
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_strategist_draws_an_area_searches_inside_and_exports_a_png(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}/viz/area?la_code=330")
+    page.wait_for_function("window.vizDrawn", timeout=120_000)
+    total = page.evaluate("nodes.length")
+    # Zoomed out on the whole authority: only highlighted organisations carry a label.
+    assert page.evaluate("network.getScale()") < 0.9
+    assert page.evaluate("nodes.get().filter(n => n.label).length") == 0
+    assert page.get_attribute("#home", "href") == "/viz/"
+    shot(page, "10-area-zoomed-out")
+
+    trust = page.evaluate("nodes.get().filter(n => n.kind === 'trust').sort((a, b) => b.size - a.size)[0]")
+    page.fill("#find", trust["name"])
+    page.press("#find", "Enter")
+    page.wait_for_function("document.getElementById('found').textContent.length > 0")
+    tied = page.evaluate(f"network.getConnectedNodes({trust['id']!r})")
+    assert page.evaluate("network.getSelectedNodes()") == [trust["id"]]
+    labelled = page.evaluate("nodes.get().filter(n => n.label).map(n => n.id)")
+    assert set(labelled) >= {trust["id"], *tied}
+    assert (
+        page.inner_text("#found")
+        == f"{trust['name']}: {len(tied)} tied organisation{'s' if len(tied) != 1 else ''} shown"
+    )
+    shot(page, "11-area-found-a-trust")
+
+    # Filters: leave out every kind but schools.
+    for kind in page.eval_on_selector_all("fieldset[data-field=kind] input", "els => els.map(e => e.value)"):
+        if kind != "school":
+            page.uncheck(f"fieldset[data-field=kind] input[value={kind}]")
+    hidden = page.evaluate("nodes.get().filter(n => n.hidden).length")
+    assert hidden == page.evaluate("nodes.get().filter(n => n.kind !== 'school').length") and 0 < hidden < total
+    shot(page, "12-area-schools-only")
+
+    with page.expect_download() as download:
+        page.click("#png")
+    data = Path(download.value.path()).read_bytes()
+    assert _png_size(data) == tuple(
+        page.evaluate("[container.querySelector('canvas').width, container.querySelector('canvas').height]")
+    )
+    assert download.value.suggested_filename.endswith(".png")
+    (OUTPUT / "13-area-exported.png").write_bytes(data)
