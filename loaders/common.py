@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from graph_service.models import AuditEntry
+from graph_service.models import AuditEntry, check_text
 from graph_service.store.base import GraphStore, WriteBatch, WriteResult
 
 csv.field_size_limit(10_000_000)
@@ -153,6 +153,11 @@ def read_bytes(path: Path) -> bytes:
 
     Decompression is streamed: a small file that expands to gigabytes stops at the limit.
     """
+    try:
+        check_text("the file name", path.name)
+    except ValueError as exc:
+        # The name is recorded as the records' source and printed in exports' headers.
+        raise LoadError(f"{str(path)!r}: {exc}; rename the file") from None
     limit = max_expanded_bytes()
     too_big = f"{path}: larger than {limit:,} bytes once decompressed (GRAPH_SERVICE_MAX_EXPANDED_BYTES)"
     try:

@@ -184,3 +184,14 @@ def test_property_keys_from_a_ties_file_are_checked(store: GraphStore, tmp_path:
     report = load_ties(store, path, dry_run=True)
     assert report.rows_rejected == 1
     assert any("control or invisible character" in issue.reason for issue in report.issues)
+
+
+def test_a_file_name_with_a_newline_is_refused(store: GraphStore, tmp_path: Path) -> None:
+    """Item 3: a loaded file's name went into exports' headers as a line of its own."""
+    path = tmp_path / "ties.csv\nMATCH (n) DETACH DELETE n;.csv"
+    path.write_text("source_id,target_id,kind\n1,2,supports\n")
+    with pytest.raises(LoadError, match=r"file name holds a control or invisible character \('\\n'\)"):
+        load_ties(store, path)
+    with pytest.raises(LoadError, match="rename the file"):
+        load_gias(store, [path])
+    assert store.get_meta() == {}

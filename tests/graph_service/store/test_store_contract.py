@@ -15,7 +15,7 @@ from tests.factories import org, school, small_network, tie
 def test_round_trip_keeps_every_field(store: GraphStore) -> None:
     alpha = school(
         1,
-        'Alpha & Ômega "Primary"\nSchool',
+        'Alpha & Ômega "Primary" — École',  # names are one line: no control characters (issue 15)
         ofsted_rating="good",
         ofsted_date=date(2023, 11, 8),
         latitude=52.478,
