@@ -89,6 +89,40 @@ BUMP_VERSION = (
     " SET v.version = v.version + 1 RETURN v.version AS version"
 )
 GET_VERSION = "OPTIONAL MATCH (v:GraphVersion {id: $id}) RETURN v.version AS version"
+GET_VERSION_STATE = "OPTIONAL MATCH (v:GraphVersion {id: $id}) RETURN v.version AS version, v.loading AS loading"
+
+# -- staged loads: a lease on the version node, and one undo record per stage ------------------
+
+_LEASE = "v.loading AS loading, v.load_owner AS owner, v.load_heartbeat AS heartbeat"
+LOAD_LEASE = f"OPTIONAL MATCH (v:GraphVersion {{id: $id}}) RETURN {_LEASE}"
+#: The lease, with the version node's write lock held to the end of the transaction.
+LOCK_LOAD_LEASE = (
+    "MERGE (v:GraphVersion {id: $id}) ON CREATE SET v.version = 0"
+    f" SET v.locked = true REMOVE v.locked RETURN v.version AS version, {_LEASE}"
+)
+SET_LOAD_LEASE = (
+    "MATCH (v:GraphVersion {id: $id}) SET v.loading = $load, v.load_owner = $owner, v.load_heartbeat = $now"
+)
+RENEW_LOAD_LEASE = (
+    "MATCH (v:GraphVersion {id: $id}) WHERE v.loading = $load SET v.load_heartbeat = $now RETURN v.version AS version"
+)
+#: Ends a load (done or undone): a new version, so that every cached graph is read again.
+END_LOAD_LEASE = (
+    "MATCH (v:GraphVersion {id: $id}) WHERE v.loading = $load"
+    " SET v.version = v.version + 1 REMOVE v.loading, v.load_owner, v.load_heartbeat"
+)
+END_ANY_LOAD_LEASE = "MATCH (v:GraphVersion {id: $id}) REMOVE v.loading, v.load_owner, v.load_heartbeat"
+ADD_LOAD_UNDO = "CREATE (:LoadUndo {load: $load, seq: $seq, ops: $ops})"
+LOAD_UNDO_STAGES = "MATCH (u:LoadUndo {load: $load}) RETURN u.seq AS seq"
+TAKE_LOAD_UNDO = "MATCH (u:LoadUndo {load: $load, seq: $seq}) WITH u, u.ops AS ops DELETE u RETURN ops"
+ANY_LOAD_UNDO = "MATCH (u:LoadUndo) RETURN u.load AS load LIMIT 1"
+#: Undo records of load ``$load`` (or, when null, of every load but the one under way), a few at a time.
+FORGET_LOAD_UNDO = (
+    "MATCH (u:LoadUndo) WHERE u.load = $load OR ($load IS NULL AND NOT EXISTS"
+    " { MATCH (v:GraphVersion {id: $id}) WHERE v.loading = u.load })"
+    " WITH u LIMIT 50 DELETE u RETURN count(u) AS deleted"
+)
+CLEAR_LOAD_UNDO = "MATCH (u:LoadUndo) DELETE u"
 
 # -- organisations ----------------------------------------------------------------------
 

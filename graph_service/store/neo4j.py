@@ -14,11 +14,18 @@ start is set up on the first call that reaches the server.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
+import os
+import socket
 import threading
+import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, TypeVar
 
@@ -74,6 +81,11 @@ SCAN_THRESHOLD = 1000
 MAYBE_SAVED = "may or may not be saved"
 #: Seconds open() waits for freshly created indexes to come online.
 INDEX_WAIT = 60
+#: A batch of more rows than this (a load) is written in stages of at most this many rows, each
+#: its own transaction, so that Neo4j's heap holds one stage at a time (see _apply_in_stages).
+STAGE_ROWS = 5000
+#: A staged load whose lease was not renewed for this many seconds is taken as abandoned and undone.
+LEASE_TIMEOUT = 120.0
 
 _MERGE_ORGANISATIONS = {kind: cypher.merge_organisations(kind) for kind in NodeKind}
 _MERGE_TIES = {kind: cypher.merge_ties(kind) for kind in EdgeKind}
@@ -121,6 +133,92 @@ def _write_chunks(
         if on_chunk is not None:
             on_chunk(len(part))
     return deleted
+
+
+@dataclass
+class _Step:
+    """One write of a batch: ``query`` run on ``items`` (as ``$<name>``), with one undo op per item."""
+
+    query: str
+    name: str
+    items: list[Any]
+    undo: list[list[Any]]
+    #: Counted in the progress reported (organisations and ties written).
+    counted: bool = False
+
+
+@dataclass
+class _Plan:
+    """A checked batch: its writes in order, what they will change, and the rows progress counts."""
+
+    steps: list[_Step] = field(default_factory=list)
+    result: WriteResult = field(default_factory=WriteResult)
+    to_write: int = 0
+
+
+def _undo(tx: ManagedTransaction, ops: list[list[Any]]) -> None:
+    """Put back what one stage of a load replaced: its ops from the last, consecutive ones of a kind together.
+
+    Ops: ``["delete_org", id]``, ``["put_org", kind, JSON]``, ``["delete_tie", kind, id]``,
+    ``["put_tie", kind, source id, target id, JSON]`` or ``["nothing"]``.
+    """
+    groups: list[tuple[tuple[str, str], list[list[Any]]]] = []
+    for op in reversed(ops):
+        if op[0] == "nothing":
+            continue
+        key = (op[0], "" if op[0] == "delete_org" else op[1])
+        if not groups or groups[-1][0] != key:
+            groups.append((key, []))
+        groups[-1][1].append(op)
+    for (what, kind), items in groups:
+        if what == "delete_org":
+            _write_chunks(tx, cypher.DELETE_ORGANISATIONS, "ids", [op[1] for op in items])
+        elif what == "put_org":
+            rows = []
+            for op in items:
+                org = Organisation.model_validate_json(op[2])
+                rows.append({"id": org.id, "props": _org_props(org, op[2])})
+            _write_chunks(tx, _MERGE_ORGANISATIONS[NodeKind(kind)], "rows", rows)
+        elif what == "delete_tie":
+            _write_chunks(tx, _DELETE_TIES[EdgeKind(kind)], "ids", [op[2] for op in items])
+        else:
+            rows = []
+            for op in items:
+                tie = Tie.model_validate_json(op[4])
+                rows.append({"id": tie.id, "source_id": op[2], "target_id": op[3], "props": _tie_props(tie, op[4])})
+            _write_chunks(tx, _MERGE_TIES[EdgeKind(kind)], "rows", rows)
+
+
+def _owner() -> str:
+    """Who holds a load's lease: this host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+#: Staged loads being written by this process (by any of its stores).
+_running_loads: set[str] = set()
+
+
+def _abandoned(load: str, owner: str | None, heartbeat: float | None) -> bool:
+    """Whether a load's lease is abandoned: its process (on this host) is gone, or it stopped renewing it."""
+    host, _, pid_text = (owner or "").rpartition(":")
+    if host == socket.gethostname() and pid_text.isdigit():
+        pid = int(pid_text)
+        if pid == os.getpid():
+            return load not in _running_loads  # this process's, but no longer being written
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+    return heartbeat is None or time.time() - float(heartbeat) > LEASE_TIMEOUT
+
+
+def _busy_loading(lease: Any) -> str:
+    return (
+        f"a load is being written to Neo4j (by {lease['owner']}); other writes wait until it has finished"
+        f" (or, if its process died, until its lease is {LEASE_TIMEOUT:.0f} s old and it is undone)"
+    )
 
 
 def _rows(tx: ManagedTransaction, query: str, **params: Any) -> list[Any]:
@@ -258,8 +356,11 @@ class Neo4jStore:
         self._schema_ready = False
         self._lock = threading.RLock()
         self._graph_lock = threading.Lock()
-        #: (whole graph, the version it holds), replaced as one value so readers never see a mix.
-        self._graph_cache: tuple[nx.MultiDiGraph, int | None] | None = None
+        #: (whole graph, the version it holds, the staged load under way when it was read), replaced
+        #: as one value so readers never see a mix.
+        self._graph_cache: tuple[nx.MultiDiGraph, int | None, str | None] | None = None
+        #: Rows per stage of a big batch (tests make stages small).
+        self.stage_rows = STAGE_ROWS
 
     # -- lifecycle ---------------------------------------------------------
     def open(self) -> None:
@@ -279,9 +380,10 @@ class Neo4jStore:
                     raise StoreError(f"invalid Neo4j settings for {self.uri!r}: {exc}") from exc
         try:
             self._ensure_schema()
+            self._recover()  # a staged load whose process died is undone before anything else
         except StoreUnavailable as exc:
-            # The service starts anyway and answers 503 until Neo4j is reachable.
-            log.warning("Neo4j schema not set up yet (will retry on first use): %s", exc)
+            # The service starts anyway and answers 503 until Neo4j is reachable (or a load has finished).
+            log.warning("Neo4j not ready yet (will retry on first use): %s", exc)
 
     def close(self) -> None:
         with self._lock:
@@ -372,7 +474,8 @@ class Neo4jStore:
         with self._translate(), self._session(driver, READ_ACCESS) as session:
             return session.execute_read(work)
 
-    def _write_tx(self, work: Callable[[ManagedTransaction], T]) -> T:
+    def _write_tx(self, work: Callable[[ManagedTransaction], T], *, keep_cache: bool = False) -> T:
+        """One write transaction; ``keep_cache``: it changes no data a reader may see as final (a load's stage)."""
         driver = self._ready()
         began = False
 
@@ -391,10 +494,14 @@ class Neo4jStore:
                 raise StoreUnavailable(f"{exc}; the write may or may not be saved") from exc.__cause__
             raise
         finally:
-            self._graph_cache = None
+            if not keep_cache:
+                self._graph_cache = None
 
     # -- writes ------------------------------------------------------------
     def apply(self, batch: WriteBatch, progress: WriteProgress | None = None) -> WriteResult:
+        if len(batch) > self.stage_rows and not batch.delete_organisations:
+            return self._apply_in_stages(batch, progress)
+        self._recover()
         return self._write_tx(lambda tx: self._apply(tx, batch, progress))
 
     @staticmethod
@@ -438,16 +545,43 @@ class Neo4jStore:
         return found
 
     def _apply(self, tx: ManagedTransaction, batch: WriteBatch, progress: WriteProgress | None) -> WriteResult:
-        created = updated = ties_created = ties_updated = ended = deleted = 0
+        """The whole batch in one transaction (the version bump first makes writers take turns)."""
         version = self._bump_version(tx)
+        lease = tx.run(cypher.LOAD_LEASE, id=cypher.GRAPH_VERSION_ID).single(strict=True)
+        if lease["loading"] is not None:
+            raise StoreUnavailable(_busy_loading(lease))
+        plan = self._plan(tx, batch)
+        written = 0
 
-        # Read everything the checks need, check, and only then write.
+        def wrote(rows: int) -> None:
+            nonlocal written
+            written += rows
+            if progress is not None:
+                progress(written, plan.to_write)
+
+        deleted = 0
+        for step in plan.steps:
+            deleted += _write_chunks(tx, step.query, step.name, step.items, wrote if step.counted else None)
+        self._write_meta_and_audit(tx, batch, version)
+        return replace(plan.result, deleted=deleted)
+
+    @staticmethod
+    def _write_meta_and_audit(tx: ManagedTransaction, batch: WriteBatch, version: int) -> None:
+        meta_rows = [{"key": key, "value": value} for key, value in sorted(batch.meta.items())]
+        _write_chunks(tx, cypher.SET_META, "rows", meta_rows)
+        audit_rows = [{"n": n, "data": entry.model_dump_json()} for n, entry in enumerate(batch.audit)]
+        _write_chunks(tx, cypher.ADD_AUDIT, "rows", audit_rows, version=version)
+
+    def _plan(self, tx: ManagedTransaction, batch: WriteBatch) -> _Plan:
+        """Read what the checks need, check everything, and list the writes with what each replaces."""
+        created = updated = ties_created = ties_updated = ended = 0
         orgs = {org.id: org for org in batch.organisations}
         ties = {tie.id: tie for tie in batch.ties}
         ends = {tie.source_id for tie in ties.values()} | {tie.target_id for tie in ties.values()}
         stored = self._stored_organisations(tx, sorted(orgs.keys() | ends))
 
         org_rows: dict[NodeKind, list[dict[str, Any]]] = defaultdict(list)
+        org_undo: dict[NodeKind, list[list[Any]]] = defaultdict(list)
         for org in orgs.values():
             data = org.model_dump_json()
             before = stored.get(org.id)
@@ -458,6 +592,7 @@ class Neo4jStore:
             else:
                 created += 1
             org_rows[org.kind].append({"id": org.id, "props": _org_props(org, data)})
+            org_undo[org.kind].append(["delete_org", org.id] if before is None else ["put_org", before[0], before[1]])
 
         if ties:
             kinds = {org_id: kind for org_id, (kind, _) in stored.items()}
@@ -470,8 +605,15 @@ class Neo4jStore:
                 if reason:
                     raise IntegrityError(f"tie {tie.id}: {reason}")
 
-        stored_ties = self._stored_ties(tx, sorted(ties.keys() | {tie_id for tie_id, _ in batch.end_ties}))
+        wanted = ties.keys() | {tie_id for tie_id, _ in batch.end_ties} | set(batch.delete_ties)
+        stored_ties = self._stored_ties(tx, sorted(wanted))
+
+        def put_back(tie_id: str) -> list[Any]:
+            kind, source, target, data = stored_ties[tie_id]
+            return ["put_tie", kind, source, target, data]
+
         tie_rows: dict[EdgeKind, list[dict[str, Any]]] = defaultdict(list)
+        tie_undo: dict[EdgeKind, list[list[Any]]] = defaultdict(list)
         moved: dict[EdgeKind, list[str]] = defaultdict(list)
         for tie in ties.values():
             data = tie.model_dump_json()
@@ -484,13 +626,18 @@ class Neo4jStore:
                 if (old_kind, old_source, old_target) != (tie.kind, tie.source_id, tie.target_id):
                     # A relationship cannot change its type or ends: replace it.
                     moved[old_kind].append(tie.id)
+                    tie_undo[tie.kind].append(["delete_tie", tie.kind, tie.id])
+                else:
+                    tie_undo[tie.kind].append(put_back(tie.id))
             else:
                 ties_created += 1
+                tie_undo[tie.kind].append(["delete_tie", tie.kind, tie.id])
             tie_rows[tie.kind].append(
                 {"id": tie.id, "source_id": tie.source_id, "target_id": tie.target_id, "props": _tie_props(tie, data)}
             )
 
         end_rows: dict[EdgeKind, list[dict[str, Any]]] = defaultdict(list)
+        end_undo: dict[EdgeKind, list[list[Any]]] = defaultdict(list)
         if batch.end_ties:
             current = {tie_id: Tie.model_validate_json(row[3]) for tie_id, row in stored_ties.items()}
             current.update(ties)
@@ -503,36 +650,155 @@ class Neo4jStore:
                 ended_tie = tie.model_copy(update={"until": until})
                 Tie.model_validate(ended_tie.model_dump())  # until must not precede since
                 end_rows[tie.kind].append({"id": tie_id, "until": until, "data": ended_tie.model_dump_json()})
+                # A tie new in this batch is undone by deleting it; one stored before is put back as it was.
+                end_undo[tie.kind].append(put_back(tie_id) if tie_id in stored_ties else ["nothing"])
                 ended += 1
 
         # Writes, in the embedded store's order.
-        to_write = sum(map(len, org_rows.values())) + sum(map(len, tie_rows.values()))
-        written = 0
-
-        def wrote(rows: int) -> None:
-            nonlocal written
-            written += rows
-            if progress is not None:
-                progress(written, to_write)
-
-        for kind, org_part in org_rows.items():
-            _write_chunks(tx, _MERGE_ORGANISATIONS[kind], "rows", org_part, on_chunk=wrote)
-        for old_kind, tie_ids in moved.items():
-            _write_chunks(tx, _DELETE_TIES[old_kind], "ids", tie_ids)
-        for edge_kind, tie_part in tie_rows.items():
-            _write_chunks(tx, _MERGE_TIES[edge_kind], "rows", tie_part, on_chunk=wrote)
-        for edge_kind, end_part in end_rows.items():
-            _write_chunks(tx, _END_TIES[edge_kind], "rows", end_part)
+        steps = [
+            _Step(_MERGE_ORGANISATIONS[kind], "rows", rows, org_undo[kind], counted=True)
+            for kind, rows in org_rows.items()
+        ]
+        steps += [
+            _Step(_DELETE_TIES[kind], "ids", ids, [put_back(tie_id) for tie_id in ids]) for kind, ids in moved.items()
+        ]
+        steps += [
+            _Step(_MERGE_TIES[kind], "rows", rows, tie_undo[kind], counted=True) for kind, rows in tie_rows.items()
+        ]
+        steps += [_Step(_END_TIES[kind], "rows", rows, end_undo[kind]) for kind, rows in end_rows.items()]
         if batch.delete_ties:
             doomed = sorted(set(batch.delete_ties))
             for edge_kind in EdgeKind:
-                deleted += _write_chunks(tx, _DELETE_TIES[edge_kind], "ids", doomed)
-        deleted += _write_chunks(tx, cypher.DELETE_ORGANISATIONS, "ids", sorted(set(batch.delete_organisations)))
-        meta_rows = [{"key": key, "value": value} for key, value in sorted(batch.meta.items())]
-        _write_chunks(tx, cypher.SET_META, "rows", meta_rows)
-        audit_rows = [{"n": n, "data": entry.model_dump_json()} for n, entry in enumerate(batch.audit)]
-        _write_chunks(tx, cypher.ADD_AUDIT, "rows", audit_rows, version=version)
-        return WriteResult(created, updated, ties_created, ties_updated, ended, deleted)
+                undo = [
+                    put_back(tie_id) if tie_id in stored_ties and stored_ties[tie_id][0] is edge_kind else ["nothing"]
+                    for tie_id in doomed
+                ]
+                steps.append(_Step(_DELETE_TIES[edge_kind], "ids", doomed, undo))
+        if batch.delete_organisations:
+            doomed = sorted(set(batch.delete_organisations))
+            # Only the single-transaction path deletes organisations (nothing records their ties to undo it).
+            steps.append(_Step(cypher.DELETE_ORGANISATIONS, "ids", doomed, [["nothing"]] * len(doomed)))
+        to_write = sum(map(len, org_rows.values())) + sum(map(len, tie_rows.values()))
+        return _Plan(steps, WriteResult(created, updated, ties_created, ties_updated, ended, 0), to_write)
+
+    # -- staged loads ------------------------------------------------------
+    def _apply_in_stages(self, batch: WriteBatch, progress: WriteProgress | None) -> WriteResult:
+        """A big batch in transactions of at most ``stage_rows`` rows, all or nothing all the same.
+
+        The load first takes a lease on the version node (other writers answer busy meanwhile).
+        Each stage writes its rows with an undo record of what they replaced, in one transaction;
+        the last transaction writes the meta data and audit entry, bumps the version and ends
+        the lease, which is when the load counts as done. A load that fails is undone at once;
+        one whose process died is undone by the next write, or the next start of a store, once
+        its lease is abandoned (its process gone, or not renewed for ``LEASE_TIMEOUT`` s).
+        Readers may see a load's stages as they are written, as they would a series of writes;
+        answers from memory keep the graph from before the load until it ends.
+        """
+        self._recover()
+        load = uuid.uuid4().hex
+        owner = _owner()
+
+        def take(tx: ManagedTransaction) -> None:
+            lease = tx.run(cypher.LOCK_LOAD_LEASE, id=cypher.GRAPH_VERSION_ID).single(strict=True)
+            if lease["loading"] is not None:
+                raise StoreUnavailable(_busy_loading(lease))
+            tx.run(cypher.SET_LOAD_LEASE, id=cypher.GRAPH_VERSION_ID, load=load, owner=owner, now=time.time()).consume()
+
+        self._write_tx(take, keep_cache=True)
+        _running_loads.add(load)
+        try:
+            plan = self._read_tx(lambda tx: self._plan(tx, batch))
+            written = deleted = 0
+            seq = 0
+            for step in plan.steps:
+                for start in range(0, len(step.items), self.stage_rows):
+                    seq += 1
+                    work = functools.partial(self._stage, load=load, seq=seq, step=step, start=start)
+                    deleted += self._write_tx(work, keep_cache=True)
+                    if step.counted:
+                        written += len(step.items[start : start + self.stage_rows])
+                        if progress is not None:
+                            progress(written, plan.to_write)
+
+            def finish(tx: ManagedTransaction) -> None:
+                version = self._renew(tx, load) + 1
+                self._write_meta_and_audit(tx, batch, version)
+                tx.run(cypher.END_LOAD_LEASE, id=cypher.GRAPH_VERSION_ID, load=load).consume()
+
+            self._write_tx(finish)
+        except BaseException as exc:
+            try:
+                self._roll_back(load)
+            except Exception as undo_failed:  # Neo4j away: the next write or start undoes it
+                raise StoreUnavailable(
+                    f"the load was interrupted ({exc}) and could not be undone yet ({undo_failed}); its partial"
+                    " writes will be undone by the next write or start of the service"
+                ) from exc
+            raise
+        finally:
+            _running_loads.discard(load)
+        self._forget_undo(load)
+        return replace(plan.result, deleted=deleted)
+
+    def _stage(self, tx: ManagedTransaction, *, load: str, seq: int, step: _Step, start: int) -> int:
+        """One stage of a load: its rows and the record of what they replace, in one transaction."""
+        end = start + self.stage_rows
+        self._renew(tx, load)
+        tx.run(cypher.ADD_LOAD_UNDO, load=load, seq=seq, ops=json.dumps(step.undo[start:end])).consume()
+        return _write_chunks(tx, step.query, step.name, step.items[start:end])
+
+    def _renew(self, tx: ManagedTransaction, load: str) -> int:
+        """Renew this load's lease (taking the version node's lock); the version, or an error if it was taken."""
+        record = tx.run(cypher.RENEW_LOAD_LEASE, id=cypher.GRAPH_VERSION_ID, load=load, now=time.time()).single()
+        if record is None:
+            raise StoreError(f"load {load} lost its lease (another process took it as abandoned and undid it)")
+        return int(record["version"])
+
+    def _recover(self) -> None:
+        """Undo an abandoned staged load; remove what a finished one left. Busy while one is written."""
+        record = self._read(cypher.LOAD_LEASE, id=cypher.GRAPH_VERSION_ID)
+        lease = record[0] if record else None
+        if lease is None or lease["loading"] is None:
+            if self._read(cypher.ANY_LOAD_UNDO):
+                self._forget_undo(None)
+            return
+        if not _abandoned(lease["loading"], lease["owner"], lease["heartbeat"]):
+            raise StoreUnavailable(_busy_loading(lease))
+        log.warning("undoing load %s, abandoned by %s", lease["loading"], lease["owner"])
+        self._roll_back(lease["loading"])
+
+    def _roll_back(self, load: str) -> None:
+        """Undo a staged load, stage by stage from the last (each undone stage's record goes with it)."""
+        owner = _owner()
+
+        def take_over(tx: ManagedTransaction) -> list[int]:
+            lease = tx.run(cypher.LOCK_LOAD_LEASE, id=cypher.GRAPH_VERSION_ID).single(strict=True)
+            if lease["loading"] != load:
+                return []
+            tx.run(cypher.SET_LOAD_LEASE, id=cypher.GRAPH_VERSION_ID, load=load, owner=owner, now=time.time()).consume()
+            return sorted((record["seq"] for record in tx.run(cypher.LOAD_UNDO_STAGES, load=load)), reverse=True)
+
+        stages = self._write_tx(take_over, keep_cache=True)
+        for n in stages:
+
+            def undo(tx: ManagedTransaction, n: int = n) -> None:
+                self._renew(tx, load)
+                ops = json.loads(tx.run(cypher.TAKE_LOAD_UNDO, load=load, seq=n).single(strict=True)["ops"])
+                _undo(tx, ops)
+
+            self._write_tx(undo, keep_cache=True)
+        self._write_tx(lambda tx: tx.run(cypher.END_LOAD_LEASE, id=cypher.GRAPH_VERSION_ID, load=load).consume())
+
+    def _forget_undo(self, load: str | None) -> None:
+        """Delete the undo records of a finished load (every load's but a running one's when None)."""
+        while True:
+
+            def work(tx: ManagedTransaction) -> int:
+                record = tx.run(cypher.FORGET_LOAD_UNDO, id=cypher.GRAPH_VERSION_ID, load=load).single(strict=True)
+                return int(record["deleted"])
+
+            if not self._write_tx(work, keep_cache=True):
+                return
 
     def clear(self) -> None:
         def work(tx: ManagedTransaction) -> None:
@@ -540,6 +806,8 @@ class Neo4jStore:
             tx.run(cypher.CLEAR_ORGANISATIONS).consume()
             tx.run(cypher.CLEAR_META).consume()
             tx.run(cypher.CLEAR_AUDIT).consume()
+            tx.run(cypher.CLEAR_LOAD_UNDO).consume()
+            tx.run(cypher.END_ANY_LOAD_LEASE, id=cypher.GRAPH_VERSION_ID).consume()
 
         self._write_tx(work)
 
@@ -721,8 +989,19 @@ class Neo4jStore:
 
     def version(self) -> int | None:
         """The version counter every write bumps (None before the first write)."""
-        version = self._read(cypher.GET_VERSION, id=cypher.GRAPH_VERSION_ID)[0]["version"]
-        return None if version is None else int(version)
+        return self._version_state()[0]
+
+    def _version_state(self) -> tuple[int | None, str | None]:
+        """The version, and the staged load under way (None when none is)."""
+        record = self._read(cypher.GET_VERSION_STATE, id=cypher.GRAPH_VERSION_ID)[0]
+        return (None if record["version"] is None else int(record["version"])), record["loading"]
+
+    @staticmethod
+    def _current(cached: tuple[Any, int | None, str | None] | None, version: int | None, loading: str | None) -> bool:
+        """Whether a cached graph holds the data now: the same version, and the same load under way, or
+        none under way when it was read (a load's stages do not count until it ends, with a new version).
+        """
+        return cached is not None and cached[1] == version and (cached[2] == loading or cached[2] is None)
 
     def _cached_graph(self) -> tuple[nx.MultiDiGraph, int | None]:
         """The whole graph, rebuilt when the version counter moved, with the version it holds.
@@ -730,24 +1009,25 @@ class Neo4jStore:
         Every apply() bumps the counter, so writes by other processes are seen by the next call.
         The check is one short read outside the lock, so that questions do not queue behind it.
         """
-        version = self.version()
+        version, loading = self._version_state()
         cached = self._graph_cache
-        if cached is not None and cached[1] == version:
-            return cached
+        if cached is not None and self._current(cached, version, loading):
+            return cached[0], cached[1]
         with self._graph_lock:
             cached = self._graph_cache
-            if cached is not None and cached[1] == version:
-                return cached
+            if cached is not None and self._current(cached, version, loading):
+                return cached[0], cached[1]
             self._graph_cache = cached = None
 
-            def work(tx: ManagedTransaction) -> tuple[int | None, list[str], list[str]]:
+            def work(tx: ManagedTransaction) -> tuple[Any, list[str], list[str]]:
                 # The version in the same transaction as the data, so the pair is exact.
-                held = tx.run(cypher.GET_VERSION, id=cypher.GRAPH_VERSION_ID).single(strict=True)["version"]
+                state = tx.run(cypher.GET_VERSION_STATE, id=cypher.GRAPH_VERSION_ID).single(strict=True)
                 orgs = tx.run(cypher.ALL_ORGANISATIONS).single(strict=True)["data"]
                 ties = tx.run(cypher.all_ties()).single(strict=True)["data"]
-                return held, orgs, ties
+                return state, orgs, ties
 
-            held, org_data, tie_data = self._read_tx(work)
+            state, org_data, tie_data = self._read_tx(work)
             graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(org_data, tie_data))
-            self._graph_cache = (graph, held)
+            held = None if state["version"] is None else int(state["version"])
+            self._graph_cache = (graph, held, state["loading"])
             return graph, held
