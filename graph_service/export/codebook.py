@@ -179,8 +179,8 @@ _IDS = {
     "node": [Entry("node", "id", "text", "URN; group-<Group UID>; la-<LA code>; a slug", "Organisation id (unique).")],
     "edge": [
         Entry("edge", "id", "text", "kind, ends and (for some kinds) focus or start", "Tie id (stable, unique)."),
-        Entry("edge", "source", "text", "", "Id of the organisation the tie starts at."),
-        Entry("edge", "target", "text", "", "Id of the organisation the tie ends at."),
+        Entry("edge", "source", "text", "the tie's first end", "Id of the organisation the tie starts at."),
+        Entry("edge", "target", "text", "the tie's second end", "Id of the organisation the tie ends at."),
     ],
 }
 

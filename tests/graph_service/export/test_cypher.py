@@ -3,11 +3,7 @@ cypher-shell rebuilding the graph in a real Neo4j."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,8 +16,8 @@ from graph_service.export.textformats import CYPHER_BATCH, cypher, cypher_commen
 from graph_service.models import NodeKind, Organisation
 from graph_service.store import EmbeddedStore
 from graph_service.store.base import WriteBatch
-from tests.conftest import neo4j_uri
 from tests.graph_service.export.awkward import AWKWARD, NOTES, Listed
+from tests.graph_service.export.conftest import cypher_shell, one
 
 READERS = Path(__file__).resolve().parents[3] / "scripts" / "readers" / "run"
 
@@ -112,51 +108,6 @@ def test_hostile_keys_never_become_cypher_syntax() -> None:
     assert "// source:evil .csv: 2025-01-01" in comments
     assert "// source:b\\u005cu000aMATCH: x" in comments
     assert all(line.startswith(("//", ":param", "CREATE CONSTRAINT", "UNWIND")) for line in text.splitlines())
-
-
-def cypher_shell(uri: str, path: Path) -> None:
-    """Run a script with the real cypher-shell (from Maven Central, via scripts/readers/run)."""
-    if shutil.which("java") is None or shutil.which("mvn") is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but java or mvn is missing: cypher-shell cannot run")
-        pytest.skip("java and mvn are needed to run cypher-shell")
-    auth = ["-u", os.environ.get("NEO4J_USER", "neo4j"), "-p", os.environ.get("NEO4J_PASSWORD", "") or "x"]
-    database = ["-d", os.environ.get("NEO4J_DATABASE", "neo4j")]
-    done = subprocess.run(
-        [str(READERS), "cypher-shell", "-a", uri, *auth, *database, "--format", "plain", "-f", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
-@pytest.fixture
-def neo4j_session() -> Iterator[tuple[str, Any]]:
-    """The test Neo4j's URI and a session on its database, without organisations before and after.
-
-    Only what the script creates is deleted: the store's own bookkeeping nodes stay.
-    """
-    uri = neo4j_uri()
-    if uri is None:
-        pytest.skip("NEO4J_URI not set: Neo4j tests skipped (they fail instead under CI=true)")
-    from neo4j import GraphDatabase
-
-    auth = (os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", ""))
-    with (
-        GraphDatabase.driver(uri, auth=auth) as driver,
-        driver.session(database=os.environ.get("NEO4J_DATABASE", "neo4j")) as session,
-    ):
-        clear = "MATCH (n) WHERE n:Organisation OR n:Pwned CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
-        session.run(clear).consume()
-        try:
-            yield uri, session
-        finally:
-            session.run(clear).consume()
-
-
-def one(session: Any, query: str) -> Any:
-    return session.run(query).single(strict=True)[0]
 
 
 @pytest.mark.neo4j
