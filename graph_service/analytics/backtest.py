@@ -216,6 +216,7 @@ def run_backtest(
             weights=weights,
             rules=rules,
             rating_of=rating_of,
+            areas=not ignore_ratings,
             index=index,
         )
         row["support_rank"] = next(

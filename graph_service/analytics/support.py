@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graph_service.analytics.geo import GridIndex, location
 from graph_service.analytics.network import COLLABORATION_KINDS, PROVIDER_KINDS, holds, was_open
-from graph_service.analytics.standing import rating_on
+from graph_service.analytics.standing import rating_on, standing_on
 from graph_service.models import EdgeKind, MemberRole, NodeKind, OfstedRating, Phase
 
 #: Ratings a single school needs to be a candidate, with the points each gives.
@@ -152,6 +152,14 @@ class SupportWeights(BaseModel):
         le=100,
         description="Share of its schools near by of the school's religious character (Catholic, Church of "
         "England in the same diocese, other, or none).",
+    )
+    areas: float = Field(
+        default=1.0,
+        ge=0,
+        le=100,
+        description="Area by area: where the school's inspection in force grades an area 3 or 4 (on the shared "
+        "1-4 scale of analytics.standing), the share of those areas its schools near by grade 1 or 2 "
+        "(mean over its schools); 0 when the school has no weak area on record.",
     )
     ties: float = Field(
         default=1.0,
@@ -582,9 +590,37 @@ class _Question:
     steps: dict[str, int]
     faith: str | None
     diocese: str | None
+    #: The school's weak areas on the day (grade 3 or 4 on the shared scale), by name.
+    weak: dict[str, int] = field(default_factory=dict)
+    strong: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def name(self, node: str) -> str:
         return str(self.index.attrs[node].get("name", node))
+
+    def strong_in(self, node: str) -> tuple[str, ...]:
+        """The school's weak areas that ``node``'s inspection in force grades 1 or 2."""
+        known = self.strong.get(node)
+        if known is None:
+            standing = standing_on(self.index.attrs[node], self.day) if self.weak else None
+            areas = standing.areas if standing is not None else {}
+            known = tuple(area for area in self.weak if areas.get(area, 9) <= 2)
+            self.strong[node] = known
+        return known
+
+    def areas_part(self, schools: Sequence[str]) -> tuple[float, str]:
+        if not self.weak:
+            return 0.0, "no weak area on record to match"
+        weak = ", ".join(f"{_words(area)} ({grade})" for area, grade in self.weak.items())
+        shares = [len(self.strong_in(node)) / len(self.weak) for node in schools]
+        matched = sorted({area for node in schools for area in self.strong_in(node)})
+        if not matched:
+            return 0.0, f"none strong where the school is weak: {weak}"
+        strong_schools = sum(1 for share in shares if share > 0)
+        return (
+            sum(shares) / len(shares),
+            f"{strong_schools} of {len(schools)} strong (1-2) in {', '.join(map(_words, matched))}, "
+            f"where the school is weak: {weak}",
+        )
 
     fits: dict[str, tuple[float, str]] = field(default_factory=dict)
 
@@ -687,6 +723,7 @@ def _group_line(question: _Question, group: str, near: list[tuple[str, float | N
         ),
         "strength": (strength, f"{rated_good} of {len(near)} school(s) near by rated Good or Outstanding"),
         "faith": (same_faith / len(near), f"{same_faith} of {len(near)} school(s) near by: {q.faith_words()}"),
+        "areas": q.areas_part([m for m, _km in near]),
         "ties": q.ties(group),
         "designation": (0.0, "no designation"),
     }
@@ -718,6 +755,7 @@ def _school_values(q: _Question, node: str, km: float | None, fit: tuple[float, 
         "track_record": (0.0, "no schools taken on"),
         "strength": (GOOD_RATINGS.get(rating or "", 0.0), f"rated {_words(rating or 'unknown')}"),
         "faith": (1.0 if alike else 0.0, q.faith_words() if alike else f"not {q.faith_words()}"),
+        "areas": q.areas_part([node]),
         "ties": q.ties(node),
         "designation": (1.0, f"lead school of {q.name(hubs[0])}") if hubs else (0.0, "no designation"),
     }
@@ -733,6 +771,7 @@ def rank_lines(
     weights: SupportWeights | None = None,
     rules: SupportRules | None = None,
     rating_of: RatingOf = rating_on,
+    areas: bool = True,
     index: SupportIndex | None = None,
 ) -> tuple[list[Line], list[str], list[str], int]:
     """Every candidate line for ``target``, best first, with the notes and the rules applied.
@@ -769,6 +808,9 @@ def rank_lines(
         index, target, attrs, day, radius_km, trust_radius_km, rules, rating_of,
         path_steps(graph, target, day), faith(attrs), _diocese(attrs),
     )  # fmt: skip
+    standing = standing_on(attrs, day) if areas else None
+    if standing is not None:
+        question.weak = {area: grade for area, grade in standing.areas.items() if grade >= 3}
     applied = _rules_applied(question)
     point = location(attrs)
     pool: list[tuple[str, float | None]]
@@ -896,6 +938,7 @@ def support_candidates(
     rules: SupportRules | None = None,
     limit: int | None = 10,
     rating_of: RatingOf = rating_on,
+    areas: bool = True,
     index: SupportIndex | None = None,
 ) -> dict[str, Any]:
     """Rank the trusts, federations, teaching school hubs and single schools that could support ``target``.
@@ -935,6 +978,7 @@ def support_candidates(
         weights=weights,
         rules=rules,
         rating_of=rating_of,
+        areas=areas,
         index=index,
     )
     day = as_at or date.today()

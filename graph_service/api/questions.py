@@ -79,6 +79,7 @@ def support_weights(
     weight_track_record: Annotated[float | None, _weight("track_record")] = None,
     weight_strength: Annotated[float | None, _weight("strength")] = None,
     weight_faith: Annotated[float | None, _weight("faith")] = None,
+    weight_areas: Annotated[float | None, _weight("areas")] = None,
     weight_ties: Annotated[float | None, _weight("ties")] = None,
     weight_designation: Annotated[float | None, _weight("designation")] = None,
 ) -> SupportWeights:
@@ -94,6 +95,7 @@ def support_weights(
         "track_record": weight_track_record,
         "strength": weight_strength,
         "faith": weight_faith,
+        "areas": weight_areas,
         "ties": weight_ties,
         "designation": weight_designation,
     }

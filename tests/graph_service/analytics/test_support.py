@@ -395,3 +395,47 @@ def test_phase_and_provision_and_faith_words() -> None:
     assert provision({"type_name": "Academy alternative provision sponsor led"}) == "alternative"
     assert faith({"religious_character": "Church of England/Methodist"}) == "church_of_england"
     assert faith({"religious_character": "Muslim"}) == "other"
+
+
+def test_area_by_area_candidates_strong_where_the_school_is_weak_score_higher() -> None:
+    """Weak in attendance and behaviour (a report card); one trust strong there (graded 1), one not (3)."""
+    g = graph(
+        [
+            weak(),
+            near(2, 2.0, name="Strong Behaviour"),
+            near(3, 2.0, name="Weak Behaviour"),
+            org("group-s", NodeKind.TRUST, "S"),
+            org("group-w", NodeKind.TRUST, "W"),
+        ],
+        [member(2, "group-s"), member(3, "group-w")],
+    )
+
+    def graded(behaviour: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "date": date(2023, 3, 1),
+                "kind": "graded",
+                "overall": 2,
+                "judgements": {"quality_of_education": 2, "behaviour_and_attitudes": behaviour},
+            }
+        ]
+
+    g.nodes["1"]["inspections"] = [
+        {
+            "date": date(2023, 11, 20),
+            "kind": "report_card",
+            "areas": {"attendance_and_behaviour": "needs_attention", "curriculum_and_teaching": "expected_standard"},
+            "safeguarding": True,
+        }
+    ]
+    g.nodes["2"]["inspections"] = graded(1)
+    g.nodes["3"]["inspections"] = graded(3)
+    rows = by_id(ask(g))
+    assert values(rows["group-s"])["areas"] == 1.0 and values(rows["group-w"])["areas"] == 0.0
+    assert reasons(rows["group-s"])["areas"] == (
+        "1 of 1 strong (1-2) in attendance and behaviour, where the school is weak: attendance and behaviour (3)"
+    )
+    assert [row["id"] for row in ask(g)["candidates"]] == ["group-s", "group-w"]
+    # Before the report card the school had no weak area on record; with areas off, none is read.
+    assert reasons(by_id(ask(g, day=date(2023, 11, 1)))["group-s"])["areas"] == "no weak area on record to match"
+    assert values(by_id(ask(g, areas=False))["group-s"])["areas"] == 0.0

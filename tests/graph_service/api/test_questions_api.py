@@ -73,6 +73,7 @@ def test_support_with_weights_and_reasons(client: TestClient) -> None:
         "track_record",
         "strength",
         "faith",
+        "areas",
         "ties",
         "designation",
     ]
