@@ -119,9 +119,8 @@ def timing(store: GraphStore, label: str, count: int, seed: int) -> None:
     asked = [(rng.choice(schools), date(2012, 1, 1) + timedelta(days=rng.randrange(14 * 365))) for _ in range(count)]
     start = time.perf_counter()
     questions.support_partners(store, asked[0][0], as_at=asked[0][1])
-    print(
-        f"\n{label}: first support question (builds the store's graph and the index) {time.perf_counter() - start:.2f} s"
-    )
+    first = time.perf_counter() - start
+    print(f"\n{label}: first support question (builds the store's graph and the index) {first:.2f} s")
     walls, cpus = [], []
     for urn, day in asked:
         questions.forget_answers()
