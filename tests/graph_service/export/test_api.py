@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
@@ -40,6 +41,7 @@ def client(awkward: EmbeddedStore, tmp_path: Path) -> Iterator[TestClient]:
         ("json", "application/json", "school-graph.json"),
         ("csv", "application/zip", "school-graph.zip"),
         ("cypher", "text/plain; charset=utf-8", "school-graph.cypher"),
+        ("parquet", "application/zip", "school-graph.parquet.zip"),
     ],
 )
 def test_each_format_streams_as_a_named_file(client: TestClient, fmt: str, media_type: str, filename: str) -> None:
@@ -52,6 +54,11 @@ def test_each_format_streams_as_a_named_file(client: TestClient, fmt: str, media
             assert ATTRIBUTION in archive.read("README.txt").decode("utf-8")
             nodes = csv.DictReader(io.StringIO(archive.read("nodes.csv").decode("utf-8"), newline=""))
             assert {row["id"]: row["name"] for row in nodes}["100"] == AWKWARD
+    elif fmt == "parquet":
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            assert ATTRIBUTION in archive.read("README.txt").decode("utf-8")
+            table = pq.read_table(io.BytesIO(archive.read("nodes.parquet")))
+            assert dict(zip(table["id"].to_pylist(), table["name"].to_pylist(), strict=True))["100"] == AWKWARD
     else:
         assert ATTRIBUTION in response.text
 

@@ -54,7 +54,7 @@ def test_export_csv_flavours_and_stdout(db: Path, tmp_path: Path, capsys: pytest
 
 def test_export_errors_say_why(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "-f", "json", "--la-code", "999", "-o", str(tmp_path / "x.json")]) == 1
-    assert "no organisation matches the area la_code=999" in capsys.readouterr().err
+    assert "no local authority with code 999 in the store" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
     assert main(["export", "-f", "json", "--csv-flavour", "kumu", "-o", str(tmp_path / "x.json")]) == 2
     assert main(["export", "-f", "csv", "-o", "-"]) == 2
