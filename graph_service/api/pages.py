@@ -43,7 +43,7 @@ def install(app: FastAPI) -> None:
     # reads are not public) do not apply to the description of the API, only to the API.
     async def swagger(request: Request) -> HTMLResponse:
         root = _root(request)
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=f"{root}{app.openapi_url}",
             title=f"{app.title}: API",
             oauth2_redirect_url=f"{root}{redirect}",
@@ -51,24 +51,37 @@ def install(app: FastAPI) -> None:
             swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
         )
+        return _self_only(page)
 
     async def swagger_redirect(_request: Request) -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
     async def redoc(request: Request) -> HTMLResponse:
         root = _root(request)
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=f"{root}{app.openapi_url}",
             title=f"{app.title}: API",
             redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
             with_google_fonts=False,
         )
+        return _self_only(page)
 
     app.add_route("/docs", swagger, include_in_schema=False)
     app.add_route(redirect, swagger_redirect, include_in_schema=False)
     app.add_route("/redoc", redoc, include_in_schema=False)
     app.add_middleware(HtmlErrors)
+
+
+#: The API pages may load only from this service: ReDoc's bundle would otherwise fetch its logo from
+#: Redocly's servers, which an offline browser cannot reach (and a school's network may block).
+SELF_ONLY = "default-src 'self' data: blob: 'unsafe-inline'; worker-src 'self' blob:"
+
+
+def _self_only(page: HTMLResponse) -> HTMLResponse:
+    """The page, with a Content-Security-Policy that keeps the browser on this service."""
+    page.headers["Content-Security-Policy"] = SELF_ONLY
+    return page
 
 
 def _root(request: Request) -> str:

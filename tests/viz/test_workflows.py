@@ -262,3 +262,15 @@ def test_strategist_draws_an_area_searches_inside_and_exports_a_png(page: Any, b
     )
     assert download.value.suggested_filename.endswith(".png")
     (OUTPUT / "13-area-exported.png").write_bytes(data)
+
+
+def test_the_api_pages_draw_offline(page: Any, base_url: str) -> None:
+    """/docs and /redoc, linked from the front page, draw from the service's own files (the guard refuses others)."""
+    page.goto(f"{base_url}/viz/")
+    page.click("a[href='/docs']")
+    page.wait_for_selector(".opblock", timeout=60_000)
+    assert page.locator(".opblock").count() > 20
+    shot(page, "14-docs-offline")
+    page.goto(f"{base_url}/redoc")
+    page.wait_for_function("document.body.innerText.includes('/questions/support/{urn}')", timeout=60_000)
+    shot(page, "15-redoc-offline")
