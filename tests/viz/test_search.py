@@ -1,0 +1,88 @@
+"""Search by name, URN, LAESTAB, postcode or town, and schools near a postcode (both backends)."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph_service.models import NodeKind
+from graph_service.store import GraphStore, WriteBatch
+from tests.factories import org, school
+from viz import search
+from viz.isolation import distance_km
+
+
+@pytest.fixture
+def seeded(store: GraphStore) -> GraphStore:
+    store.apply(
+        WriteBatch(
+            organisations=[
+                school(
+                    1,
+                    "Alpha Primary",
+                    postcode="B15 2TT",
+                    latitude=52.450,
+                    longitude=-1.930,
+                    properties={"town": "Birmingham", "laestab": "3302000"},
+                ),
+                school(
+                    2,
+                    "Beta Academy",
+                    postcode="B15 3AA",
+                    latitude=52.460,
+                    longitude=-1.930,
+                    properties={"town": "Birmingham"},
+                ),
+                school(
+                    3,
+                    "Alphabet Nursery",
+                    postcode="B99 1ZZ",
+                    latitude=52.600,
+                    longitude=-1.800,
+                    properties={"town": "Sutton Coldfield"},
+                ),
+                school(4, "Old Alpha", status="closed", postcode="B15 2TT", latitude=52.450, longitude=-1.930),
+                org("group-9", NodeKind.TRUST, "Alpha Learning Trust", group_uid=9),
+            ]
+        )  # fmt: skip
+    )
+    return store
+
+
+def ids(hits: list[search.Hit]) -> list[str]:
+    return [hit.id for hit in hits]
+
+
+def test_by_name_open_schools_first_then_groups_then_closed(seeded: GraphStore) -> None:
+    found = search.index(seeded).search("alpha")
+    # Names starting with the words first; within those open before closed, schools before trusts.
+    assert ids(found) == ["1", "3", "group-9", "4"]
+    assert {hit.matched for hit in found} == {"name"}
+
+
+def test_by_urn_laestab_postcode_and_town(seeded: GraphStore) -> None:
+    index = search.index(seeded)
+    assert [(hit.id, hit.matched) for hit in index.search("2")] == [("2", "id")]
+    assert ids(index.search("3302000")) == ["1"]
+    assert ids(index.search("b152tt")) == ["1", "4"]  # a postcode in any case and spacing
+    assert ids(index.search("Sutton Coldfield")) == ["3"] and index.search("sutton coldfield")[0].matched == "town"
+    assert index.search("nothing like it") == [] and index.search("  ") == []
+
+
+def test_schools_near_a_full_postcode_and_a_district(seeded: GraphStore) -> None:
+    index = search.index(seeded)
+    place, near = index.near("b15 2tt", radius_km=5) or ("", [])
+    assert place == "postcode B15 2TT"
+    # Open schools only, nearest first; Beta is 1.1 km north.
+    assert ids(near) == ["1", "2"]
+    assert near[1].distance_km == round(distance_km((52.45, -1.93), (52.46, -1.93)), 2)
+    # An unknown full postcode in a known district: the centre of the district's located organisations.
+    place, near = index.near("B15 9XX", radius_km=5) or ("", [])
+    assert place == "centre of the 3 located organisations in district B15"
+    assert ids(near) == ["1", "2"]
+    assert index.near("ZZ9 9ZZ") is None and index.near("Birmingham") is None
+
+
+def test_the_index_follows_writes(seeded: GraphStore) -> None:
+    assert search.index(seeded).search("Gamma") == []
+    seeded.apply(WriteBatch(organisations=[school(5, "Gamma School")]))
+    assert ids(search.index(seeded).search("Gamma")) == ["5"]
