@@ -101,10 +101,10 @@ class Settings(BaseSettings):
         description="Largest file an admin may load through the API.",
     )
     max_expanded_bytes: int = Field(
-        default=1_073_741_824,
+        default=268_435_456,
         ge=1,
         validation_alias=AliasChoices("GRAPH_SERVICE_MAX_EXPANDED_BYTES", "max_expanded_bytes"),
-        description="Largest a loaded file may be once decompressed (whole England is about 60 MB); "
+        description="Largest a loaded file may be once decompressed (whole England is 49 MB); "
         "a gzip bomb is refused when it passes this, before it fills the memory.",
     )
     max_concurrent_questions: int = Field(

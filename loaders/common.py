@@ -23,8 +23,8 @@ from graph_service.store.base import GraphStore, WriteBatch, WriteResult
 csv.field_size_limit(10_000_000)
 
 #: Largest a file may be once decompressed, unless GRAPH_SERVICE_MAX_EXPANDED_BYTES says otherwise:
-#: whole England is about 60 MB, so this leaves room, while a gzip bomb stops long before memory does.
-DEFAULT_MAX_EXPANDED_BYTES = 1_073_741_824
+#: whole England is 49 MB, so this leaves five times that, while a gzip bomb stops long before memory does.
+DEFAULT_MAX_EXPANDED_BYTES = 268_435_456
 _EXPANDED_LIMIT: ContextVar[int | None] = ContextVar("expanded_limit", default=None)
 #: The key a row of the wrong length carries in the dict ``read_csv`` yields: why it is wrong.
 WRONG_LENGTH = "__wrong_length__"
