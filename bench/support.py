@@ -30,11 +30,22 @@ import random
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 from graph_service import questions
-from graph_service.analytics.support import PARTS, SupportRules, SupportWeights
+from graph_service.analytics.backtest import HELD_OUT_FROM, run_backtest, takeover_cases
+from graph_service.analytics.support import (
+    PARTS,
+    SupportRules,
+    SupportWeights,
+    assume_good,
+    line_reaches,
+    rank_lines,
+    rescore,
+    support_index,
+)
 from graph_service.store import EmbeddedStore, GraphStore
 from loaders.gias import load_gias
 
@@ -87,24 +98,60 @@ def backtest(
     return answer, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def ablation(store: GraphStore) -> None:
-    defaults = SupportWeights().model_dump()
-    print(f"\nablation (ratings ignored): {'':<24}{'tuning@10':>10}{'tuning MRR':>11}{'held@10':>9}{'held MRR':>9}")
-    variants: list[tuple[str, dict[str, object]]] = [("defaults", {})]
+def ablation(store: GraphStore, rules_step: int) -> None:
+    """Each part off in turn (the same lines re-scored), then each rule off (the backtest run again)."""
+    graph = store.graph()
+    index = support_index(graph)
+    cases = [case for case in takeover_cases(graph) if not index.open_on(case.successor, case.day)]
+    defaults = SupportWeights()
+    weights = defaults.model_dump()
+    variants = [("defaults", defaults, True)]
     variants += [
-        (f"without {part} (w={defaults[part]:g})", {"weights": SupportWeights(**{**defaults, part: 0.0})})
+        (f"without {part} (w={weights[part]:g})", SupportWeights(**{**weights, part: 0.0}), True)
         for part in PARTS
-        if defaults[part] > 0
+        if weights[part] > 0
     ]
-    variants += [
-        (f"rule off: {rule}", {"rules": SupportRules(**{rule: False})})
-        for rule in ("faith_first", "same_provision", "require_phase", "state_funded_only", "dated")
-    ]
-    for label, kwargs in variants:
-        answer, _wall, _cpu = backtest(store, True, **kwargs)
-        print(
-            f"{label:<51}{answer.tuning.support.hit_10:>10.1%}{answer.tuning.support.mrr:>11.3f}"
-            f"{answer.held_out.support.hit_10:>9.1%}{answer.held_out.support.mrr:>9.3f}"
+    variants.append(("rule off: faith_first", defaults, False))
+    ranks: dict[str, list[tuple[bool, int | None]]] = {label: [] for label, _w, _f in variants}
+    start = time.perf_counter()
+    for case in cases:
+        lines, *_ = rank_lines(graph, case.school, case.day, rating_of=assume_good, areas=False, index=index)
+        for label, variant, faith_first in variants:
+            shown = lines if faith_first else [replace(line, first=False) for line in lines]
+            ordered = rescore(shown, variant, index)
+            rank = next(
+                (r for r, line in enumerate(ordered, 1) if line_reaches(graph, line, case.trust, case.day, index)),
+                None,
+            )
+            ranks[label].append((case.taken_over >= HELD_OUT_FROM, rank))
+    print(f"\nablation, ratings ignored, all {len(cases)} cases ({time.perf_counter() - start:.0f} s):")
+    print(f"{'':<40}{'tuning@10':>10}{'tuning MRR':>11}{'held@10':>9}{'held MRR':>9}")
+
+    def row(label: str, tuning: list[int | None], held: list[int | None]) -> None:
+        def hit(values: list[int | None]) -> float:
+            return sum(1 for r in values if r is not None and r <= 10) / len(values)
+
+        def mrr(values: list[int | None]) -> float:
+            return sum(1 / r for r in values if r) / len(values)
+
+        print(f"{label:<40}{hit(tuning):>10.1%}{mrr(tuning):>11.3f}{hit(held):>9.1%}{mrr(held):>9.3f}")
+
+    for label, found in ranks.items():
+        row(label, [r for held, r in found if not held], [r for held, r in found if held])
+    sample = cases[::rules_step]
+    if rules_step > 1:
+        base = run_backtest(graph, cases=sample, ignore_ratings=True, index=index)
+        row(
+            f"defaults (every {rules_step}th case)",
+            [r["support_rank"] for r in base if not r["held_out"]],
+            [r["support_rank"] for r in base if r["held_out"]],
+        )
+    for rule in ("same_provision", "require_phase", "state_funded_only", "dated"):
+        rows = run_backtest(graph, cases=sample, ignore_ratings=True, rules=SupportRules(**{rule: False}), index=index)
+        row(
+            f"rule off: {rule}" + (f" (every {rules_step}th case)" if rules_step > 1 else ""),
+            [r["support_rank"] for r in rows if not r["held_out"]],
+            [r["support_rank"] for r in rows if r["held_out"]],
         )
 
 
@@ -140,16 +187,17 @@ def timing(store: GraphStore, label: str, count: int, seed: int) -> None:
 
 
 def run(store: GraphStore, args: argparse.Namespace, label: str) -> None:
-    answer, wall, cpu = backtest(store, True)
-    figures(answer, f"{label}, ratings ignored")
-    print(f"whole backtest: {wall:.1f} s wall, {cpu:.1f} s CPU (includes preparing the index)")
-    by_year_and_phase(answer)
+    if not args.skip_ignored:
+        answer, wall, cpu = backtest(store, True)
+        figures(answer, f"{label}, ratings ignored")
+        print(f"whole backtest: {wall:.1f} s wall, {cpu:.1f} s CPU (includes preparing the index)")
+        by_year_and_phase(answer)
     if args.ofsted is not None:
         rated, wall, cpu = backtest(store, False)
         figures(rated, f"{label}, Ofsted's August 2025 file loaded (standing in force on each case's date)")
         print(f"whole backtest: {wall:.1f} s wall, {cpu:.1f} s CPU")
     if args.ablation:
-        ablation(store)
+        ablation(store, args.rules_step)
     if args.timing:
         timing(store, label, args.timing, args.seed)
 
@@ -160,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ofsted", type=Path, nargs="?", const=OFSTED, help="also load Ofsted's file (default national)"
     )
+    parser.add_argument("--skip-ignored", action="store_true", help="no ratings-ignored backtest run")
     parser.add_argument("--ablation", action="store_true", help="each part and rule switched off in turn")
+    parser.add_argument("--rules-step", type=int, default=1, help="rules ablation on every Nth case (default all)")
     parser.add_argument("--timing", type=int, default=0, help="time this many support questions (random dates)")
     parser.add_argument("--seed", type=int, default=7, help="seed for the timed questions")
     parser.add_argument("--neo4j-clear", action="store_true", help="also load into NEO4J_URI (deletes its data)")

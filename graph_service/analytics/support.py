@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -827,7 +827,6 @@ def rank_lines(
         ]
         footprint = [(node, km) for node, km in pool if node in index.groups_of]
     excluded = index.not_state_funded if rules.state_funded_only else frozenset()
-    weight_of = weights.model_dump()
     near_groups: dict[str, list[tuple[str, float | None]]] = {}
     existed: dict[str, bool] = {}
     grouped: set[str] = set()
@@ -887,16 +886,25 @@ def rank_lines(
         )
     for group, near in near_groups.items():
         lines.append(_group_line(question, group, near))
-    for line in lines:
-        line.score = _score(line.values, weight_of)
-        if not rules.faith_first:
+    if not rules.faith_first:
+        for line in lines:
             line.first = False
+    return rescore(lines, weights, index), notes, applied, considered
+
+
+def rescore(lines: Iterable[Line], weights: SupportWeights, index: SupportIndex) -> list[Line]:
+    """Score lines with ``weights`` and order them: first by the faith rule, then score, nearer, name, id.
+
+    The ablation of the backtest bench re-scores the same lines with each part switched off.
+    """
+    weight_of = weights.model_dump()
+    scored = [replace(line, score=_score(line.values, weight_of)) for line in lines]
 
     def order(line: Line) -> tuple[bool, float, bool, float, str, str]:
-        return not line.first, -line.score, line.km is None, line.km or 0.0, question.name(line.id), line.id
+        name = str(index.attrs[line.id].get("name", line.id))
+        return not line.first, -line.score, line.km is None, line.km or 0.0, name, line.id
 
-    lines.sort(key=order)
-    return lines, notes, applied, considered
+    return sorted(scored, key=order)
 
 
 def _rules_applied(q: _Question) -> list[str]:
