@@ -96,12 +96,17 @@ _GRADE_WORDS = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inad
 
 @dataclass(frozen=True)
 class Standing:
-    """A school's standing on a day, with the inspection it comes from and why."""
+    """A school's standing on a day, with the inspection it comes from and why.
+
+    ``judgements`` is what the inspection says, in words (:func:`judgement_words`), to show
+    beside the standing.
+    """
 
     rating: str | None
     inspection: Mapping[str, Any] | None
     basis: str
     areas: dict[str, int] = field(default_factory=dict)
+    judgements: str = ""
 
 
 def _day(value: Any) -> date:
@@ -178,6 +183,56 @@ def judge(inspection: Mapping[str, Any]) -> tuple[str | None, str]:
     return GRADE_RATING[worst], f"Not judged on {on}: from sub-judgements, the worst is {worst} ({names})"
 
 
+#: Ofsted's names of the areas, for words.
+_AREA_WORDS = {
+    "quality_of_education": "quality of education",
+    "behaviour_and_attitudes": "behaviour and attitudes",
+    "personal_development": "personal development",
+    "leadership_and_management": "leadership and management",
+    "early_years": "early years",
+    "sixth_form": "sixth form",
+    "post_16": "post-16",
+}
+
+
+def judgement_words(inspection: Mapping[str, Any]) -> str:
+    """What one inspection says, in Ofsted's words: grades by area, safeguarding, category.
+
+    Examples
+    --------
+    >>> judgement_words({"kind": "graded", "overall": 2, "judgements": {"quality_of_education": 2,
+    ...                  "leadership_and_management": 2}, "safeguarding": True})
+    'overall effectiveness 2, quality of education 2, leadership and management 2, safeguarding effective'
+    >>> judgement_words({"kind": "report_card", "areas": {"attendance_and_behaviour": "needs_attention"},
+    ...                  "safeguarding": True, "category": "SM"})
+    'attendance and behaviour: Needs attention, safeguarding standards met, category of concern SM'
+    >>> judgement_words({"kind": "ungraded", "outcome": "School remains Good"})
+    'School remains Good'
+    """
+    words = []
+    if inspection.get("overall") is not None:
+        words.append(f"overall effectiveness {inspection['overall']}")
+    elif inspection["kind"] == "graded" and inspection.get("judgements"):
+        words.append("overall effectiveness not judged")
+    if inspection.get("rating"):
+        words.append(f"rated {str(inspection['rating']).replace('_', ' ')}")
+    for name, grade in (inspection.get("judgements") or {}).items():
+        words.append(f"{_AREA_WORDS.get(name, name)} {grade}")
+    for name, word in (inspection.get("areas") or {}).items():
+        words.append(f"{_AREA_WORDS.get(name, name.replace('_', ' '))}: {str(word).replace('_', ' ').capitalize()}")
+    safeguarding = inspection.get("safeguarding")
+    if safeguarding is not None:
+        if inspection["kind"] == "report_card":
+            words.append(f"safeguarding standards {'met' if safeguarding else 'not met'}")
+        else:
+            words.append(f"safeguarding {'effective' if safeguarding else 'not effective'}")
+    if inspection.get("category"):
+        words.append(f"category of concern {inspection['category']}")
+    if inspection.get("outcome"):
+        words.append(str(inspection["outcome"]))
+    return ", ".join(words)
+
+
 def rating_on(attrs: Mapping[str, Any], day: date | None = None) -> str | None:
     """The standing (an ``OfstedRating`` value) of an organisation on ``day`` (today when omitted).
 
@@ -230,4 +285,4 @@ def standing_on(attrs: Mapping[str, Any], day: date | None = None) -> Standing |
     if inspection is None:
         return None
     rating, basis = judge(inspection)
-    return Standing(rating, inspection, basis, areas_of(inspection))
+    return Standing(rating, inspection, basis, areas_of(inspection), judgement_words(inspection))

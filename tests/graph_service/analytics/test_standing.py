@@ -103,6 +103,7 @@ def test_the_inspection_in_force_on_a_day() -> None:
     standing = standing_on(attrs, date(2022, 1, 1))
     assert standing is not None and standing.inspection is history[1] and standing.areas == {}
     assert standing.basis == "overall grade 2 (Good) on 2016-09-13"
+    assert standing.judgements == "overall effectiveness 2"  # what the inspection says, shown beside it
 
 
 def test_without_inspections_the_flat_rating_stands() -> None:
