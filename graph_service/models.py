@@ -483,6 +483,11 @@ class Inspection(_Strict):
             raise ValueError(f"judgements are graded 1-4, not {bad}")
         return value
 
+    @model_validator(mode="after")
+    def _check(self) -> Inspection:
+        _check_texts(self)  # no control or bidi characters, as in every other record
+        return self
+
 
 class OrganisationBase(_Strict):
     """Fields every organisation shares; most are optional beyond id, kind and name."""

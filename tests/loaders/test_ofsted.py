@@ -259,6 +259,15 @@ def test_report_card_grade_words_are_checked(store: GraphStore, tmp_path: Path) 
     assert _stored(store, 100977).inspections == []
 
 
+def test_control_characters_in_text_cells_are_refused(store: GraphStore, tmp_path: Path) -> None:
+    _schools(store, 140262)
+    header, rows = _rows(OUTCOMES, {"140262"})
+    rows[0]["Ungraded inspection overall outcome"] = "School remains Good\x1b[2J"
+    report = load_ofsted(store, _write(tmp_path / "outcomes.csv", header, rows))
+    assert len(report.issues) == 1 and "control or invisible character" in report.issues[0].reason
+    assert report.issues[0].line == 2 and _stored(store, 140262).inspections == []
+
+
 def test_a_file_that_is_not_ofsteds_is_refused(store: GraphStore, tmp_path: Path) -> None:
     path = tmp_path / "other.csv"
     path.write_text("URN,Name\n100000,A school\n", encoding="utf-8")
