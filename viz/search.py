@@ -7,6 +7,8 @@ The index is built from the store's whole graph and rebuilt when that graph is (
 
 from __future__ import annotations
 
+import heapq
+import math
 import re
 import threading
 from dataclasses import dataclass
@@ -55,23 +57,42 @@ class Hit:
 
 
 class SearchIndex:
-    """Organisations by the words people search with, built once per graph."""
+    """Organisations by the words people search with, built once per graph.
+
+    Each row keeps what a search compares (lower-case name and town, the order of results, the
+    location), so that a search is one pass of string tests over plain tuples and a heap of the best.
+    """
 
     def __init__(self, graph: nx.MultiDiGraph) -> None:
         self.graph = graph
-        self.rows: list[tuple[str, str, dict[str, Any]]] = []  # (id, lower-case name, attributes)
+        #: (rank key, id, lower-case name, lower-case town, latitude, longitude, open school?)
+        self.rows: list[tuple[tuple[int, int, str], str, str, str, float | None, float | None, bool]] = []
         self.by_key: dict[str, list[str]] = {}  # URN, LAESTAB, postcode (no space) -> ids
         self.districts: dict[str, list[tuple[float, float]]] = {}
         for node, data in graph.nodes(data=True):
-            if data.get("kind") in ("local_authority",):
+            kind = data.get("kind")
+            if kind == "local_authority":
                 continue
-            self.rows.append((node, str(data.get("name", "")).lower(), data))
+            name = str(data.get("name", ""))
+            closed = data.get("status") == "closed"
+            latitude, longitude = data.get("latitude"), data.get("longitude")
+            self.rows.append(
+                (
+                    (1 if closed else 0, ORDER.get(str(kind), 9), name.lower()),
+                    node,
+                    name.lower(),
+                    str(data.get("town") or "").lower(),
+                    latitude,
+                    longitude,
+                    kind == "school" and not closed,
+                )
+            )
             for key in (data.get("urn"), data.get("laestab"), _squash(data.get("postcode"))):
                 if key:
                     self.by_key.setdefault(str(key), []).append(node)
             parts = postcode_parts(str(data.get("postcode") or ""))
-            if parts and data.get("latitude") is not None and data.get("longitude") is not None:
-                self.districts.setdefault(parts[0], []).append((data["latitude"], data["longitude"]))
+            if parts and latitude is not None and longitude is not None:
+                self.districts.setdefault(parts[0], []).append((latitude, longitude))
 
     def _hit(self, node: str, matched: str, km: float | None = None) -> Hit:
         data = self.graph.nodes[node]
@@ -91,7 +112,8 @@ class SearchIndex:
     def search(self, text: str, limit: int = 10) -> list[Hit]:
         """Organisations matching ``text``: exact URN, LAESTAB or postcode first, then names and towns.
 
-        Open organisations come before closed ones, schools before groups, then by name.
+        Names starting with the text come before names containing it, then towns; within each,
+        open organisations before closed ones, schools before groups, then by name.
         """
         query = " ".join(text.split())
         if not query:
@@ -99,22 +121,27 @@ class SearchIndex:
         exact = [self._hit(node, "id") for node in self.by_key.get(_squash(query) or "", [])]
         if query in self.graph and not any(hit.id == query for hit in exact):
             exact.insert(0, self._hit(query, "id"))
+        if exact and any(ch.isdigit() for ch in query):
+            return exact[:limit]  # a URN, LAESTAB or postcode found: no name holds it
         lower = query.lower()
-        named = []
-        for node, name, data in self.rows:
+        starts: list[tuple[tuple[int, int, str], str]] = []
+        contains: list[tuple[tuple[int, int, str], str]] = []
+        towns: list[tuple[tuple[int, int, str], str]] = []
+        for rank, node, name, town, *_rest in self.rows:
             if lower in name:
-                named.append((0 if name.startswith(lower) else 1, node, "name"))
-            elif lower == str(data.get("town") or "").lower():
-                named.append((2, node, "town"))
-        named.sort(key=lambda item: (item[0], *self._rank(item[1])))
+                (starts if name.startswith(lower) else contains).append((rank, node))
+            elif lower == town:
+                towns.append((rank, node))
         seen = {hit.id for hit in exact}
-        hits = exact + [self._hit(node, how) for _, node, how in named if node not in seen]
+        hits = list(exact)
+        for group, how in ((starts, "name"), (contains, "name"), (towns, "town")):
+            if len(hits) >= limit:
+                break
+            for _rank, node in heapq.nsmallest(limit + len(seen), group):
+                if node not in seen and len(hits) < limit:
+                    seen.add(node)
+                    hits.append(self._hit(node, how))
         return hits[:limit]
-
-    def _rank(self, node: str) -> tuple[int, int, str]:
-        data = self.graph.nodes[node]
-        closed = 1 if data.get("status") == "closed" else 0
-        return closed, ORDER.get(str(data.get("kind")), 9), str(data.get("name", "")).lower()
 
     def where(self, text: str) -> tuple[tuple[float, float], str] | None:
         """A postcode's place: a school's own full postcode, else its district's centre; with how it was found."""
@@ -139,11 +166,16 @@ class SearchIndex:
         if place is None:
             return None
         point, how = place
+        # A box around the point first (a degree of latitude is 111 km), then the exact distance.
+        dlat = radius_km / 111.0
+        dlon = radius_km / (111.0 * max(0.1, math.cos(math.radians(point[0]))))
         found = []
-        for node, _name, data in self.rows:
-            if data.get("kind") != "school" or data.get("status") == "closed" or data.get("latitude") is None:
+        for _rank, node, _name, _town, latitude, longitude, open_school in self.rows:
+            if not open_school or latitude is None or longitude is None:
                 continue
-            km = distance_km(point, (data["latitude"], data["longitude"]))
+            if abs(latitude - point[0]) > dlat or abs(longitude - point[1]) > dlon:
+                continue
+            km = distance_km(point, (latitude, longitude))
             if km <= radius_km:
                 found.append((km, node))
         found.sort()
