@@ -142,7 +142,7 @@ def networkx_readers(files: dict[str, Path], expected: Expected) -> list[Row]:
             by_id = {data.get("id", key): data for _, _, key, data in graph.edges(keys=True, data=True)}
         else:
             by_id = {data.get("id"): data for _, _, data in graph.edges(data=True)}
-            row.notes.append("read as a simple graph: parallel ties merged")
+            row.notes.append("read as a simple DiGraph (networkx does so when no two edges share both ends)")
         compare_edges(row, expected, lambda tie, by_id=by_id: by_id.get(tie.id))
         rows.append(row)
     return rows
