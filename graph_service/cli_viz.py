@@ -36,6 +36,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-at", type=iso_date, help="ties holding on this date (YYYY-MM-DD; default today)")
     parser.add_argument("--include-closed", action="store_true", help="also draw closed organisations")
     parser.add_argument(
+        "--all-types",
+        action="store_true",
+        help="isolated view: also independent schools and GIAS's other types (default: state-funded only)",
+    )
+    parser.add_argument(
         "--admin-ties",
         action="store_true",
         help="organisation view: also walk administrative ties (a local authority maintaining a school)",
@@ -73,7 +78,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "organisation": lambda: views.neighbourhood(store, args.id, args.hops, args.as_at, closed, args.admin_ties),
             "area": lambda: views.area(store, area(), args.as_at, closed),
             "group": lambda: views.group(store, args.id, args.as_at, closed),
-            "isolated": lambda: views.isolated(store, area(), args.partners, args.as_at),
+            "isolated": lambda: views.isolated(store, area(), args.partners, args.as_at, args.all_types),
             "graph": lambda: views.whole(store, args.as_at, closed),
         }[args.view]
 

@@ -14,13 +14,13 @@ from datetime import date
 
 import networkx as nx
 
+from graph_service.areas import NOT_STATE_FUNDED
 from graph_service.graphview import build_graph
 from graph_service.models import (
     GROUPS,
     MAX_LA_CODE,
     EdgeKind,
     NodeKind,
-    OfstedRating,
     Organisation,
     Status,
     Tie,
@@ -247,34 +247,35 @@ def group(store: GraphStore, org_id: str, as_at: date | None = None, include_clo
     )
 
 
-def _isolated_in(store: GraphStore, where: Area, day: date) -> tuple[nx.MultiDiGraph, list[str]]:
-    """The area's schools with their neighbours, and which of the area's schools are isolated."""
+def _isolated_in(
+    store: GraphStore, where: Area, day: date, all_types: bool = False
+) -> tuple[nx.MultiDiGraph, list[str]]:
+    """The area's schools with their neighbours, and which of the area's schools are isolated.
+
+    Independent schools and GIAS's other types (overseas, online...) only with ``all_types``, as in
+    the start page's list (``graph_service.areas.NOT_STATE_FUNDED``).
+    """
     sub = store.subgraph(where.filter(kinds=(NodeKind.SCHOOL,)), as_at=day, hops=1)
     if not sub.organisations:
         raise NotFound(f"no open school in {area_name(store, where)}")
     graph = _graph(sub, include_closed=False)
     # SEAM: switch to the questions feature's shared definition when it lands (see viz.isolation).
-    lonely = [node for node in isolated_schools(graph, day) if where.contains(graph.nodes[node])]
+    lonely = [
+        node
+        for node in isolated_schools(graph, day)
+        if where.contains(graph.nodes[node]) and (all_types or graph.nodes[node].get("subtype") not in NOT_STATE_FUNDED)
+    ]
     return graph, lonely
 
 
-def isolated_list(store: GraphStore, where: Area, as_at: date | None = None) -> list[Organisation]:
-    """The area's isolated schools, the most at risk (Ofsted) first, then by name."""
-    _graph_, lonely = _isolated_in(store, where, _day(as_at))
-    orgs = store.get_organisations(lonely)
-
-    def risk(org: Organisation) -> int:
-        return OfstedRating(org.ofsted_rating).risk if org.ofsted_rating else 2
-
-    return sorted(orgs, key=lambda org: (-risk(org), org.name.lower(), org.id))
-
-
-def isolated(store: GraphStore, where: Area, partners: int = 3, as_at: date | None = None) -> View:
+def isolated(
+    store: GraphStore, where: Area, partners: int = 3, as_at: date | None = None, all_types: bool = False
+) -> View:
     """An area's isolated schools against the nearest open schools of their phase that do collaborate."""
     if partners < 1:
         raise InvalidView("partners must be at least 1")
     day = _day(as_at)
-    graph, lonely = _isolated_in(store, where, day)
+    graph, lonely = _isolated_in(store, where, day, all_types)
     pairs = nearest_partners(graph, lonely, per_school=partners, as_at=day)
     shown = set(lonely) | {partner for _, partner, _ in pairs}
     # The partners' trusts and groups tell a broker who else stands behind them.
@@ -290,8 +291,9 @@ def isolated(store: GraphStore, where: Area, partners: int = 3, as_at: date | No
         for school, partner, km in pairs
     )
     unlocated = sum(1 for node in lonely if names[node].get("latitude") is None)
+    funded = "" if all_types else "state-funded "
     note = (
-        f"{len(lonely)} isolated schools (open, no current tie but to their local authority or predecessors), "
+        f"{len(lonely)} isolated {funded}schools (open, no current tie but to their local authority or predecessors), "
         f"with black borders; dotted lines join each to its {partners} nearest open schools of the same phase "
         "that do collaborate."
     )

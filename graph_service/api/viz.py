@@ -318,6 +318,7 @@ def viz_isolated(
     colour: ColourQ = "rating",
     layout: LayoutQ = "geo",
     as_at: AsAtQ = None,
+    all_types: AllTypesQ = False,
 ) -> HTMLResponse:
     """An area's isolated schools against the nearest open schools of their phase that do collaborate."""
     where = _area(la_code, local_authority, district)
@@ -325,7 +326,7 @@ def viz_isolated(
         request,
         store,
         settings,
-        lambda _limit: views.isolated(store, where, partners=partners, as_at=as_at),
+        lambda _limit: views.isolated(store, where, partners=partners, as_at=as_at, all_types=all_types),
         colour,
         layout,
         narrow="choose a district (district=...) or fewer partners",

@@ -117,9 +117,10 @@ def test_group_holds_its_members(seeded: GraphStore) -> None:
 
 def test_isolated_schools_against_their_nearest_partners(seeded: GraphStore) -> None:
     where = views.Area(la_code=330)
-    assert [o.id for o in views.isolated_list(seeded, where, as_at=DAY)] == ["2", "4"]  # special measures first
+    seeded.apply(WriteBatch(organisations=[school(8, "Indie", subtype="independent", latitude=52.47, longitude=-1.89)]))
     view = views.isolated(seeded, where, partners=1, as_at=DAY)
-    assert view.highlight == {"2", "4"}
+    assert view.highlight == {"2", "4"}  # the independent school only when asked for
+    assert views.isolated(seeded, where, partners=1, as_at=DAY, all_types=True).highlight == {"2", "4", "8"}
     # Beta's nearest collaborating primary is Alpha; no nursery collaborates, so Delta gets Alpha too.
     assert [(e.source, e.target) for e in view.extra_edges] == [("2", "1"), ("4", "1")]
     assert view.extra_edges[0].title.startswith("Beta \u2192 Alpha: 1.3 km")
