@@ -32,6 +32,7 @@ from graph_service.analytics.standing import judge
 from graph_service.models import EdgeKind, Inspection, InspectionKind, NodeKind, OfstedRating, Organisation, group_id
 from graph_service.store.base import GraphStore, WriteBatch
 from loaders.common import (
+    WRONG_LENGTH,
     AuditOf,
     IssueCollector,
     LoadError,
@@ -178,6 +179,9 @@ class _Row:
         self.line = line
         self.issues = issues
         self.ok = True
+        wrong_length = row.get(WRONG_LENGTH)
+        if wrong_length:  # a short row would read as NULLs, a long one shifted (issue 15)
+            self.bad("", wrong_length)
 
     def get(self, column: str) -> str:
         value = self.row.get(column, "")

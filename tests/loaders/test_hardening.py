@@ -23,10 +23,14 @@ MEMBERSHIPS = [EdgeKind.MEMBER_OF, EdgeKind.SPONSORED_BY]
 
 
 def _table(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        return header, list(reader)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")  # Ofsted's files
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    return header, list(reader)
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -195,3 +199,15 @@ def test_a_file_name_with_a_newline_is_refused(store: GraphStore, tmp_path: Path
     with pytest.raises(LoadError, match="rename the file"):
         load_gias(store, [path])
     assert store.get_meta() == {}
+
+
+def test_a_short_row_of_an_ofsted_file_is_rejected(store: GraphStore, tmp_path: Path) -> None:
+    from loaders.ofsted import load_ofsted
+
+    load_gias(store, [JULY])
+    source = SAMPLE / "State-funded_schools_inspections_and_outcomes_as_at_31_August_2025_birmingham.csv"
+    header, rows = _table(source)
+    cut = _write(tmp_path / source.name, header, [rows[0], rows[1][:10]])
+    report = load_ofsted(store, cut, dry_run=True)
+    assert report.rows_read == 2 and report.rows_rejected == 1
+    assert [issue.reason for issue in report.issues] == [f"10 value(s) where the header has {len(header)} column(s)"]
