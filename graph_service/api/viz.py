@@ -127,7 +127,14 @@ def _front_area(la_code: str | None, local_authority: str | None, district: str 
     return _area(number, local_authority, district) if (code or local_authority or district) else None
 
 
-@router.get("/isolated-list.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+CSV = {"content": {"text/csv": {}}, "description": "A CSV file (UTF-8)."}
+NO_ANSWER = {
+    "description": "No support answer for this organisation (the question's message says why).",
+    "content": {"application/json": {"schema": Problem.model_json_schema()}},
+}
+
+
+@router.get("/isolated-list.csv", response_class=Response, responses={200: CSV, 404: NOT_FOUND})
 def viz_isolated_csv(
     store: StoreDep,
     # Text, as on the front page whose list this downloads.
@@ -200,7 +207,9 @@ def _support(store: StoreDep, org_id: str) -> dict[str, object]:
     return answer
 
 
-@router.get("/school/{org_id}/partners.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/school/{org_id}/partners.csv", response_class=Response, responses={200: CSV, 404: NOT_FOUND, 422: NO_ANSWER}
+)
 def viz_school_csv(org_id: OrgIdPath, store: StoreDep) -> Response:
     """The school's support partners as CSV: one row per candidate, every part's points and reason."""
     return Response(
@@ -210,7 +219,7 @@ def viz_school_csv(org_id: OrgIdPath, store: StoreDep) -> Response:
     )
 
 
-@router.get("/school/{org_id}/partners.json")
+@router.get("/school/{org_id}/partners.json", responses={404: NOT_FOUND, 422: NO_ANSWER})
 def viz_school_json(org_id: OrgIdPath, store: StoreDep) -> JSONResponse:
     """The school's support partners as JSON (the support question's answer, as /questions/support gives it)."""
     return JSONResponse(
