@@ -10,6 +10,8 @@ import pytest
 from graph_service.analytics.standing import AREAS, GRADED_AREAS, REPORT_CARD_AREAS, rating_on, standing_on
 from graph_service.graphview import org_attrs, stored_org_attrs
 from graph_service.models import GradedJudgement, Inspection, ReportCardArea
+from graph_service.store import GraphStore
+from graph_service.store.base import WriteBatch
 from tests.factories import school
 
 DAY = date(2026, 6, 1)
@@ -143,3 +145,50 @@ def test_standing_reads_the_same_from_models_and_stored_json() -> None:
     for day in (date(2019, 3, 4), date(2020, 1, 1), DAY):
         assert standing_on(from_model, day) == standing_on(from_json, day)
     assert rating_on(from_json, date(2020, 1, 1)) == "requires_improvement" and rating_on(from_json, DAY) == "good"
+
+
+# -- the questions read it, the same on both backends --------------------------------------
+
+
+def test_the_isolated_order_follows_the_standing_on_the_date(store: GraphStore) -> None:
+    from graph_service import questions
+    from graph_service.store.neo4j import Neo4jStore
+
+    # Three isolated schools. A was inadequate until its 2024 inspection (good); B good until
+    # its 2024 inspection (special measures); C has no inspection records, only a flat rating.
+    a = school(
+        1,
+        "A",
+        opened=date(2010, 9, 1),
+        inspections=[
+            Inspection(date=date(2021, 3, 2), kind="graded", overall=4),
+            Inspection(date=date(2024, 3, 5), kind="graded", overall=2),
+        ],
+        ofsted_rating="good",
+    )
+    b = school(
+        2,
+        "B",
+        opened=date(2010, 9, 1),
+        inspections=[
+            Inspection(date=date(2019, 6, 4), kind="graded", overall=2),
+            Inspection(date=date(2024, 2, 6), kind="graded", overall=4, category="SM"),
+        ],
+        ofsted_rating="special_measures",
+    )
+    c = school(3, "C", opened=date(2010, 9, 1), ofsted_rating="requires_improvement")
+    store.apply(WriteBatch(organisations=[a, b, c]))
+
+    def order(day: date) -> list[tuple[str, str | None, int]]:
+        answer = questions.isolated_schools(store, as_at=day)
+        return [(i.id, i.ofsted_rating.value if i.ofsted_rating else None, i.risk) for i in answer.items]
+
+    assert order(date(2023, 1, 1)) == [("1", "inadequate", 4), ("3", "requires_improvement", 3), ("2", "good", 0)]
+    assert order(date(2025, 1, 1)) == [("2", "special_measures", 5), ("3", "requires_improvement", 3), ("1", "good", 0)]
+    answer = questions.isolated_schools(store, as_at=date(2023, 1, 1))
+    assert answer.items[0].ofsted_date == date(2021, 3, 2)  # the inspection in force, not the latest
+    if isinstance(store, Neo4jStore):
+        store.questions_in_memory = False  # narrowed down in Cypher: the same answers
+        questions.forget_answers()
+        assert order(date(2023, 1, 1)) == [("1", "inadequate", 4), ("3", "requires_improvement", 3), ("2", "good", 0)]
+        assert order(date(2025, 1, 1))[0] == ("2", "special_measures", 5)
