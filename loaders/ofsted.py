@@ -400,8 +400,9 @@ def with_inspections(org: Organisation, inspections: list[Inspection]) -> Organi
     latest = next((i for i in reversed(inspections) if i.kind is not InspectionKind.UNGRADED), None)
     if latest is not None:
         rating, _basis = judge(dict(latest))  # enums compare and hash as their values
-        update["ofsted_rating"] = OfstedRating(rating) if rating is not None else org.ofsted_rating
-        update["ofsted_date"] = latest.date
+        if rating is not None:
+            update["ofsted_rating"] = OfstedRating(rating)
+            update["ofsted_date"] = latest.date
     # A copy, not a validation (a third of a national load's time): the inspections are valid
     # models already and merge_inspections sorted them.
     return org.model_copy(update=update)
@@ -409,7 +410,6 @@ def with_inspections(org: Organisation, inspections: list[Inspection]) -> Organi
 
 @dataclass
 class _Parsed:
-    line: int
     urn: int
     inspections: list[Inspection]
     trust_uid: int | None
@@ -496,7 +496,7 @@ def load_ofsted(
             report.rows_rejected += 1
             continue
         seen[urn] = line
-        candidates.append((row, _Parsed(line, urn, found, trust_uid)))
+        candidates.append((row, _Parsed(urn, found, trust_uid)))
     progress.done()
 
     stored = {org.id: org for org in store.get_organisations([str(p.urn) for _, p in candidates])}
