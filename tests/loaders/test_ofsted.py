@@ -278,6 +278,14 @@ def test_a_file_that_is_not_ofsteds_is_refused(store: GraphStore, tmp_path: Path
     path.write_text("School,Name\n100000,A school\n", encoding="utf-8")
     with pytest.raises(LoadError, match="wrong header for an Ofsted inspections file: missing column"):
         load_ofsted(store, path)
+    header_only = tmp_path / "header.csv"
+    header_only.write_bytes(REPORT_CARDS.read_bytes().splitlines(keepends=True)[0])
+    with pytest.raises(LoadError, match="no schools after the header"):
+        load_ofsted(store, header_only)
+    truncated = tmp_path / "cut.csv.gz"
+    truncated.write_bytes(gzip.compress(REPORT_CARDS.read_bytes())[:-20])
+    with pytest.raises(LoadError, match="truncated or corrupt"):
+        load_ofsted(store, truncated)
 
 
 # -- trust UIDs ----------------------------------------------------------------------------
