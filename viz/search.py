@@ -69,6 +69,7 @@ class SearchIndex:
         self.rows: list[tuple[tuple[int, int, str], str, str, str, float | None, float | None, bool]] = []
         self.by_key: dict[str, list[str]] = {}  # URN, LAESTAB, postcode (no space) -> ids
         self.districts: dict[str, list[tuple[float, float]]] = {}
+        self.ranks: dict[str, tuple[int, int, str]] = {}
         for node, data in graph.nodes(data=True):
             kind = data.get("kind")
             if kind == "local_authority":
@@ -76,9 +77,10 @@ class SearchIndex:
             name = str(data.get("name", ""))
             closed = data.get("status") == "closed"
             latitude, longitude = data.get("latitude"), data.get("longitude")
+            rank = self.ranks[node] = (1 if closed else 0, ORDER.get(str(kind), 9), name.lower())
             self.rows.append(
                 (
-                    (1 if closed else 0, ORDER.get(str(kind), 9), name.lower()),
+                    rank,
                     node,
                     name.lower(),
                     str(data.get("town") or "").lower(),
@@ -118,7 +120,8 @@ class SearchIndex:
         query = " ".join(text.split())
         if not query:
             return []
-        exact = [self._hit(node, "id") for node in self.by_key.get(_squash(query) or "", [])]
+        keyed = sorted(self.by_key.get(_squash(query) or "", []), key=lambda node: self.ranks[node])
+        exact = [self._hit(node, "id") for node in keyed]
         if query in self.graph and not any(hit.id == query for hit in exact):
             exact.insert(0, self._hit(query, "id"))
         if exact and any(ch.isdigit() for ch in query):

@@ -268,7 +268,7 @@ def test_the_api_pages_draw_offline(page: Any, base_url: str) -> None:
     """/docs and /redoc, linked from the front page, draw from the service's own files (the guard refuses others)."""
     page.goto(f"{base_url}/viz/")
     page.click("a[href='/docs']")
-    page.wait_for_selector(".opblock", timeout=60_000)
+    page.wait_for_selector(".opblock", timeout=120_000)
     assert page.locator(".opblock").count() > 20
     shot(page, "14-docs-offline")
     page.goto(f"{base_url}/redoc")
