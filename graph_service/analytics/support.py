@@ -531,8 +531,6 @@ class Line:
     schools: list[tuple[str, float | None, float, bool]] = field(default_factory=list)
     near_count: int = 0
     first: bool = False
-    #: A trust's or federation's open schools near by, nearest first (all of them).
-    near: list[tuple[str, float | None]] = field(default_factory=list)
 
 
 def _saturate(count: float, half: float) -> float:
@@ -729,7 +727,7 @@ def _group_line(question: _Question, group: str, near: list[tuple[str, float | N
     }
     schools = [(m, km, value, nodes[m].get("la_code") == la) for m, km, value, _w in fits[:SCHOOLS_LISTED]]
     first = q.faith in ("catholic", "church_of_england") and same_faith > 0
-    return Line(group, str(nodes[group].get("kind")), 0.0, nearest_km, values, None, schools, len(near), first, near)
+    return Line(group, str(nodes[group].get("kind")), 0.0, nearest_km, values, None, schools, len(near), first)
 
 
 def _school_values(q: _Question, node: str, km: float | None, fit: tuple[float, str]) -> dict[str, tuple[float, str]]:
