@@ -35,7 +35,12 @@ from graph_service.analytics import backtest as takeovers
 from graph_service.analytics.geo import GridIndex
 from graph_service.analytics.health import health_report, health_task, measure, network_health
 from graph_service.analytics.isolation import area_summary, isolated
-from graph_service.analytics.network import SchoolFilter, collaboration_graph
+from graph_service.analytics.network import (
+    CollaborationTimeline,
+    SchoolFilter,
+    collaboration_graph,
+    collaboration_timeline,
+)
 from graph_service.analytics.support import (
     SupportIndex,
     SupportRules,
@@ -560,6 +565,18 @@ def forget_answers() -> None:
         answers.clear()
 
 
+#: Per graph, what its collaboration graphs on every date share: a new date then costs one pass over
+#: the ties rather than a new graph (the graphs are never changed; a write replaces them).
+_timelines: weakref.WeakKeyDictionary[nx.MultiDiGraph, CollaborationTimeline] = weakref.WeakKeyDictionary()
+
+
+def _timeline_of(graph: nx.MultiDiGraph) -> CollaborationTimeline:
+    known = _timelines.get(graph)
+    if known is None:
+        known = _timelines[graph] = collaboration_timeline(graph)
+    return known
+
+
 def _prepared(
     store: GraphStore, as_at: date | None, graph: nx.MultiDiGraph | None = None
 ) -> tuple[nx.MultiDiGraph, _Prepared, date]:
@@ -571,7 +588,7 @@ def _prepared(
     with _lock:
         days = _cache.setdefault(graph, OrderedDict())
         if key not in days:
-            days[key] = _Prepared(collaboration_graph(graph, as_at), whole=whole)
+            days[key] = _Prepared(collaboration_graph(graph, as_at, timeline=_timeline_of(graph)), whole=whole)
             while len(days) > _KEPT_DAYS:
                 days.popitem(last=False)
             if whole:

@@ -32,7 +32,45 @@ def holds(data: Mapping[str, Any], day: date) -> bool:
     return (since is None or since <= day) and (until is None or day <= until)
 
 
-def collaboration_graph(graph: nx.MultiDiGraph, as_at: date | None = None) -> nx.Graph:
+@dataclass(frozen=True)
+class CollaborationTimeline:
+    """What :func:`collaboration_graph` needs of a graph whatever the date, computed once."""
+
+    #: Every organisation and its attribute dict (``graph``'s own), in id order.
+    nodes: list[tuple[str, dict[str, Any]]]
+    #: Collaboration ties as ``(pair, tie id, source, target, tie attributes)``, by pair then tie id.
+    ties: list[tuple[tuple[str, str], str, str, str, dict[str, Any]]]
+    #: ``maintained_by`` ties as ``(school, local authority's name, tie attributes)``.
+    maintained: list[tuple[str, str, dict[str, Any]]]
+    #: Each tied node's ``(other end, tie id, 'out' or 'in', tie attributes)``, in id order.
+    ends: dict[str, list[tuple[str, str, str, dict[str, Any]]]]
+
+
+def collaboration_timeline(graph: nx.MultiDiGraph) -> CollaborationTimeline:
+    """The date-free part of :func:`collaboration_graph`: nodes in order, ties sorted and sorted out."""
+    ties = []
+    maintained = []
+    for source, target, key, data in graph.edges(keys=True, data=True):
+        kind = data.get("kind")
+        if kind in COLLABORATION_KINDS:
+            pair = (source, target) if source <= target else (target, source)
+            ties.append((pair, key, source, target, data))
+        elif kind == EdgeKind.MAINTAINED_BY.value:
+            maintained.append((source, str(graph.nodes[target].get("name", target)), data))
+    ties.sort(key=lambda tie: (tie[0], tie[1]))
+    ends: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {}
+    for _pair, tie_id, source, target, data in ties:
+        ends.setdefault(source, []).append((target, tie_id, "out", data))
+        ends.setdefault(target, []).append((source, tie_id, "in", data))
+    for node_ends in ends.values():
+        node_ends.sort(key=lambda end: (end[0], end[1]))
+    nodes = sorted(graph.nodes(data=True), key=lambda item: item[0])
+    return CollaborationTimeline(nodes, ties, maintained, ends)
+
+
+def collaboration_graph(
+    graph: nx.MultiDiGraph, as_at: date | None = None, *, timeline: CollaborationTimeline | None = None
+) -> nx.Graph:
     """Organisations joined by the collaboration ties that hold on ``as_at`` (today when omitted).
 
     Every organisation of ``graph`` is a node, with its attributes. ``maintained_by``
@@ -41,6 +79,11 @@ def collaboration_graph(graph: nx.MultiDiGraph, as_at: date | None = None) -> nx
     Nodes and edges are added in id order, so every node's neighbours come in id order and
     seeded algorithms (Louvain, sampled betweenness) give the same answer whichever backend
     built ``graph``.
+
+    ``timeline`` (from :func:`collaboration_timeline`) is what does not depend on the date; a
+    caller that asks about many dates of one unchanging graph computes it once, so a new date
+    costs a pass over the ties instead of a new graph. Node attribute dicts are shared with
+    ``graph``'s, not copied: the questions only read them.
 
     Graph attributes hold what the questions look up again and again: ``as_at`` (the
     argument) and ``day`` (the day used); ``ties_of``, each tied node's
@@ -65,34 +108,34 @@ def collaboration_graph(graph: nx.MultiDiGraph, as_at: date | None = None) -> nx
     >>> [(other, tie_id, direction) for other, tie_id, direction, _ in c.graph["ties_of"]["2"]]
     [('1', 'f', 'in')]
     """
+    timeline = timeline or collaboration_timeline(graph)
     day = as_at or date.today()
     administrative: dict[str, list[str]] = {}
     opened: dict[str, list[str]] = {}
     collab = nx.Graph(as_at=as_at, day=day, administrative=administrative, open=opened)
-    nodes = sorted(graph.nodes(data=True), key=lambda item: item[0])
-    collab.add_nodes_from(nodes)
-    for node, attrs in nodes:
+    # Filled as add_nodes_from would, without copying every attribute dict (most of the time).
+    collab._node.update(timeline.nodes)
+    collab._adj.update((node, {}) for node, _attrs in timeline.nodes)
+    for node, attrs in timeline.nodes:
         if was_open(attrs, as_at):
             opened.setdefault(str(attrs.get("kind")), []).append(node)
-    edges: dict[tuple[str, str], list[tuple[str, str, str, dict[str, Any]]]] = {}
-    for source, target, key, data in graph.edges(keys=True, data=True):
+    for source, name, data in timeline.maintained:
+        if holds(data, day):
+            administrative.setdefault(source, []).append(name)
+    adj = collab._adj
+    for (first, second), tie_id, source, target, data in timeline.ties:
         if not holds(data, day):
             continue
-        kind = data.get("kind")
-        if kind in COLLABORATION_KINDS:
-            pair = (source, target) if source <= target else (target, source)
-            edges.setdefault(pair, []).append((key, source, target, data))
-        elif kind == EdgeKind.MAINTAINED_BY.value:
-            administrative.setdefault(source, []).append(str(graph.nodes[target].get("name", target)))
-    ties_of: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {}
-    for pair in sorted(edges):
-        ties = sorted(edges[pair], key=lambda tie: tie[0])
-        collab.add_edge(*pair, ties=ties)
-        for tie_id, source, target, data in ties:
-            ties_of.setdefault(source, []).append((target, tie_id, "out", data))
-            ties_of.setdefault(target, []).append((source, tie_id, "in", data))
-    for ends in ties_of.values():
-        ends.sort(key=lambda end: (end[0], end[1]))
+        edge = adj[first].get(second)
+        if edge is None:
+            edge = adj[first][second] = adj[second][first] = {"ties": []}
+        edge["ties"].append((tie_id, source, target, data))
+    # Filtering keeps the timeline's order, so nothing is sorted per date.
+    ties_of = {}
+    for node, node_ends in timeline.ends.items():
+        holding = [end for end in node_ends if holds(end[3], day)]
+        if holding:
+            ties_of[node] = holding
     collab.graph["ties_of"] = ties_of
     return collab
 
