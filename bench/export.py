@@ -8,7 +8,7 @@ at the fork, so the parent must stay small. Prints
 wall and CPU seconds (CPU is the fairer figure on a busy shared machine), peak RSS and file
 size. Targets: under 20 s and under 500 MB for each format.
 
-    python bench/export.py [--db FILE] [--formats graphml,gexf,json,csv,cypher] [--out DIR]
+    python bench/export.py [--db FILE] [--formats graphml,gexf,json,csv,cypher,parquet] [--out DIR]
 
 Not a test: run it by hand and read the figures.
 """

@@ -1,8 +1,8 @@
-"""Research export: GraphML, GEXF, node-link JSON, CSV and Cypher, and an importer to read them back.
+"""Research export: GraphML, GEXF, node-link JSON, CSV, Cypher and Parquet, and an importer to read most back.
 
 >>> from graph_service.export import ExportFormat
 >>> [f.value for f in ExportFormat]
-['graphml', 'gexf', 'json', 'csv', 'cypher']
+['graphml', 'gexf', 'json', 'csv', 'cypher', 'parquet']
 """
 
 from __future__ import annotations

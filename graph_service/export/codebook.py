@@ -151,7 +151,7 @@ def entries(schema: Schema | None = None) -> list[Entry]:
     """The codebook of an export (``schema``: only the attributes it holds), or of every model field.
 
     >>> [(e.name, e.type) for e in entries() if e.table == "node"][:3]
-    [('kind', 'text'), ('name', 'text'), ('subtype', 'text')]
+    [('id', 'text'), ('kind', 'text'), ('name', 'text')]
     """
     rows: list[Entry] = []
     for table, fields in (("node", NODE_FIELDS), ("edge", EDGE_FIELDS)):

@@ -98,12 +98,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
-    """A text cell a spreadsheet shows as text: ``'`` before a formula's first character.
+    r"""A text cell a spreadsheet shows as text: ``'`` before a formula's first character.
 
     A value that already starts with quotes before such a character gets one
     more, so :func:`restore` always gives the value back.
 
-    >>> neutralise("=HYPERLINK(\"x\")"), neutralise("'=a"), neutralise("'s-Hertogenbosch"), neutralise("St Anne's")
+    >>> neutralise('=HYPERLINK("x")'), neutralise("'=a"), neutralise("'s-Hertogenbosch"), neutralise("St Anne's")
     ('\'=HYPERLINK("x")', "''=a", "'s-Hertogenbosch", "St Anne's")
     """
     return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
@@ -258,19 +258,19 @@ def _cypher_escape(match: re.Match[str]) -> str:
 
 
 def cypher_string(value: str) -> str:
-    """A Cypher string literal.
+    r"""A Cypher string literal.
 
-    Backslashes are doubled, so ``\\u0027`` in a value stays text (Neo4j decodes
-    a ``\\u`` escape only after an even number of backslashes).
+    Backslashes are doubled, so ``\u0027`` in a value stays text (Neo4j decodes
+    a ``\u`` escape only after an even number of backslashes).
 
-    >>> print(cypher_string("O'Brien \\\\ \"Co\"\nLtd"))
+    >>> print(cypher_string("O'Brien \\ \"Co\"\nLtd"))
     'O\'Brien \\ "Co"\nLtd'
     """
     return "'" + _CYPHER_SPECIAL.sub(_cypher_escape, value) + "'"
 
 
 def cypher_comment(text: str) -> str:
-    """Text that stays inside one ``//`` comment line.
+    r"""Text that stays inside one ``//`` comment line.
 
     Line breaks and control characters become spaces, and a backslash is
     written ``\u005c`` (what Neo4j decodes it to is a plain backslash, which
@@ -283,7 +283,7 @@ def cypher_comment(text: str) -> str:
 
 
 def is_identifier(name: str) -> bool:
-    """Whether a property key can be written bare in Cypher (never back-quoted, so never escaped).
+    r"""Whether a name is letters, digits and ``_`` (not starting with a digit): quoting it needs no escape.
 
     >>> is_identifier("la_code"), is_identifier("odd key"), is_identifier("a\u0060b")
     (True, False, False)
@@ -327,7 +327,7 @@ def _is_finite(value: Any) -> bool:
 
 
 class _CypherRows:
-    """Writes a record as one row of a ``:param rows`` list.
+    r"""Writes a record as one row of a ``:param rows`` list.
 
     ``p`` maps names made of letters, digits and ``_`` to plain literals (the
     model's fields bare, free properties back-quoted); any other name (``my
