@@ -272,5 +272,6 @@ def test_the_api_pages_draw_offline(page: Any, base_url: str) -> None:
     assert page.locator(".opblock").count() > 20
     shot(page, "14-docs-offline")
     page.goto(f"{base_url}/redoc")
-    page.wait_for_function("document.body.innerText.includes('/questions/support/{urn}')", timeout=60_000)
+    # A locator, not a JavaScript predicate: the page's Content-Security-Policy forbids eval.
+    page.get_by_text("/questions/support/{urn}").first.wait_for(timeout=120_000)
     shot(page, "15-redoc-offline")
