@@ -81,6 +81,7 @@ PHASES = {
 }
 RATINGS = {rating.value.replace("_", " "): rating for rating in OfstedRating}
 
+
 def _laestab(la_code: str, number: str) -> str | None:
     """The DfE number, LA code and establishment number together: ``_laestab("330", "2000")`` is ``'3302000'``.
 
