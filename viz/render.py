@@ -41,8 +41,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 #: Above this many nodes, edges are hidden while dragging or zooming to keep the page responsive.
 BIG = 2000
 LABEL_CHARS = 40
-#: Labels are drawn only from this zoom in (and always for highlighted and searched-for nodes).
-LABEL_SCALE = 0.9
+#: Labels are drawn only from this zoom in (and always for highlighted and searched-for nodes): on a
+#: map of an authority, closer than this is a few streets across, where names no longer overlap much.
+LABEL_SCALE = 1.5
 
 _COLLABORATION = frozenset(kind.value for kind in EdgeKind if kind.is_collaboration)
 _LEVELLED = frozenset({EdgeKind.FEDERATED_WITH.value, EdgeKind.MEMBER_OF.value})

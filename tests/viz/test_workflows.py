@@ -23,6 +23,7 @@ from graph_service.cli import load_sample
 from graph_service.store import EmbeddedStore
 from viz import search
 from viz.headless import FLAGS, chromium_path, serving
+from viz.render import LABEL_SCALE
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "viz" / "workflows"
 BIRMINGHAM = questions.AreaFilter(la_code=330, types=areas.default_types())
@@ -227,7 +228,7 @@ def test_strategist_draws_an_area_searches_inside_and_exports_a_png(page: Any, b
     page.wait_for_function("window.vizDrawn", timeout=120_000)
     total = page.evaluate("nodes.length")
     # Zoomed out on the whole authority: only highlighted organisations carry a label.
-    assert page.evaluate("network.getScale()") < 0.9
+    assert page.evaluate("network.getScale()") < LABEL_SCALE
     assert page.evaluate("nodes.get().filter(n => n.label).length") == 0
     assert page.get_attribute("#home", "href") == "/viz/"
     shot(page, "10-area-zoomed-out")
@@ -238,8 +239,13 @@ def test_strategist_draws_an_area_searches_inside_and_exports_a_png(page: Any, b
     page.wait_for_function("document.getElementById('found').textContent.length > 0")
     tied = page.evaluate(f"network.getConnectedNodes({trust['id']!r})")
     assert page.evaluate("network.getSelectedNodes()") == [trust["id"]]
+    # Only the trust and those tied to it are labelled, and they fill the view.
     labelled = page.evaluate("nodes.get().filter(n => n.label).map(n => n.id)")
-    assert set(labelled) >= {trust["id"], *tied}
+    assert set(labelled) == {trust["id"], *tied}
+    box = page.evaluate("(() => { const b = container.getBoundingClientRect(); return [b.width, b.height]; })()")
+    for node in (trust["id"], *tied):
+        point = page.evaluate(f"network.canvasToDOM(network.getPositions([{node!r}])[{node!r}])")
+        assert 0 <= point["x"] <= box[0] and 0 <= point["y"] <= box[1], node
     assert (
         page.inner_text("#found")
         == f"{trust['name']}: {len(tied)} tied organisation{'s' if len(tied) != 1 else ''} shown"
