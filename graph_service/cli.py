@@ -56,6 +56,10 @@ def print_rows(rows: Sequence[dict[str, Any]], fmt: str, out: Any = None) -> Non
 
 
 def _store(settings: Settings) -> GraphStore:
+    if "neo4j_in_memory" not in settings.model_fields_set:
+        # A command asks one question: on Neo4j, narrowing it down in Cypher beats reading the
+        # whole graph into memory first (which pays off only in a server, question after question).
+        settings = settings.model_copy(update={"neo4j_in_memory": False})
     store = make_store(settings)
     store.open()
     return store
