@@ -102,7 +102,9 @@ class QuestionGate:
         self.turns = asyncio.Semaphore(limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        path = scope["path"] if scope["type"] == "http" else ""
+        # A status page (/questions/health/status) is cheap, and must answer while questions run.
+        if not path.startswith(self.prefix) or path.endswith("/status"):
             await self.app(scope, receive, send)
             return
         try:

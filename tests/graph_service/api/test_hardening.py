@@ -261,6 +261,7 @@ def test_questions_wait_their_turn(store: GraphStore, tmp_path: Path) -> None:
         busy = client.get("/questions/isolated")
         assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
         assert client.get("/organisations/1").status_code == 200  # other requests are not held up
+        assert client.get("/questions/health/status").status_code == 200  # nor the health reports' status
         gate.turns.release()
         assert client.get("/questions/isolated").status_code == 200
 
