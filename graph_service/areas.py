@@ -95,15 +95,16 @@ def _missing(what: str, name: str, choices: Iterable[str], codes: dict[str, int 
 def default_types(exclude: Iterable[str] = (), everything: bool = False) -> list[str]:
     """School types an isolated list covers: state-funded schools in England unless ``everything``.
 
-    An empty list (every school, whatever its type, even none recorded) when ``everything`` and nothing
-    is excluded.
+    ``""`` stands for a school with no recorded type (one made by hand), which is kept: both
+    backends compare a missing subtype as ``""``. An empty list (no filter) when ``everything``
+    and nothing is excluded.
 
-    >>> "independent" in default_types(), default_types(everything=True)
-    (False, [])
+    >>> "independent" in default_types(), "" in default_types(), default_types(everything=True)
+    (False, True, [])
     >>> "nursery_school" in default_types(exclude=["nursery_school"])
     False
     """
     left_out = set(exclude) | (set() if everything else set(NOT_STATE_FUNDED))
     if not left_out:
         return []
-    return [kind.value for kind in SchoolType if kind.value not in left_out]
+    return [kind.value for kind in SchoolType if kind.value not in left_out] + [""]

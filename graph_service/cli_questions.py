@@ -231,8 +231,6 @@ def run_isolated(args: argparse.Namespace, settings: Settings) -> int:
             {
                 "urn": item.urn,
                 "name": item.name,
-                "type": item.type_name,
-                "subtype": item.subtype,
                 "phase": item.phase,
                 "local_authority": item.local_authority,
                 "rating": item.ofsted_rating,
@@ -242,6 +240,9 @@ def run_isolated(args: argparse.Namespace, settings: Settings) -> int:
                 "km": item.nearest_partner.distance_km if item.nearest_partner else None,
                 "criteria": ",".join(item.criteria),
                 "reasons": "; ".join(item.reasons),
+                # Last, so that the earlier columns keep their places for existing readers.
+                "type": item.type_name,
+                "subtype": item.subtype,
             }
             for item in answer.items
         ]
