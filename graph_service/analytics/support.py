@@ -366,6 +366,8 @@ class SupportIndex:
     attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Provider id -> (first day open, last day open), from :func:`was_open`'s rule.
     spans: dict[str, tuple[date, date]] = field(default_factory=dict)
+    #: Provider id -> its stage (phase, ages, provision), filled as questions ask.
+    stages: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     #: Provider id -> groups (trusts, federations) it is a member of, with the tie's since/until.
     groups_of: dict[str, list[tuple[str, date | None, date | None]]] = field(default_factory=dict)
     #: Group id -> its members, with the tie's since/until.
@@ -374,6 +376,13 @@ class SupportIndex:
     hubs_led: dict[str, list[tuple[str, date | None, date | None]]] = field(default_factory=dict)
     #: Organisation id -> the ids it supports, with the tie's since/until.
     supports: dict[str, list[tuple[str, date | None, date | None]]] = field(default_factory=dict)
+
+    def stage(self, node: str) -> tuple[Any, ...]:
+        """What :func:`stage_fit` reads of a provider (kept: it does not depend on the date)."""
+        known = self.stages.get(node)
+        if known is None:
+            known = self.stages[node] = _stage(self.attrs[node])
+        return known
 
     def open_on(self, node: str, day: date) -> bool:
         """:func:`was_open` for a provider, from its precomputed span."""
@@ -628,7 +637,7 @@ class _Question:
             if self.attrs.get("phase") is None:
                 known = (0.5, "phase not compared (unknown)")
             else:
-                known = _stage_fit_of(_stage(self.attrs), _stage(self.index.attrs[node]))
+                known = _stage_fit_of(_stage(self.attrs), self.index.stage(node))
             self.fits[node] = known
         return known
 
