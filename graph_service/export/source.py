@@ -105,18 +105,22 @@ def is_open(org: Organisation, day: date) -> bool:
 
 @dataclass
 class Selection:
-    """The node ids and ties of one export; organisations are read again, in pages, when written."""
+    """The node ids and ties of one export, and its organisations as they were when selected."""
 
     store: GraphStore
     ids: list[str]
     ties: list[Tie]
     #: ``{id: (latitude, longitude)}`` of the located organisations, when the format draws a map (GEXF).
     locations: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: The selected organisations as JSON, in ``ids`` order, kept from the selection: the file is a
+    #: snapshot. Read again from the store while a slow download streamed, a delete in between left
+    #: ties to organisations the file lacked, and counts that disagreed with it (issue 15).
+    frozen: list[bytes] = field(default_factory=list)
 
     def organisations(self) -> Iterator[Organisation]:
-        """The selected organisations, ordered by id, read page by page."""
-        for start in range(0, len(self.ids), PAGE_SIZE):
-            yield from self.store.get_organisations(self.ids[start : start + PAGE_SIZE])
+        """The selected organisations, ordered by id, as they were when selected."""
+        for data in self.frozen:
+            yield Organisation.model_validate_json(data)
 
     @property
     def counts(self) -> tuple[int, int]:
@@ -142,11 +146,13 @@ def select(
     so a caller can learn their attributes in the same pass.
     """
     kinds: Sequence[EdgeKind] = spec.tie_kinds
+    frozen: list[bytes] = []
     if spec.area is None:
         ids: list[str] = []
         for page in _pages(store, OrganisationFilter()):
             chosen = [org for org in page if spec.as_at is None or is_open(org, spec.as_at)]
             ids.extend(org.id for org in chosen)
+            frozen.extend(org.model_dump_json().encode() for org in chosen)
             if on_organisations is not None:
                 on_organisations(chosen)
         ties = store.all_ties(kinds=kinds)
@@ -154,8 +160,11 @@ def select(
         sub = store.subgraph(spec.area, as_at=spec.as_at, hops=spec.hops)
         if not sub.organisations:
             raise ExportError(f"no organisation matches the area {_area_text(spec)}")
-        chosen = [org for org in sub.organisations if spec.as_at is None or is_open(org, spec.as_at)]
-        ids = sorted(org.id for org in chosen)
+        chosen = sorted(
+            (org for org in sub.organisations if spec.as_at is None or is_open(org, spec.as_at)), key=lambda o: o.id
+        )
+        ids = [org.id for org in chosen]
+        frozen = [org.model_dump_json().encode() for org in chosen]
         if on_organisations is not None:
             on_organisations(chosen)
         ties = [tie for tie in sub.ties if not kinds or tie.kind in kinds]
@@ -167,7 +176,7 @@ def select(
         and tie.target_id in members
         and (spec.as_at is None or covers(tie.since, tie.until, spec.as_at))
     ]
-    return Selection(store, ids, ties)
+    return Selection(store, ids, ties, frozen=frozen)
 
 
 def _area_text(spec: ExportSpec) -> str:

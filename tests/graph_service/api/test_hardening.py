@@ -337,3 +337,20 @@ def test_half_sent_headers_are_cut_off_and_normal_requests_recover(served: int) 
         assert client.recv(1024) == b""  # closed by the server after the header timeout
         client.close()
     assert httpx.get(f"http://127.0.0.1:{served}/health", timeout=5).status_code == 200
+
+
+def test_an_export_is_a_snapshot_of_when_it_was_selected(store: GraphStore, tmp_path: Path) -> None:
+    """A delete while an export streams used to leave dangling edges and counts that disagreed."""
+    from graph_service.export import ExportFormat, ExportSpec, prepare_export, write_export
+
+    store.apply(small_network())
+    prepared = prepare_export(store, ExportSpec(), ExportFormat.JSON)
+    # ... and while it is being written, an admin deletes school 1 and its two ties.
+    store.apply(WriteBatch(delete_organisations=["1"], delete_ties=[t.id for t in store.ties_of("1")]))
+    path = tmp_path / "graph.json"
+    write_export(prepared, path)
+    graph = json.loads(path.read_text())
+    nodes = {node["id"] for node in graph["nodes"]}
+    assert "1" in nodes and len(nodes) == 6
+    assert all(edge["source"] in nodes and edge["target"] in nodes for edge in graph["edges"])
+    assert len(graph["edges"]) == 4
