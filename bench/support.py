@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timing", type=int, default=0, help="time this many support questions (random dates)")
     parser.add_argument("--seed", type=int, default=7, help="seed for the timed questions")
     parser.add_argument("--neo4j-clear", action="store_true", help="also load into NEO4J_URI (deletes its data)")
+    parser.add_argument("--neo4j-reuse", action="store_true", help="time NEO4J_URI as loaded (no clear, no load)")
     parser.add_argument("--skip-embedded", action="store_true", help="Neo4j only")
     args = parser.parse_args(argv)
     if not args.skip_embedded:
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 store.close()
     uri = os.environ.get("NEO4J_URI")
-    if uri and args.neo4j_clear:
+    if uri and (args.neo4j_clear or args.neo4j_reuse):
         from graph_service.store.neo4j import Neo4jStore
 
         neo4j = Neo4jStore(
@@ -238,8 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         neo4j.open()
         try:
-            neo4j.clear()
-            load(neo4j, args.ofsted)
+            if args.neo4j_clear:
+                neo4j.clear()
+                load(neo4j, args.ofsted)
             timing(neo4j, "neo4j", args.timing or 100, args.seed)
         finally:
             neo4j.close()

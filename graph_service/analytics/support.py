@@ -540,6 +540,8 @@ class Line:
     schools: list[tuple[str, float | None, float, bool]] = field(default_factory=list)
     near_count: int = 0
     first: bool = False
+    #: A group line scored with upper bounds (see :func:`_group_line`): its schools near by, to score exactly.
+    pending: list[tuple[str, float | None]] | None = None
 
 
 def _saturate(count: float, half: float) -> float:
@@ -678,9 +680,16 @@ class _Question:
         return [m for m in _holding(index.members.get(group, ()), day) if index.open_on(m, day)]
 
 
-def _group_line(question: _Question, group: str, near: list[tuple[str, float | None]]) -> Line:
-    """A trust or federation, scored on its open schools near by (``near``, nearest first)."""
+def _group_line(question: _Question, group: str, near: list[tuple[str, float | None]], exact: bool = True) -> Line:
+    """A trust or federation, scored on its open schools near by (``near``, nearest first).
+
+    Not ``exact``: the parts that read standings (``capacity``, ``track_record``, ``strength``,
+    ``areas``) are left at upper bounds, so the line's score is at least its exact score, and
+    the line keeps ``near`` in ``pending`` to be scored exactly if it may be shown.
+    """
     q = question
+    if not exact:
+        return _group_bound(q, group, near)
     nodes = q.index.attrs
     radius = q.trust_radius if nodes[group].get("kind") == NodeKind.TRUST.value else q.radius
     la = q.attrs.get("la_code")
@@ -739,6 +748,39 @@ def _group_line(question: _Question, group: str, near: list[tuple[str, float | N
     return Line(group, str(nodes[group].get("kind")), 0.0, nearest_km, values, None, schools, len(near), first)
 
 
+def _group_bound(q: _Question, group: str, near: list[tuple[str, float | None]]) -> Line:
+    """:func:`_group_line` without reading a standing: those parts at their upper bounds."""
+    nodes = q.index.attrs
+    la = q.attrs.get("la_code")
+    fitting = [(m, km) for m, km in near if q.fit(m)[0] > 0]
+    since = q.day - timedelta(days=round(365.25 * GROWTH_YEARS))
+    recent = sum(_counted(km) for m, km in near if (nodes[m].get("opened") or date.min) > since)
+    sponsored = sum(1 for m in q.open_members(group) if nodes[m].get("subtype") == "academy_sponsor_led")
+    same_faith = sum(1 for m, _km in near if q.same_faith(nodes[m]))
+    bound = (1.0, "")
+    values = {
+        "takes_in": (1.0 if nodes[group].get("kind") == NodeKind.TRUST.value else 0.0, ""),
+        "footprint": (_saturate(sum(_counted(km) for _m, km in near), FOOTPRINT_HALF), ""),
+        "local": (
+            _saturate(sum(1 for m, _km in near if la is not None and nodes[m].get("la_code") == la), LOCAL_HALF),
+            "",
+        ),
+        "distance": _km_part(near[0][1], ""),
+        "fit_distance": _km_part(fitting[0][1], "") if fitting else (0.0, ""),
+        "phase": (max(q.fit(m)[0] for m, _km in near), ""),
+        "growth": (_saturate(recent, GROWTH_HALF), ""),
+        "capacity": bound,
+        "track_record": (_saturate(sponsored, TRACK_HALF), ""),
+        "strength": bound,
+        "faith": (same_faith / len(near), ""),
+        "areas": bound if q.weak else (0.0, ""),
+        "ties": q.ties(group),
+        "designation": (0.0, ""),
+    }
+    first = q.faith in ("catholic", "church_of_england") and same_faith > 0
+    return Line(group, str(nodes[group].get("kind")), 0.0, near[0][1], values, None, [], len(near), first, near)
+
+
 def _school_values(q: _Question, node: str, km: float | None, fit: tuple[float, str]) -> dict[str, tuple[float, str]]:
     nodes = q.index.attrs
     other = nodes[node]
@@ -780,10 +822,13 @@ def rank_lines(
     rating_of: RatingOf = rating_on,
     areas: bool = True,
     index: SupportIndex | None = None,
+    limit: int | None = None,
 ) -> tuple[list[Line], list[str], list[str], int]:
     """Every candidate line for ``target``, best first, with the notes and the rules applied.
 
     Returns ``(lines, notes, rules applied, schools considered)``; see :func:`support_candidates`.
+    With a ``limit``, only the first ``limit`` lines are exact (scored and ordered as without
+    one); the others are in order of an upper bound of their score.
     """
     day = as_at or date.today()
     weights = weights or SupportWeights()
@@ -892,11 +937,33 @@ def rank_lines(
             Line(node, str(other.get("kind")), 0.0, km, _school_values(question, node, km, fit), None, [], 1, first)
         )
     for group, near in near_groups.items():
-        lines.append(_group_line(question, group, near))
+        lines.append(_group_line(question, group, near, exact=limit is None))
     if not rules.faith_first:
         for line in lines:
             line.first = False
-    return rescore(lines, weights, index), notes, applied, considered
+    weight_of = weights.model_dump()
+    for line in lines:
+        line.score = _score(line.values, weight_of)
+    lines.sort(key=lambda line: _order(line, index))
+    # With a limit, only the lines that can be shown are scored exactly: a bounded line outside
+    # the top can only fall further once exact (its score is at most its bound).
+    while limit is not None:
+        pending = [at for at, line in enumerate(lines[:limit]) if line.pending is not None]
+        if not pending:
+            break
+        for at in pending:
+            exact = _group_line(question, lines[at].id, lines[at].pending or [])
+            exact.first = exact.first and rules.faith_first
+            exact.score = _score(exact.values, weight_of)
+            lines[at] = exact
+        lines.sort(key=lambda line: _order(line, index))
+    return lines, notes, applied, considered
+
+
+def _order(line: Line, index: SupportIndex) -> tuple[bool, float, bool, float, str, str]:
+    """First by the faith rule, then score, nearer, name, id."""
+    name = str(index.attrs[line.id].get("name", line.id))
+    return not line.first, -line.score, line.km is None, line.km or 0.0, name, line.id
 
 
 def rescore(lines: Iterable[Line], weights: SupportWeights, index: SupportIndex) -> list[Line]:
@@ -906,12 +973,7 @@ def rescore(lines: Iterable[Line], weights: SupportWeights, index: SupportIndex)
     """
     weight_of = weights.model_dump()
     scored = [replace(line, score=_score(line.values, weight_of)) for line in lines]
-
-    def order(line: Line) -> tuple[bool, float, bool, float, str, str]:
-        name = str(index.attrs[line.id].get("name", line.id))
-        return not line.first, -line.score, line.km is None, line.km or 0.0, name, line.id
-
-    return sorted(scored, key=order)
+    return sorted(scored, key=lambda line: _order(line, index))
 
 
 def _rules_applied(q: _Question) -> list[str]:
@@ -995,6 +1057,7 @@ def support_candidates(
         rating_of=rating_of,
         areas=areas,
         index=index,
+        limit=limit,
     )
     day = as_at or date.today()
     nodes = graph.nodes

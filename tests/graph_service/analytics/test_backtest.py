@@ -141,3 +141,18 @@ def test_cli_backtest_writes_one_csv_row_per_case(
     assert sorted(row["urn"] for row in written) == sorted(case[0] for case in expected_cases())
     with pytest.raises(SystemExit):
         main(["backtest", "--weight", "charm=1"])
+
+
+def test_a_limit_shows_exactly_the_first_lines_on_real_data(store: EmbeddedStore) -> None:
+    """Every school of the extract, at two dates: the first 10 lines with a limit are those without one."""
+    from graph_service.analytics.support import support_candidates
+
+    graph = store.graph()
+    index = support_index(graph)
+    schools = sorted(node for node, attrs in graph.nodes(data=True) if attrs.get("kind") == "school")
+    assert len(schools) > 100
+    for urn in schools:
+        for day in (date(2016, 9, 1), date(2024, 9, 1)):
+            whole = support_candidates(graph, urn, day, limit=None, index=index, rating_of=assume_good)
+            shown = support_candidates(graph, urn, day, limit=10, index=index, rating_of=assume_good)
+            assert shown["candidates"] == whole["candidates"][:10], (urn, day)

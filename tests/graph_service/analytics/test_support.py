@@ -439,3 +439,16 @@ def test_area_by_area_candidates_strong_where_the_school_is_weak_score_higher() 
     # Before the report card the school had no weak area on record; with areas off, none is read.
     assert reasons(by_id(ask(g, day=date(2023, 11, 1)))["group-s"])["areas"] == "no weak area on record to match"
     assert values(by_id(ask(g, areas=False))["group-s"])["areas"] == 0.0
+
+
+def test_a_limit_shows_exactly_the_first_lines_of_the_whole_ranking() -> None:
+    """With a limit only the lines that can be shown are scored in full: the same lines, the same figures."""
+    g = town_graph()
+    index = support_index(g)
+    for target in ("104", "111", "101", "106", "109"):
+        for day in (date(2020, 1, 1), SUPPORT_DAY):
+            whole = support_candidates(g, target, day, limit=None, index=index)
+            for limit in (1, 2, 3):
+                shown = support_candidates(g, target, day, limit=limit, index=index)
+                assert shown["candidates"] == whole["candidates"][:limit]
+                assert shown["total"] == whole["total"]
