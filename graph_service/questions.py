@@ -41,6 +41,7 @@ from graph_service.analytics.network import (
     collaboration_graph,
     collaboration_timeline,
 )
+from graph_service.analytics.standing import standing_on
 from graph_service.analytics.support import (
     SupportIndex,
     SupportRules,
@@ -262,8 +263,12 @@ class SchoolBrief(_Model):
     subtype: str | None = Field(default=None, description="School type.")
     status: Status = Field(description="Status.")
     local_authority: str | None = Field(default=None, description="Local authority.")
-    ofsted_rating: OfstedRating | None = Field(default=None, description="Last Ofsted rating.")
-    ofsted_date: date | None = Field(default=None, description="Date of the last inspection.")
+    ofsted_rating: OfstedRating | None = Field(default=None, description="Its Ofsted standing on the date.")
+    ofsted_date: date | None = Field(default=None, description="Date of the inspection it comes from.")
+    standing_basis: str | None = Field(
+        default=None, description="Where the standing comes from, in words: the inspection in force and the rule."
+    )
+    judgements: str | None = Field(default=None, description="What that inspection says, in words.")
     latitude: float | None = Field(default=None, description="WGS84 latitude.")
     longitude: float | None = Field(default=None, description="WGS84 longitude.")
 
@@ -715,6 +720,20 @@ def _support_of(graph: nx.MultiDiGraph) -> _Support:
     return known
 
 
+def _standing_fields(attrs: dict[str, Any], day: date) -> dict[str, Any]:
+    """The school's standing on ``day`` (analytics.standing), for its brief in a support answer."""
+    standing = standing_on(attrs, day)
+    if standing is None:
+        return {"ofsted_rating": None, "ofsted_date": None}
+    inspection = standing.inspection or {}
+    return {
+        "ofsted_rating": standing.rating,
+        "ofsted_date": inspection.get("date", attrs.get("ofsted_date") if not inspection else None),
+        "standing_basis": standing.basis,
+        "judgements": standing.judgements or None,
+    }
+
+
 @memory.answers_without_collector
 def support_partners(
     store: GraphStore,
@@ -765,7 +784,11 @@ def support_partners(
     answer = SupportAnswer.model_validate(
         {
             "school": SchoolBrief.model_validate(
-                {"id": urn, **{name: value for name, value in attrs.items() if name in SchoolBrief.model_fields}}
+                {
+                    "id": urn,
+                    **{name: value for name, value in attrs.items() if name in SchoolBrief.model_fields},
+                    **_standing_fields(attrs, day),
+                }
             ),
             "in_difficulty": found["in_difficulty"],
             "notes": found["notes"],
