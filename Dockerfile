@@ -18,4 +18,6 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)"]
+# One server process; docker-compose.yml runs several (--workers, GRAPH_SERVICE_WORKERS), each with
+# the graph in memory (about 0.5 GB for England), rebuilt only after a write.
 CMD ["graph-service", "serve", "--host", "0.0.0.0", "--port", "8000"]
