@@ -84,8 +84,9 @@ INDEX_WAIT = 60
 #: A batch of more rows than this (a load) is written in stages of at most this many rows, each
 #: its own transaction, so that Neo4j's heap holds one stage at a time (see _apply_in_stages).
 STAGE_ROWS = 5000
-#: A staged load whose lease was not renewed for this many seconds is taken as abandoned and undone.
-LEASE_TIMEOUT = 120.0
+#: A staged load from another host whose lease was not renewed for this many seconds (stages renew
+#: it; reading what a whole-England load will replace takes up to a minute) is taken as abandoned.
+LEASE_TIMEOUT = 600.0
 
 _MERGE_ORGANISATIONS = {kind: cypher.merge_organisations(kind) for kind in NodeKind}
 _MERGE_TIES = {kind: cypher.merge_ties(kind) for kind in EdgeKind}
@@ -211,6 +212,7 @@ def _abandoned(load: str, owner: str | None, heartbeat: float | None) -> bool:
             return True
         except PermissionError:
             pass
+        return False  # alive on this host: still writing (its plan may take a while)
     return heartbeat is None or time.time() - float(heartbeat) > LEASE_TIMEOUT
 
 
