@@ -453,6 +453,7 @@ def render_html(picture: Picture) -> str:
         link_base=script_json(picture.link_base),
         linkable=picture.link_base is not None,
         home=picture.home,
+        home_json=script_json(picture.home),
         label_scale=LABEL_SCALE,
         filters=_filters(data),
         vis_script=script,

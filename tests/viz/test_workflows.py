@@ -252,6 +252,12 @@ def test_strategist_draws_an_area_searches_inside_and_exports_a_png(page: Any, b
     )
     shot(page, "11-area-found-a-trust")
 
+    # What the picture does not hold is looked up in the store, with a link to the school's page.
+    page.fill("#find", "3302238")  # a LAESTAB: no name in the picture holds it
+    page.press("#find", "Enter")
+    page.wait_for_selector("#found a")
+    assert page.get_attribute("#found a", "href") == "/viz/school/103288"
+
     # Filters: leave out every kind but schools.
     for kind in page.eval_on_selector_all("fieldset[data-field=kind] input", "els => els.map(e => e.value)"):
         if kind != "school":
