@@ -191,8 +191,14 @@ class IsolatedSchool(_Model):
     constituency: str | None = Field(default=None, description="Parliamentary constituency.")
     latitude: float | None = Field(default=None, description="WGS84 latitude.")
     longitude: float | None = Field(default=None, description="WGS84 longitude.")
-    ofsted_rating: OfstedRating | None = Field(default=None, description="Last Ofsted rating.")
-    ofsted_date: date | None = Field(default=None, description="Date of the last inspection.")
+    ofsted_rating: OfstedRating | None = Field(default=None, description="Ofsted standing on the date.")
+    ofsted_date: date | None = Field(default=None, description="Date of the inspection it comes from.")
+    standing_basis: str | None = Field(
+        default=None,
+        description="Where the standing comes from, in words: the inspection in force and the rule"
+        " (docs/questions.md, 'Inspections and standing').",
+    )
+    judgements: str | None = Field(default=None, description="What that inspection says, in words.")
     risk: int = Field(description="Risk from the rating: 5 special measures ... 0 good/outstanding; unrated 1.")
     tie_count: int = Field(description="Number of collaboration ties holding on the date.")
     ties: list[TieBrief] = Field(description="Those ties.")

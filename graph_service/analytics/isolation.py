@@ -206,6 +206,8 @@ def isolated(
             # The standing in force on the day, not the latest known (analytics.standing).
             ofsted_rating=standing.rating if standing is not None else None,
             ofsted_date=inspection["date"] if inspection is not None else row["ofsted_date"] if standing else None,
+            standing_basis=standing.basis if standing is not None else None,
+            judgements=(standing.judgements or None) if standing is not None else None,
             name=attrs.get("name", node),
             risk=points,
             tie_count=len(ties),

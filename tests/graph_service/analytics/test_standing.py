@@ -187,6 +187,9 @@ def test_the_isolated_order_follows_the_standing_on_the_date(store: GraphStore) 
     assert order(date(2025, 1, 1)) == [("2", "special_measures", 5), ("3", "requires_improvement", 3), ("1", "good", 0)]
     answer = questions.isolated_schools(store, as_at=date(2023, 1, 1))
     assert answer.items[0].ofsted_date == date(2021, 3, 2)  # the inspection in force, not the latest
+    assert answer.items[0].standing_basis == "overall grade 4 (Inadequate) on 2021-03-02"
+    assert answer.items[0].judgements == "overall effectiveness 4"
+    assert answer.items[1].standing_basis == "rated requires improvement (no inspection records)"
     if isinstance(store, Neo4jStore):
         store.questions_in_memory = False  # narrowed down in Cypher: the same answers
         questions.forget_answers()
