@@ -223,6 +223,11 @@ class Run:
         self.server_cpu = 0.0
 
 
+#: Each client thread opens a new connection after this many requests, as many clients would: with
+#: a few long-lived connections, which server worker accepted each decides the share of the work.
+RECONNECT_EVERY = 20
+
+
 def drive(port: int, mix: list[tuple[str, str]], requests: int, concurrency: int, server_pid: int) -> Run:
     run = Run()
     lock = threading.Lock()
@@ -230,11 +235,16 @@ def drive(port: int, mix: list[tuple[str, str]], requests: int, concurrency: int
 
     def worker() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        sent = 0
         while True:
             with lock:
                 n = next(counter, None)
             if n is None:
                 break
+            sent += 1
+            if sent % RECONNECT_EVERY == 0:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             group, path = mix[n % len(mix)]
             start = time.perf_counter()
             problem = None

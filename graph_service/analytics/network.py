@@ -37,7 +37,9 @@ class CollaborationTimeline:
     """What :func:`collaboration_graph` needs of a graph whatever the date, computed once."""
 
     #: Every organisation and its attribute dict (``graph``'s own), in id order.
-    nodes: list[tuple[str, dict[str, Any]]]
+    nodes: dict[str, dict[str, Any]]
+    #: Every organisation's ``(id, kind, opened, closed, status is current)``, in id order (see :func:`was_open`).
+    spans: list[tuple[str, str, date | None, date | None, bool]]
     #: Collaboration ties as ``(pair, tie id, source, target, tie attributes)``, by pair then tie id.
     ties: list[tuple[tuple[str, str], str, str, str, dict[str, Any]]]
     #: ``maintained_by`` ties as ``(school, local authority's name, tie attributes)``.
@@ -64,8 +66,18 @@ def collaboration_timeline(graph: nx.MultiDiGraph) -> CollaborationTimeline:
         ends.setdefault(target, []).append((source, tie_id, "in", data))
     for node_ends in ends.values():
         node_ends.sort(key=lambda end: (end[0], end[1]))
-    nodes = sorted(graph.nodes(data=True), key=lambda item: item[0])
-    return CollaborationTimeline(nodes, ties, maintained, ends)
+    nodes = dict(sorted(graph.nodes(data=True), key=lambda item: item[0]))
+    spans = [
+        (
+            node,
+            str(attrs.get("kind")),
+            attrs.get("opened"),
+            attrs.get("closed"),
+            attrs.get("status", Status.OPEN.value) in _CURRENT,
+        )
+        for node, attrs in nodes.items()
+    ]
+    return CollaborationTimeline(nodes, spans, ties, maintained, ends)
 
 
 def collaboration_graph(
@@ -115,10 +127,13 @@ def collaboration_graph(
     collab = nx.Graph(as_at=as_at, day=day, administrative=administrative, open=opened)
     # Filled as add_nodes_from would, without copying every attribute dict (most of the time).
     collab._node.update(timeline.nodes)
-    collab._adj.update((node, {}) for node, _attrs in timeline.nodes)
-    for node, attrs in timeline.nodes:
-        if was_open(attrs, as_at):
-            opened.setdefault(str(attrs.get("kind")), []).append(node)
+    collab._adj.update({node: {} for node in timeline.nodes})
+    for node, kind, opened_on, closed_on, current in timeline.spans:
+        # was_open, from the spans: no attribute looked up per date.
+        if as_at is None or opened_on is None or opened_on <= as_at:
+            is_open = current if as_at is None or closed_on is None else closed_on >= as_at
+            if is_open:
+                opened.setdefault(kind, []).append(node)
     for source, name, data in timeline.maintained:
         if holds(data, day):
             administrative.setdefault(source, []).append(name)
