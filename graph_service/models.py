@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 
 class NodeKind(StrEnum):
@@ -372,6 +372,17 @@ def check_text(name: str, value: str) -> None:
         )
 
 
+#: Validation context of JSON a store wrote from a validated model (``model_validate_json(text,
+#: context=STORED)``): the character scans of its text and property keys, which it passed when
+#: it was written, are not repeated (they were most of reading a school back).
+STORED = {"stored": True}
+
+
+def _stored(info: ValidationInfo) -> bool:
+    context = info.context
+    return isinstance(context, dict) and context.get("stored") is True
+
+
 def _check_texts(model: BaseModel) -> None:
     for name, value in model.__dict__.items():
         if isinstance(value, str):
@@ -484,8 +495,9 @@ class Inspection(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _check(self) -> Inspection:
-        _check_texts(self)  # no control or bidi characters, as in every other record
+    def _check(self, info: ValidationInfo) -> Inspection:
+        if not _stored(info):
+            _check_texts(self)  # no control or bidi characters, as in every other record
         return self
 
 
@@ -539,12 +551,13 @@ class OrganisationBase(_Strict):
 
     @field_validator("properties")
     @classmethod
-    def _safe_properties(cls, value: dict[str, Scalar]) -> dict[str, Scalar]:
-        return check_properties(value)
+    def _safe_properties(cls, value: dict[str, Scalar], info: ValidationInfo) -> dict[str, Scalar]:
+        return value if _stored(info) else check_properties(value)
 
     @model_validator(mode="after")
-    def _check_subtype(self) -> OrganisationBase:
-        _check_texts(self)
+    def _check_subtype(self, info: ValidationInfo) -> OrganisationBase:
+        if not _stored(info):
+            _check_texts(self)
         allowed = SUBTYPES[self.kind]
         if self.subtype is not None:
             if allowed is None:

@@ -21,6 +21,7 @@ from graph_service import memory
 from graph_service.analytics.network import SchoolFilter
 from graph_service.graphview import build_graph_from_stored
 from graph_service.models import (
+    STORED,
     AuditEntry,
     EdgeKind,
     NodeKind,
@@ -90,7 +91,8 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 
 def _org_from_row(row: sqlite3.Row | tuple[str, str]) -> Organisation:
-    return Organisation.model_validate_json(row[1])
+    # Written by apply from a validated model: its character scans are not repeated (models.STORED).
+    return Organisation.model_validate_json(row[1], context=STORED)
 
 
 def _tie_from_row(row: sqlite3.Row | tuple[str, str]) -> Tie:

@@ -49,7 +49,7 @@ from graph_service import memory
 from graph_service.analytics.isolation import RISK_POINTS, UNRATED_RISK
 from graph_service.analytics.network import PROVIDER_KINDS, SchoolFilter
 from graph_service.graphview import build_graph_from_stored
-from graph_service.models import AuditEntry, EdgeKind, NodeKind, Organisation, Status, Tie, check_endpoints
+from graph_service.models import STORED, AuditEntry, EdgeKind, NodeKind, Organisation, Status, Tie, check_endpoints
 from graph_service.store.base import (
     IntegrityError,
     IsolationScope,
@@ -822,7 +822,9 @@ class Neo4jStore:
         def work(tx: ManagedTransaction) -> dict[str, str]:
             return {org_id: data for org_id, (_, data) in self._stored_organisations(tx, list(ids)).items()}
 
-        found = {org_id: Organisation.model_validate_json(data) for org_id, data in self._read_tx(work).items()}
+        # Written by apply from validated models: their character scans are not repeated (models.STORED).
+        stored = self._read_tx(work)
+        found = {org_id: Organisation.model_validate_json(data, context=STORED) for org_id, data in stored.items()}
         return [found[i] for i in ids if i in found]
 
     def list_organisations(

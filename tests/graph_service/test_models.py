@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from graph_service.models import (
+    STORED,
     EdgeKind,
     NodeKind,
     Organisation,
@@ -111,3 +112,22 @@ def test_dates_are_days_never_numbers(number: float) -> None:
     assert OrganisationCreate.model_validate_json(
         '{"id": "1", "kind": "school", "name": "A", "opened": "2024-09-01"}'
     ).opened == date(2024, 9, 1)
+
+
+def test_stored_json_reads_back_equal_and_only_the_text_scans_are_skipped() -> None:
+    org = Organisation(
+        id="100000",
+        kind="school",
+        name="Oak",
+        subtype="community",
+        properties={"gender": "Mixed", "age_low": 4},
+        inspections=[{"date": "2023-05-10", "kind": "graded", "overall": 2, "judgements": {"quality_of_education": 2}}],
+    )
+    assert Organisation.model_validate_json(org.model_dump_json(), context=STORED) == org
+    evil = org.model_dump_json().replace('"Oak"', '"Oak\\u001b[2J"')
+    with pytest.raises(ValidationError, match="control or invisible character"):
+        Organisation.model_validate_json(evil)  # input from users is always scanned
+    assert Organisation.model_validate_json(evil, context=STORED).name == "Oak\x1b[2J"
+    # The other rules still hold for stored JSON: types, bounds, subtypes, dates.
+    with pytest.raises(ValidationError, match="not valid for 'school'"):
+        Organisation.model_validate_json(org.model_dump_json().replace('"community"', '"utc_x"'), context=STORED)
