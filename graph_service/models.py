@@ -604,8 +604,9 @@ class ServiceLevelAgreement(_Strict):
     withdrawal_terms: str | None = Field(default=None, description="How a partner may withdraw.")
 
     @model_validator(mode="after")
-    def _check(self) -> ServiceLevelAgreement:
-        _check_texts(self)
+    def _check(self, info: ValidationInfo) -> ServiceLevelAgreement:
+        if not _stored(info):
+            _check_texts(self)
         return self
 
 
@@ -643,12 +644,13 @@ class TieBase(_Strict):
 
     @field_validator("properties")
     @classmethod
-    def _safe_properties(cls, value: dict[str, Scalar]) -> dict[str, Scalar]:
-        return check_properties(value)
+    def _safe_properties(cls, value: dict[str, Scalar], info: ValidationInfo) -> dict[str, Scalar]:
+        return value if _stored(info) else check_properties(value)
 
     @model_validator(mode="after")
-    def _check(self) -> TieBase:
-        _check_texts(self)
+    def _check(self, info: ValidationInfo) -> TieBase:
+        if not _stored(info):
+            _check_texts(self)
         if self.source_id == self.target_id:
             raise ValueError("a tie cannot join an organisation to itself")
         if self.since and self.until and self.until < self.since:

@@ -96,7 +96,7 @@ def _org_from_row(row: sqlite3.Row | tuple[str, str]) -> Organisation:
 
 
 def _tie_from_row(row: sqlite3.Row | tuple[str, str]) -> Tie:
-    return Tie.model_validate_json(row[1])
+    return Tie.model_validate_json(row[1], context=STORED)  # as _org_from_row
 
 
 def _as_at_sql(as_at: date | None, alias: str = "") -> tuple[str, list[str]]:

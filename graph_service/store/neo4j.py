@@ -847,7 +847,8 @@ class Neo4jStore:
 
     @staticmethod
     def _ties(data: Sequence[str]) -> list[Tie]:
-        return sorted((Tie.model_validate_json(item) for item in data), key=lambda tie: tie.id)
+        # Written by apply from validated models (models.STORED).
+        return sorted((Tie.model_validate_json(item, context=STORED) for item in data), key=lambda tie: tie.id)
 
     def ties_of(self, org_id: str, as_at: date | None = None, kinds: Sequence[EdgeKind] = ()) -> list[Tie]:
         return self._ties([record["data"] for record in self._read(cypher.ties_of(kinds), id=org_id, day=as_at)])

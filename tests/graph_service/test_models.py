@@ -13,6 +13,7 @@ from graph_service.models import (
     NodeKind,
     Organisation,
     OrganisationCreate,
+    Tie,
     check_endpoints,
     make_tie,
     tie_key,
@@ -131,3 +132,15 @@ def test_stored_json_reads_back_equal_and_only_the_text_scans_are_skipped() -> N
     # The other rules still hold for stored JSON: types, bounds, subtypes, dates.
     with pytest.raises(ValidationError, match="not valid for 'school'"):
         Organisation.model_validate_json(org.model_dump_json().replace('"community"', '"utc_x"'), context=STORED)
+
+
+def test_stored_tie_json_reads_back_equal_with_its_rules_kept() -> None:
+    tie = Tie.model_validate(
+        make_tie(
+            source_id="100000", target_id="group-1", kind="member_of", since=date(2020, 9, 1), properties={"note": "x"}
+        ).model_dump()
+    )
+    assert Tie.model_validate_json(tie.model_dump_json(), context=STORED) == tie
+    ended_first = tie.model_dump_json().replace('"until":null', '"until":"2019-01-01"')
+    with pytest.raises(ValidationError, match="until is before since"):
+        Tie.model_validate_json(ended_first, context=STORED)
