@@ -15,6 +15,7 @@ from typing import Any
 
 from graph_service.commands import iso_date
 from graph_service.settings import Settings
+from graph_service.spreadsheet import safe_rows
 from graph_service.store import GraphStore, StoreError, make_store
 from graph_service.tables import write_table
 from loaders.common import LoadError, LoadReport
@@ -48,8 +49,7 @@ def print_rows(rows: Sequence[dict[str, Any]], fmt: str, out: Any = None) -> Non
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        for row in rows:
-            writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        writer.writerows(safe_rows(rows))
         return
     # Within the terminal (at most 100 columns), long text wrapped, not cut: graph_service.tables.
     write_table(rows, out)

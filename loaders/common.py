@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from graph_service.models import AuditEntry, check_text
+from graph_service.spreadsheet import neutralise
 from graph_service.store.base import GraphStore, WriteBatch, WriteResult
 
 csv.field_size_limit(10_000_000)
@@ -116,22 +117,10 @@ class LoadReport:
                 writer.writerow(["file", "line", "column", "reason"])
                 for issue in self.issues:
                     writer.writerow(
-                        [spreadsheet_safe(str(value)) for value in (issue.file, issue.line, issue.column, issue.reason)]
+                        [neutralise(str(value)) for value in (issue.file, issue.line, issue.column, issue.reason)]
                     )
         except OSError as exc:
             raise LoadError(f"{path}: cannot write the report of rejected rows ({exc.strerror})") from None
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """A cell a spreadsheet shows as text: one starting ``=``, ``+``, ``-``, ``@``, tab or CR gets a ``'``.
-
-    The rejected-row report quotes bad input back, and a cell like ``=HYPERLINK(...)`` would run
-    as a formula when the report is opened (OWASP's CSV injection advice).
-
-    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("-3"), spreadsheet_safe("Oak")
-    ("'=HYPERLINK(1)", "'-3", 'Oak')
-    """
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 class IssueCollector:

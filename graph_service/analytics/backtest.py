@@ -41,6 +41,7 @@ from graph_service.analytics.support import (
     support_index,
 )
 from graph_service.models import EdgeKind, NodeKind
+from graph_service.spreadsheet import safe_rows
 
 #: Cases before this day tune the weights; the rest are held out.
 HELD_OUT_FROM = date(2019, 9, 1)
@@ -280,8 +281,7 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for row in rows:
-        writer.writerow({key: "" if row.get(key) is None else row[key] for key in CSV_COLUMNS})
+    writer.writerows(safe_rows({key: row.get(key) for key in CSV_COLUMNS} for row in rows))
     return out.getvalue()
 
 

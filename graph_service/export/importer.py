@@ -33,8 +33,9 @@ from graph_service.export.records import (
     AttrType,
     property_key,
 )
-from graph_service.export.textformats import CSV_FILES, CsvFlavour, restore
+from graph_service.export.textformats import CSV_FILES, CsvFlavour
 from graph_service.models import Organisation, Tie
+from graph_service.spreadsheet import restore
 from graph_service.store.base import GraphStore, WriteBatch, WriteResult
 
 

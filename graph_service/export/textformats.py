@@ -25,6 +25,7 @@ from graph_service.export.records import (
 )
 from graph_service.export.source import Selection
 from graph_service.models import EdgeKind, NodeKind
+from graph_service.spreadsheet import neutralise
 
 #: Rows written to a CSV buffer before it is handed on.
 _CSV_FLUSH = 500
@@ -91,31 +92,6 @@ def _rows(header: list[str], rows: Iterator[list[str]]) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
-
-
-#: What makes a spreadsheet read a cell as a formula (or, for tab and CR, shift it into one).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    r"""A text cell a spreadsheet shows as text: ``'`` before a formula's first character.
-
-    A value that already starts with quotes before such a character gets one
-    more, so :func:`restore` always gives the value back.
-
-    >>> neutralise('=HYPERLINK("x")'), neutralise("'=a"), neutralise("'s-Hertogenbosch"), neutralise("St Anne's")
-    ('\'=HYPERLINK("x")', "''=a", "'s-Hertogenbosch", "St Anne's")
-    """
-    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
-
-
-def restore(text: str) -> str:
-    """The value :func:`neutralise` was given.
-
-    >>> [restore(neutralise(v)) for v in ["=1+2", "''+x", "-", "'s", "plain"]]
-    ['=1+2', "''+x", '-', "'s", 'plain']
-    """
-    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 class _Columns:
