@@ -9,6 +9,7 @@ from datetime import date
 
 from graph_service import areas, questions
 from graph_service.models import NodeKind
+from graph_service.spreadsheet import cell
 from graph_service.store import GraphStore, OrganisationFilter
 from graph_service.tables import words
 from viz.render import script_json, templates
@@ -81,7 +82,8 @@ def isolated_csv(answer: questions.IsolatedAnswer) -> str:
     for item in answer.items:
         partner = item.nearest_partner
         writer.writerow(
-            [
+            cell(value)
+            for value in [
                 item.urn,
                 item.name,
                 item.type_name or item.subtype or "",

@@ -16,6 +16,7 @@ from typing import Any
 
 from graph_service import questions
 from graph_service.models import EdgeKind, Organisation
+from graph_service.spreadsheet import safe_rows
 from graph_service.store import GraphStore
 from graph_service.tables import words
 from viz.render import templates
@@ -158,7 +159,7 @@ def candidates_csv(answer: dict[str, Any]) -> str:
         out.write(f"# note: {_plain(note)}\n")
     writer = csv.DictWriter(out, fieldnames=columns or ["rank"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(safe_rows(rows))
     return out.getvalue()
 
 
