@@ -112,7 +112,7 @@ def _finite(value: object) -> object:
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """Build the service. The store is opened when the app starts and closed when it stops."""
     settings = settings or Settings()
-    from graph_service.api.auth import BodyLimit, DocsGuard, QuestionGate, require
+    from graph_service.api.auth import BodyLimit, DocsGuard, NoWriteRedirect, QuestionGate, require
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -165,6 +165,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         timeout=settings.body_timeout_seconds,
     )
     app.add_middleware(QuestionGate, limit=settings.max_concurrent_questions, wait=settings.question_wait_seconds)
+    app.add_middleware(NoWriteRedirect)
     if not settings.public_read:
         app.add_middleware(DocsGuard, keys=keys)
     origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]

@@ -88,6 +88,28 @@ class DocsGuard:
         await self.app(scope, receive, send)
 
 
+#: Methods Starlette may redirect (a trailing "/" dropped); a write is answered where it was sent.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class NoWriteRedirect:
+    """Answer 404 to a write whose path ends in ``/``, instead of Starlette's redirect without it.
+
+    ``PUT /organisations/0%2F`` (the id ``0/``) would otherwise be redirected to
+    ``/organisations/0``, and a client that follows redirects would write organisation ``0``: an
+    id must be refused in the form it was sent, never turned into another one.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and scope["path"].endswith("/"):
+            await _problem(send, 404, "no such address: ids hold no '/' and write addresses do not end in '/'")
+            return
+        await self.app(scope, receive, send)
+
+
 class QuestionGate:
     """At most ``limit`` questions answered at once per process; the others wait their turn.
 

@@ -63,6 +63,20 @@ def test_a_padded_id_is_refused_not_read_as_another(client: TestClient, store: G
     assert client.get("/audit", headers=ADMIN).json()["total"] == 0
 
 
+@pytest.mark.parametrize("path", ["/organisations/1%252F", "/organisations/1/", "/ties/"])
+def test_a_write_is_never_redirected_to_another_id(client: TestClient, store: GraphStore, path: str) -> None:
+    # The id "1/" (%2F, decoded twice by the test client) ended in "/": Starlette redirected the PUT
+    # to /organisations/1, and a client following redirects replaced school 1.
+    for key in (EDITOR, ADMIN):
+        response = client.put(path, json=HIJACK, headers=key, follow_redirects=True)
+        assert response.status_code == 404, response.text
+        assert client.delete(path, headers=ADMIN, follow_redirects=True).status_code == 404
+    school = store.get_organisation("1")
+    assert school is not None and school.kind is NodeKind.SCHOOL and school.urn == 1
+    assert client.get("/audit", headers=ADMIN).json()["total"] == 0
+    assert client.get("/viz", follow_redirects=True).status_code == 200  # reads still find their page
+
+
 def test_ids_in_bodies_are_not_stripped_either(client: TestClient, store: GraphStore) -> None:
     body = {"source_id": "3 ", "target_id": "2", "kind": "supports", "focus": "maths"}
     assert client.post("/ties", json=body, headers=EDITOR).status_code == 422
