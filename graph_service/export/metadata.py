@@ -68,3 +68,22 @@ def flat_metadata(meta: dict[str, Any]) -> list[tuple[str, str | int]]:
         else:
             pairs.append((key, value))
     return pairs
+
+
+def bundle_readme(meta: dict[str, Any], body: list[str]) -> str:
+    """The plain-text note a file bundle carries: title, attribution, ``body``, then the metadata.
+
+    >>> print(bundle_readme({"title": "T", "attribution": "A", "nodes": 2}, ["how to read it"]))
+    T
+    <BLANKLINE>
+    A
+    <BLANKLINE>
+    how to read it
+    <BLANKLINE>
+    title: T
+    attribution: A
+    nodes: 2
+    <BLANKLINE>
+    """
+    lines = [f"{name}: {value}" for name, value in flat_metadata(meta)]
+    return "\n".join([str(meta["title"]), "", str(meta["attribution"]), "", *body, "", *lines, ""])

@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from graph_service.export.metadata import flat_metadata
+from graph_service.export.metadata import bundle_readme
 from graph_service.export.records import AttrType, Schema, edge_values, node_values, text
 from graph_service.export.source import Selection
 
@@ -109,20 +109,13 @@ def edges_table(selection: Selection, schema: Schema, meta: dict[str, Any]) -> b
 
 def parquet_readme(meta: dict[str, Any]) -> str:
     """A plain-text note that travels with the Parquet files."""
-    lines = [f"{name}: {value}" for name, value in flat_metadata(meta)]
-    return "\n".join(
+    return bundle_readme(
+        meta,
         [
-            str(meta["title"]),
-            "",
-            str(meta["attribution"]),
-            "",
             "nodes.parquet: one row per organisation (id first); edges.parquet: one row per tie (id, source, target).",
             "pandas: pd.read_parquet('nodes.parquet'); polars: pl.read_parquet(...); DuckDB: FROM 'nodes.parquet'.",
             "Columns are typed (text, 64-bit integers, doubles, booleans, dates); a missing value is empty (NA).",
             "codebook.csv says what each column is, its type and source; each column's Parquet field metadata",
             "holds its meaning, and each file's schema metadata the export's metadata (school_graph, JSON).",
-            "",
-            *lines,
-            "",
-        ]
+        ],
     )

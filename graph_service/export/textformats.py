@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Any
 
-from graph_service.export.metadata import flat_metadata
+from graph_service.export.metadata import bundle_readme, flat_metadata
 from graph_service.export.records import (
     NODE_FIELD_NAMES,
     SLA_FIELD_NAMES,
@@ -199,23 +199,16 @@ def csv_readme(meta: dict[str, Any], flavour: CsvFlavour) -> str:
             " --multiline-fields=true neo4j"
         ),
     }[flavour]
-    lines = [f"{name}: {value}" for name, value in flat_metadata(meta)]
-    return "\n".join(
+    return bundle_readme(
+        meta,
         [
-            str(meta["title"]),
-            "",
-            str(meta["attribution"]),
-            "",
             how,
             "Files are UTF-8. An empty cell is a missing value. Dates are YYYY-MM-DD. codebook.csv says what",
             "each column is, its type and source; metadata.json has the types too (attribute_types).",
             "Text cells starting with = + - @ tab or CR have a ' put before them, so that a spreadsheet",
             "shows them as text (neo4j-admin files excepted); a value already starting with ' before one",
             "of those gets one more.",
-            "",
-            *lines,
-            "",
-        ]
+        ],
     )
 
 
