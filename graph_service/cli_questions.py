@@ -437,14 +437,14 @@ TABLES = ("summary", "nodes", "communities", "brokers")
 def configure_health(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Network health of an area (any of the area options) or of the whole graph: degree, betweenness, "
-        "eigenvector centrality, clustering, Louvain communities and brokers between them."
+        "eigenvector centrality, clustering, Leiden communities and brokers between them."
     )
     _area(parser)
     parser.add_argument("--table", choices=TABLES, default="nodes", help="which table to print (default nodes)")
     parser.add_argument("--sort", type=_choice(questions.HealthSort), default=questions.HealthSort.BETWEENNESS)
     parser.add_argument("--top", type=int, default=50, help="rows of each table (default 50)")
     parser.add_argument("--sample", type=int, help="sources sampled for betweenness (default: exact when small)")
-    parser.add_argument("--seed", type=int, default=42, help="seed of sampling and Louvain (default 42)")
+    parser.add_argument("--seed", type=int, default=42, help="seed of sampling and Leiden (default 42)")
     _common(parser)
 
 

@@ -89,7 +89,7 @@ def collaboration_graph(
     (administrative) and ``predecessor_of`` (history) are left out. Each edge keeps the ties
     behind it in ``ties``: a list of ``(tie id, source id, target id, tie attributes)``.
     Nodes and edges are added in id order, so every node's neighbours come in id order and
-    seeded algorithms (Louvain, sampled betweenness) give the same answer whichever backend
+    seeded algorithms (Leiden, sampled betweenness) give the same answer whichever backend
     built ``graph``.
 
     ``timeline`` (from :func:`collaboration_timeline`) is what does not depend on the date; a
