@@ -137,6 +137,29 @@ class IssueCollector:
         self.report.issues.append(issue)
 
 
+class CheckedRow:
+    """One row of a loaded file: its cells, and its problems reported to the collector.
+
+    A row with more or fewer values than the header (``read_csv`` marks it) is bad from the
+    start: a short row would read as empty cells, a long one shifted. Loaders add their own
+    typed readers of cells; ``ok`` says whether every one read so far was good.
+    """
+
+    def __init__(self, row: dict[str, str], file: str, line: int, issues: IssueCollector) -> None:
+        self.row = row
+        self.file = file
+        self.line = line
+        self.issues = issues
+        self.ok = True
+        wrong_length = row.get(WRONG_LENGTH)
+        if wrong_length:
+            self.bad("", wrong_length)
+
+    def bad(self, column: str, reason: str) -> None:
+        self.ok = False
+        self.issues.add(self.file, self.line, column, reason)
+
+
 def read_bytes(path: Path) -> bytes:
     """The file's bytes, decompressed when it is gzipped, refused once larger than the limit.
 

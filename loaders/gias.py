@@ -40,8 +40,8 @@ from graph_service.models import (
 )
 from graph_service.store.base import GraphStore, WriteBatch
 from loaders.common import (
-    WRONG_LENGTH,
     AuditOf,
+    CheckedRow,
     IssueCollector,
     LoadError,
     LoadReport,
@@ -248,28 +248,14 @@ class GiasParse:
         return org.kind if org is not None else self.stored_kinds.get(org_id)
 
 
-class _Row:
+class _Row(CheckedRow):
     """Typed access to one CSV row, reporting bad fields to the collector."""
-
-    def __init__(self, row: dict[str, str], file: str, line: int, issues: IssueCollector) -> None:
-        self.row = row
-        self.file = file
-        self.line = line
-        self.issues = issues
-        self.ok = True
-        wrong_length = row.get(WRONG_LENGTH)
-        if wrong_length:
-            self.bad("", wrong_length)
 
     def get(self, column: str) -> str:
         return self.row.get(column, "").strip()
 
     def text(self, column: str) -> str | None:
         return self.get(column) or None
-
-    def bad(self, column: str, reason: str) -> None:
-        self.ok = False
-        self.issues.add(self.file, self.line, column, reason)
 
     def integer(self, column: str, *, required: bool = False) -> int | None:
         value = self.get(column)

@@ -33,8 +33,8 @@ from graph_service.analytics.standing import judge
 from graph_service.models import EdgeKind, Inspection, InspectionKind, NodeKind, OfstedRating, Organisation, group_id
 from graph_service.store.base import GraphStore, WriteBatch
 from loaders.common import (
-    WRONG_LENGTH,
     AuditOf,
+    CheckedRow,
     IssueCollector,
     LoadError,
     LoadReport,
@@ -171,28 +171,14 @@ _GRADES = {"1": 1, "2": 2, "3": 3, "4": 4, "9": None, "": None}
 _DAYS: dict[str, date | None] = {}
 
 
-class _Row:
+class _Row(CheckedRow):
     """One CSV row: Ofsted writes ``NULL`` for nothing; bad cells are reported to the collector."""
-
-    def __init__(self, row: dict[str, str], file: str, line: int, issues: IssueCollector) -> None:
-        self.row = row
-        self.file = file
-        self.line = line
-        self.issues = issues
-        self.ok = True
-        wrong_length = row.get(WRONG_LENGTH)
-        if wrong_length:  # a short row would read as NULLs, a long one shifted (issue 15)
-            self.bad("", wrong_length)
 
     def get(self, column: str) -> str:
         value = self.row.get(column, "")
         if value[:1] == " " or value[-1:] == " ":  # rare: strip only then (tens of cells per row)
             value = value.strip()
         return "" if value == "NULL" else value
-
-    def bad(self, column: str, reason: str) -> None:
-        self.ok = False
-        self.issues.add(self.file, self.line, column, reason)
 
     def day(self, column: str) -> date | None:
         text = self.get(column)
