@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 import networkx as nx
@@ -19,6 +20,7 @@ from graph_service.analytics.network import (
     iter_partners,
     node_ties,
     selected,
+    tie_count,
 )
 from graph_service.analytics.standing import rating_on, standing_on
 from graph_service.models import RATING_RISK, OfstedRating
@@ -165,17 +167,20 @@ def isolated(
     collab = collab if collab is not None else collaboration_graph(graph, as_at)
     day = collab.graph.get("day") or as_at or date.today()
     nodes = collab.nodes
-    # Tuples of plain values only: the cyclic GC untracks them, so listing all of England does
-    # not promote tens of thousands of objects and set off full collections.
-    listed: list[tuple[int, str, str, tuple[str, ...], dict[str, Any] | None]] = []
+    order = collab.graph.get("order") or _name_order(collab)
+    # Tuples of plain values: the cyclic GC untracks them, so listing all of England does not
+    # promote tens of thousands of objects and set off full collections.
+    listed: list[tuple[int, int, str, tuple[str, ...], dict[str, Any] | None]] = []
     for node in selected(collab, flt or SchoolFilter(), as_at):
         if only is not None and node not in only:
             continue
-        ties = node_ties(collab, node)
         nearest = None
-        if not ties:
+        if not tie_count(collab, node):
             criteria: tuple[str, ...] = _ISOLATED
+        elif not (max_ties or loose or remote_km is not None):
+            continue  # tied, and no other criterion asked: its ties need not be read
         else:
+            ties = node_ties(collab, node)
             found = []
             if max_ties and len(ties) <= max_ties:
                 found.append("weak")
@@ -188,12 +193,12 @@ def isolated(
             if not found:
                 continue
             criteria = tuple(found)
-        attrs = nodes[node]
-        listed.append((risk(attrs, day), str(attrs.get("name", node)).lower(), node, criteria, nearest))
-    listed.sort(key=lambda item: (-item[0], item[1], item[2]))
+        points = risk(nodes[node], day)
+        listed.append((-points, order[node], node, criteria, nearest))
+    listed.sort(key=itemgetter(0, 1))  # worst risk first, then by name and id
     page = listed[offset:] if limit is None else listed[offset : offset + limit]
     rows = []
-    for points, _name, node, criteria, nearest in page:
+    for minus_points, _order, node, criteria, nearest in page:
         ties = node_ties(collab, node)
         if ties and "remote" not in criteria:
             # The remote check stops at the first partner close enough; the answer shows the nearest.
@@ -209,7 +214,7 @@ def isolated(
             standing_basis=standing.basis if standing is not None else None,
             judgements=(standing.judgements or None) if standing is not None else None,
             name=attrs.get("name", node),
-            risk=points,
+            risk=-minus_points,
             tie_count=len(ties),
             ties=[_tie_row(collab, other, tie_id, direction, data) for other, tie_id, direction, data in ties],
             nearest_partner=nearest,
@@ -218,6 +223,13 @@ def isolated(
         )
         rows.append(row)
     return {"total": len(listed), "rows": rows}
+
+
+def _name_order(collab: nx.Graph) -> dict[str, int]:
+    """Each node's place by name (any case), then id (what a collaboration timeline keeps as ``order``)."""
+    nodes = collab.nodes
+    ranked = sorted(nodes, key=lambda node: (str(nodes[node].get("name", node)).lower(), node))
+    return {node: rank for rank, node in enumerate(ranked)}
 
 
 def _reasons(

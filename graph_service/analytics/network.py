@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from graph_service.models import EdgeKind, GovernanceLevel, NodeKind, Status
 
@@ -32,57 +34,192 @@ def holds(data: Mapping[str, Any], day: date) -> bool:
     return (since is None or since <= day) and (until is None or day <= until)
 
 
-@dataclass(frozen=True)
+#: Day ordinals standing for an open start (before every day) and an open end (after every day).
+_NO_START = -1
+_NO_END = 2**31 - 1
+
+#: A tied node's ``(other end, tie id, 'out' or 'in', tie attributes)``.
+End = tuple[str, str, str, dict[str, Any]]
+
+
+def _ordinals(days: Sequence[date | None], default: int) -> np.ndarray:
+    return np.fromiter((default if day is None else day.toordinal() for day in days), dtype=np.int64, count=len(days))
+
+
+def _holding(since: np.ndarray, until: np.ndarray, day: date) -> np.ndarray:
+    """Which of the spans ``since[i]..until[i]`` (ordinals, both ends in) cover ``day``: :func:`holds` at once."""
+    ordinal = day.toordinal()
+    return (since <= ordinal) & (until >= ordinal)
+
+
+@dataclass(frozen=True, eq=False)
 class CollaborationTimeline:
-    """What :func:`collaboration_graph` needs of a graph whatever the date, computed once."""
+    """What :func:`collaboration_graph` needs of a graph whatever the date, computed once per graph.
+
+    A date is then applied as filters: array comparisons for which organisations are open and
+    how many ties each has, and each node's ties or its adjacency filtered when first asked.
+    """
 
     #: Every organisation and its attribute dict (``graph``'s own), in id order.
     nodes: dict[str, dict[str, Any]]
-    #: Every organisation's ``(id, kind, opened, closed, status is current)``, in id order (see :func:`was_open`).
-    spans: list[tuple[str, str, date | None, date | None, bool]]
-    #: Collaboration ties as ``(pair, tie id, source, target, tie attributes)``, by pair then tie id.
+    #: The ids in that order, as an array (indexed by the masks below).
+    ids: np.ndarray
+    #: Each organisation's kind name, and its code in ``kinds`` per organisation.
+    kinds: list[str]
+    kind_codes: np.ndarray
+    #: Opening and closing days as ordinals (open ends as ``_NO_START`` / ``_NO_END``), whether a
+    #: closing day is known, and whether the status is current (see :func:`was_open`).
+    opened: np.ndarray
+    closed: np.ndarray
+    closed_known: np.ndarray
+    current: np.ndarray
+    #: Collaboration ties as ``(pair, tie id, source, target, tie attributes)``, by pair then tie id,
+    #: with their spans as ordinals.
     ties: list[tuple[tuple[str, str], str, str, str, dict[str, Any]]]
-    #: ``maintained_by`` ties as ``(school, local authority's name, tie attributes)``.
-    maintained: list[tuple[str, str, dict[str, Any]]]
-    #: Each tied node's ``(other end, tie id, 'out' or 'in', tie attributes)``, in id order.
-    ends: dict[str, list[tuple[str, str, str, dict[str, Any]]]]
+    tie_since: np.ndarray
+    tie_until: np.ndarray
+    #: Each tied node's ends (:data:`End`), in id order.
+    ends: dict[str, list[End]]
+    #: Every end as the position of its node in ``ids``, with the tie's span as ordinals.
+    end_node: np.ndarray
+    end_since: np.ndarray
+    end_until: np.ndarray
+    #: ``maintained_by`` ties per school: ``(local authority's name, tie attributes)``.
+    maintained: dict[str, list[tuple[str, dict[str, Any]]]]
+    #: Each organisation's place in the order of names (any case), then ids: the questions' tiebreak.
+    order: dict[str, int]
+
+    def open_mask(self, as_at: date | None) -> np.ndarray:
+        """Which organisations were open on ``as_at`` (:func:`was_open` of each, at once)."""
+        if as_at is None:
+            return self.current
+        ordinal = as_at.toordinal()
+        return (self.opened <= ordinal) & np.where(self.closed_known, self.closed >= ordinal, self.current)
 
 
 def collaboration_timeline(graph: nx.MultiDiGraph) -> CollaborationTimeline:
     """The date-free part of :func:`collaboration_graph`: nodes in order, ties sorted and sorted out."""
     ties = []
-    maintained = []
+    maintained: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for source, target, key, data in graph.edges(keys=True, data=True):
         kind = data.get("kind")
         if kind in COLLABORATION_KINDS:
             pair = (source, target) if source <= target else (target, source)
             ties.append((pair, key, source, target, data))
         elif kind == EdgeKind.MAINTAINED_BY.value:
-            maintained.append((source, str(graph.nodes[target].get("name", target)), data))
+            maintained.setdefault(source, []).append((str(graph.nodes[target].get("name", target)), data))
     ties.sort(key=lambda tie: (tie[0], tie[1]))
-    ends: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {}
+    ends: dict[str, list[End]] = {}
     for _pair, tie_id, source, target, data in ties:
         ends.setdefault(source, []).append((target, tie_id, "out", data))
         ends.setdefault(target, []).append((source, tie_id, "in", data))
     for node_ends in ends.values():
         node_ends.sort(key=lambda end: (end[0], end[1]))
     nodes = dict(sorted(graph.nodes(data=True), key=lambda item: item[0]))
-    spans = [
-        (
-            node,
-            str(attrs.get("kind")),
-            attrs.get("opened"),
-            attrs.get("closed"),
-            attrs.get("status", Status.OPEN.value) in _CURRENT,
-        )
-        for node, attrs in nodes.items()
-    ]
-    return CollaborationTimeline(nodes, spans, ties, maintained, ends)
+    position = {node: i for i, node in enumerate(nodes)}
+    kinds: dict[str, int] = {}
+    kind_codes = [kinds.setdefault(str(attrs.get("kind")), len(kinds)) for attrs in nodes.values()]
+    every_end = [(position[node], end[3]) for node, node_ends in ends.items() for end in node_ends]
+    by_name = sorted(nodes, key=lambda node: (str(nodes[node].get("name", node)).lower(), node))
+    return CollaborationTimeline(
+        nodes=nodes,
+        ids=np.array(list(nodes), dtype=object),
+        kinds=list(kinds),
+        kind_codes=np.array(kind_codes, dtype=np.int32),
+        opened=_ordinals([attrs.get("opened") for attrs in nodes.values()], _NO_START),
+        closed=_ordinals([attrs.get("closed") for attrs in nodes.values()], _NO_END),
+        closed_known=np.array([attrs.get("closed") is not None for attrs in nodes.values()], dtype=bool),
+        current=np.array([attrs.get("status", Status.OPEN.value) in _CURRENT for attrs in nodes.values()], dtype=bool),
+        ties=ties,
+        tie_since=_ordinals([tie[4].get("since") for tie in ties], _NO_START),
+        tie_until=_ordinals([tie[4].get("until") for tie in ties], _NO_END),
+        ends=ends,
+        end_node=np.array([node for node, _data in every_end], dtype=np.int64),
+        end_since=_ordinals([data.get("since") for _node, data in every_end], _NO_START),
+        end_until=_ordinals([data.get("until") for _node, data in every_end], _NO_END),
+        maintained=maintained,
+        order={node: rank for rank, node in enumerate(by_name)},
+    )
+
+
+class _Holding(Mapping[str, list[Any]]):
+    """Per node, the items of ``every[node]`` whose tie holds on ``day`` (through ``show``): filtered
+    on first ask, then kept.
+
+    Nodes with none are absent, as in a dict built eagerly. Safe to share between threads: two
+    threads filtering one node at once make equal lists, and either is kept.
+    """
+
+    def __init__(
+        self,
+        every: Mapping[str, list[Any]],
+        day: date,
+        *,
+        data: Callable[[Any], Mapping[str, Any]],
+        show: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self._every = every
+        self._day = day
+        self._data = data
+        self._show = show
+        self._found: dict[str, list[Any]] = {}
+
+    def get(self, node: str, default: Any = None) -> Any:
+        found = self._found.get(node)
+        if found is None:
+            items = self._every.get(node)
+            if items is None:
+                return default
+            day, data = self._day, self._data
+            found = [item for item in items if holds(data(item), day)]
+            if self._show is not None:
+                found = [self._show(item) for item in found]
+            self._found[node] = found
+        return found or default
+
+    def __getitem__(self, node: str) -> list[Any]:
+        found = self.get(node)
+        if found is None:
+            raise KeyError(node)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (node for node in self._every if self.get(node))
+
+    def __len__(self) -> int:
+        return sum(1 for _node in self)
+
+
+class CollaborationGraph(nx.Graph):
+    """A collaboration graph on one date whose adjacency is filled on first use.
+
+    The isolated-schools and support questions read only each node's ties (``ties_of``), so a
+    new date costs them a few array comparisons; the whole-graph analytics (islands, health)
+    touch the adjacency, which is then filled once from the timeline for that date.
+    """
+
+    def __init__(self, incoming_graph_data: Any = None, **attr: Any) -> None:
+        self._fill: Callable[[dict[str, dict[str, Any]]], None] | None = None
+        self._fill_lock = threading.Lock()
+        super().__init__(incoming_graph_data, **attr)
+
+    @property
+    def _adj(self) -> dict[str, dict[str, Any]]:
+        if self._fill is not None:
+            with self._fill_lock:
+                if self._fill is not None:
+                    self._fill(self._adjacency)
+                    self._fill = None
+        return self._adjacency
+
+    @_adj.setter
+    def _adj(self, value: dict[str, dict[str, Any]]) -> None:
+        self._adjacency = value
 
 
 def collaboration_graph(
     graph: nx.MultiDiGraph, as_at: date | None = None, *, timeline: CollaborationTimeline | None = None
-) -> nx.Graph:
+) -> CollaborationGraph:
     """Organisations joined by the collaboration ties that hold on ``as_at`` (today when omitted).
 
     Every organisation of ``graph`` is a node, with its attributes. ``maintained_by``
@@ -93,16 +230,17 @@ def collaboration_graph(
     built ``graph``.
 
     ``timeline`` (from :func:`collaboration_timeline`) is what does not depend on the date; a
-    caller that asks about many dates of one unchanging graph computes it once, so a new date
-    costs a pass over the ties instead of a new graph. Node attribute dicts are shared with
-    ``graph``'s, not copied: the questions only read them.
+    caller that asks about many dates of one unchanging graph computes it once, and a new date
+    then costs a few array comparisons: each node's ties, and the adjacency as a whole, are
+    filtered for the date when first read (see :class:`CollaborationGraph`). Node attribute
+    dicts are shared with ``graph``'s, not copied: the questions only read them.
 
     Graph attributes hold what the questions look up again and again: ``as_at`` (the
     argument) and ``day`` (the day used); ``ties_of``, each tied node's
-    ``(other end, tie id, 'out' or 'in', tie attributes)`` in id order; ``open``, the ids of
-    the organisations open on ``as_at`` per kind (see :func:`was_open`); and
-    ``administrative``, the names of the local authorities that maintain each school (shown,
-    never counted).
+    ``(other end, tie id, 'out' or 'in', tie attributes)`` in id order; ``tie_count``, how many
+    ties each tied node has; ``open``, the ids of the organisations open on ``as_at`` per kind
+    (see :func:`was_open`); ``administrative``, the names of the local authorities that maintain
+    each school (shown, never counted); and ``order``, each organisation's place by name.
 
     Examples
     --------
@@ -119,40 +257,54 @@ def collaboration_graph(
     ([('1', '2')], ['f'])
     >>> [(other, tie_id, direction) for other, tie_id, direction, _ in c.graph["ties_of"]["2"]]
     [('1', 'f', 'in')]
+    >>> c.graph["tie_count"], collaboration_graph(g, date(2019, 1, 1)).graph["tie_count"]
+    ({'1': 1, '2': 1}, {'1': 2, '2': 2})
     """
     timeline = timeline or collaboration_timeline(graph)
     day = as_at or date.today()
-    administrative: dict[str, list[str]] = {}
-    opened: dict[str, list[str]] = {}
-    collab = nx.Graph(as_at=as_at, day=day, administrative=administrative, open=opened)
-    # Filled as add_nodes_from would, without copying every attribute dict (most of the time).
+    is_open = timeline.open_mask(as_at)
+    opened = {
+        kind: timeline.ids[is_open & (timeline.kind_codes == code)].tolist() for code, kind in enumerate(timeline.kinds)
+    }
+    holding = _holding(timeline.end_since, timeline.end_until, day)
+    counts = np.bincount(timeline.end_node[holding], minlength=len(timeline.ids))
+    tied = np.flatnonzero(counts)
+    collab = CollaborationGraph(
+        as_at=as_at,
+        day=day,
+        open={kind: ids for kind, ids in opened.items() if ids},
+        tie_count=dict(zip(timeline.ids[tied].tolist(), counts[tied].tolist(), strict=True)),
+        ties_of=_Holding(timeline.ends, day, data=_end_data),
+        administrative=_Holding(timeline.maintained, day, data=_maintainer_data, show=_maintainer_name),
+        order=timeline.order,
+    )
     collab._node.update(timeline.nodes)
-    collab._adj.update({node: {} for node in timeline.nodes})
-    for node, kind, opened_on, closed_on, current in timeline.spans:
-        # was_open, from the spans: no attribute looked up per date.
-        if as_at is None or opened_on is None or opened_on <= as_at:
-            is_open = current if as_at is None or closed_on is None else closed_on >= as_at
-            if is_open:
-                opened.setdefault(kind, []).append(node)
-    for source, name, data in timeline.maintained:
-        if holds(data, day):
-            administrative.setdefault(source, []).append(name)
-    adj = collab._adj
-    for (first, second), tie_id, source, target, data in timeline.ties:
-        if not holds(data, day):
-            continue
-        edge = adj[first].get(second)
-        if edge is None:
-            edge = adj[first][second] = adj[second][first] = {"ties": []}
-        edge["ties"].append((tie_id, source, target, data))
-    # Filtering keeps the timeline's order, so nothing is sorted per date.
-    ties_of = {}
-    for node, node_ends in timeline.ends.items():
-        holding = [end for end in node_ends if holds(end[3], day)]
-        if holding:
-            ties_of[node] = holding
-    collab.graph["ties_of"] = ties_of
+
+    def fill(adj: dict[str, dict[str, Any]]) -> None:
+        adj.update({node: {} for node in timeline.nodes})
+        ties = timeline.ties
+        # Filtering keeps the timeline's order, so nothing is sorted per date.
+        for position in np.flatnonzero(_holding(timeline.tie_since, timeline.tie_until, day)).tolist():
+            (first, second), tie_id, source, target, data = ties[position]
+            edge = adj[first].get(second)
+            if edge is None:
+                edge = adj[first][second] = adj[second][first] = {"ties": []}
+            edge["ties"].append((tie_id, source, target, data))
+
+    collab._fill = fill
     return collab
+
+
+def _end_data(end: End) -> Mapping[str, Any]:
+    return end[3]
+
+
+def _maintainer_data(maintainer: tuple[str, dict[str, Any]]) -> Mapping[str, Any]:
+    return maintainer[1]
+
+
+def _maintainer_name(maintainer: tuple[str, dict[str, Any]]) -> str:
+    return maintainer[0]
 
 
 def was_open(attrs: Mapping[str, Any], day: date | None = None) -> bool:
@@ -274,6 +426,12 @@ def node_ties(collab: nx.Graph, node: str) -> list[tuple[str, str, str, dict[str
         for tie_id, source, _target, data in edge["ties"]
     ]
     return sorted(found, key=lambda end: (end[0], end[1]))
+
+
+def tie_count(collab: nx.Graph, node: str) -> int:
+    """How many collaboration ties a node has on the collaboration graph's date (:func:`node_ties`, counted)."""
+    counts = collab.graph.get("tie_count")
+    return int(counts.get(node, 0)) if counts is not None else len(node_ties(collab, node))
 
 
 def is_loose(collab: nx.Graph, other: str, data: Mapping[str, Any]) -> bool:

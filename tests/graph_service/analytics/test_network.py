@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,56 @@ def test_the_questions_prepare_the_timeline_once_per_graph(tmp_path: Path, monke
         assert made == [id(graph)]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("as_at", DATES)
+def test_a_date_is_counted_from_the_timeline_as_a_plain_count_would(
+    as_at: date | None, birmingham: nx.MultiDiGraph
+) -> None:
+    timeline = collaboration_timeline(birmingham)
+    collab = collaboration_graph(birmingham, as_at, timeline=timeline)
+    want = {node: len(found) for node, found in plain(birmingham, as_at)["ends"].items()}
+    assert collab.graph["tie_count"] == want
+    assert all(network.tie_count(collab, node) == want.get(node, 0) for node in birmingham)
+
+
+def test_the_isolated_question_on_a_new_date_never_fills_the_adjacency(birmingham: nx.MultiDiGraph) -> None:
+    timeline = collaboration_timeline(birmingham)
+    for as_at in DATES:
+        collab = collaboration_graph(birmingham, as_at, timeline=timeline)
+        answer = isolated(birmingham, as_at, collab=collab)
+        assert collab._fill is not None  # the date was applied without building the adjacency
+        assert answer == isolated(birmingham, as_at)  # and gave what a graph built for it gives
+        assert answer["total"] > 0
+        assert collab.number_of_edges() == len(plain(birmingham, as_at)["edges"])
+        assert collab._fill is None  # filled on first use
+
+
+def test_the_adjacency_is_filled_once_when_threads_ask_at_once(birmingham: nx.MultiDiGraph) -> None:
+    collab = collaboration_graph(birmingham, date(2022, 9, 1))
+    filled: list[int] = []
+    fill = collab._fill
+    assert fill is not None
+
+    def counted(adj: dict[str, dict[str, Any]]) -> None:
+        filled.append(1)
+        fill(adj)
+
+    collab._fill = counted
+    with ThreadPoolExecutor(8) as pool:
+        sizes = list(pool.map(lambda _: collab.number_of_edges(), range(32)))
+    assert filled == [1]
+    assert set(sizes) == {len(plain(birmingham, date(2022, 9, 1))["edges"])}
+
+
+def test_ties_held_on_a_day_read_like_the_dict_they_replace() -> None:
+    graph = town_graph()
+    collab = collaboration_graph(graph, date(2022, 9, 1))
+    ties_of = collab.graph["ties_of"]
+    eager = dict(ties_of.items())
+    assert eager and all(ties_of[node] == found for node, found in eager.items())
+    untied = next(node for node in graph if node not in eager)
+    assert ties_of.get(untied) is None and ties_of.get(untied, []) == [] and untied not in ties_of
+    with pytest.raises(KeyError):
+        ties_of[untied]
+    assert len(ties_of) == len(eager)
