@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date
-from operator import itemgetter
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from graph_service.analytics.geo import haversine_km, location
 from graph_service.analytics.network import (
     PROVIDER_KINDS,
+    CollaborationTimeline,
     SchoolFilter,
     collaboration_graph,
     in_group,
@@ -20,9 +23,8 @@ from graph_service.analytics.network import (
     iter_partners,
     node_ties,
     selected,
-    tie_count,
 )
-from graph_service.analytics.standing import rating_on, standing_on
+from graph_service.analytics.standing import rating_history, rating_on, standing_on
 from graph_service.models import RATING_RISK, OfstedRating
 
 #: Risk of a school with no rating: as uncertain as "insufficient evidence".
@@ -65,6 +67,81 @@ def risk(attrs: Mapping[str, Any], day: date | None = None) -> int:
     (4, 0)
     """
     return RISK_POINTS.get(rating_on(attrs, day) or "", UNRATED_RISK)
+
+
+@dataclass(frozen=True, eq=False)
+class RiskHistory:
+    """Every organisation's :func:`risk` on any day, from its inspections read once per graph.
+
+    Positions are those of a :class:`~graph_service.analytics.network.CollaborationTimeline`.
+    Organisations with no judging inspection have one risk whatever the day (``steady``); the
+    others' judging inspections are kept in ``days`` and ``points`` (ordinals and risk points,
+    each organisation's in date order, from ``starts[i]`` for the organisation at ``owners[i]``),
+    so that a day is a few array operations for all of England.
+
+    Examples
+    --------
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("1", ofsted_rating="good")
+    >>> g.add_node("2", inspections=[{"date": date(2020, 1, 1), "kind": "graded", "overall": 4},
+    ...                              {"date": date(2022, 1, 1), "kind": "graded", "overall": 1}])
+    >>> from graph_service.analytics.network import collaboration_timeline
+    >>> history = risk_history(collaboration_timeline(g))
+    >>> [history.on(day).tolist() for day in (date(2019, 1, 1), date(2021, 1, 1), date(2023, 1, 1))]
+    [[0, 1], [0, 4], [0, 0]]
+    """
+
+    steady: np.ndarray
+    owners: np.ndarray
+    starts: np.ndarray
+    days: np.ndarray
+    points: np.ndarray
+
+    def on(self, day: date) -> np.ndarray:
+        """Risk points of every organisation on ``day``, by position."""
+        found = self.steady.copy()
+        if len(self.owners):
+            # The last judging inspection on or before the day, per organisation; none yet: unrated.
+            seen = np.where(self.days <= day.toordinal(), np.arange(len(self.days)), -1)
+            last = np.maximum.reduceat(seen, self.starts)
+            found[self.owners] = np.where(last >= self.starts, self.points[np.maximum(last, 0)], UNRATED_RISK)
+        return found
+
+
+_histories: weakref.WeakKeyDictionary[CollaborationTimeline, RiskHistory] = weakref.WeakKeyDictionary()
+
+
+def risk_history(timeline: CollaborationTimeline) -> RiskHistory:
+    """The :class:`RiskHistory` of a timeline's organisations, made on first use and kept with it."""
+    known = _histories.get(timeline)
+    if known is not None:
+        return known
+    steady: list[int] = []
+    owners: list[int] = []
+    starts: list[int] = []
+    days: list[int] = []
+    points: list[int] = []
+    for position, attrs in enumerate(timeline.nodes.values()):
+        history = rating_history(attrs)
+        if history is None:
+            steady.append(RISK_POINTS.get(attrs.get("ofsted_rating") or "", UNRATED_RISK))
+            continue
+        steady.append(UNRATED_RISK)
+        if history:
+            owners.append(position)
+            starts.append(len(days))
+            for day, rating in history:
+                days.append(day.toordinal())
+                points.append(RISK_POINTS.get(rating or "", UNRATED_RISK))
+    known = RiskHistory(
+        steady=np.array(steady, dtype=np.int64),
+        owners=np.array(owners, dtype=np.int64),
+        starts=np.array(starts, dtype=np.int64),
+        days=np.array(days, dtype=np.int64),
+        points=np.array(points, dtype=np.int64),
+    )
+    _histories[timeline] = known
+    return known
 
 
 def _tie_row(collab: nx.Graph, other: str, tie_id: str, direction: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,19 +244,19 @@ def isolated(
     collab = collab if collab is not None else collaboration_graph(graph, as_at)
     day = collab.graph.get("day") or as_at or date.today()
     nodes = collab.nodes
-    order = collab.graph.get("order") or _name_order(collab)
-    # Tuples of plain values: the cyclic GC untracks them, so listing all of England does not
-    # promote tens of thousands of objects and set off full collections.
-    listed: list[tuple[int, int, str, tuple[str, ...], dict[str, Any] | None]] = []
-    for node in selected(collab, flt or SchoolFilter(), as_at):
-        if only is not None and node not in only:
-            continue
-        nearest = None
-        if not tie_count(collab, node):
-            criteria: tuple[str, ...] = _ISOLATED
-        elif not (max_ties or loose or remote_km is not None):
-            continue  # tied, and no other criterion asked: its ties need not be read
-        else:
+    timeline: CollaborationTimeline = collab.graph["timeline"]
+    candidates = selected(collab, flt or SchoolFilter(), as_at)
+    if only is not None:
+        candidates = [node for node in candidates if node in only]
+    positions = np.fromiter((timeline.position[node] for node in candidates), dtype=np.int64, count=len(candidates))
+    untied = collab.graph["tie_counts"][positions] == 0
+    criteria_of: dict[str, tuple[str, ...]] = {}
+    nearest_of: dict[str, dict[str, Any] | None] = {}
+    if max_ties or loose or remote_km is not None:
+        # Tied schools listed for another criterion: their ties are read; the rest are not.
+        listed = untied.copy()
+        for at in np.flatnonzero(~untied).tolist():
+            node = candidates[at]
             ties = node_ties(collab, node)
             found = []
             if max_ties and len(ties) <= max_ties:
@@ -187,18 +264,23 @@ def isolated(
             if loose and all(is_loose(collab, other, data) for other, _id, _dir, data in ties):
                 found.append("loose")
             if remote_km is not None:
-                nearest = nearest_partner(collab, node, within_km=remote_km)
+                nearest = nearest_of[node] = nearest_partner(collab, node, within_km=remote_km)
                 if nearest is None or nearest["distance_km"] > remote_km:
                     found.append("remote")
-            if not found:
-                continue
-            criteria = tuple(found)
-        points = risk(nodes[node], day)
-        listed.append((-points, order[node], node, criteria, nearest))
-    listed.sort(key=itemgetter(0, 1))  # worst risk first, then by name and id
-    page = listed[offset:] if limit is None else listed[offset : offset + limit]
+            if found:
+                listed[at] = True
+                criteria_of[node] = tuple(found)
+        positions = positions[listed]
+    else:
+        positions = positions[untied]
+    every_risk = risk_history(timeline).on(day)
+    # Worst risk first, then by name and id.
+    ranked = positions[np.lexsort((timeline.ranks[positions], -every_risk[positions]))]
+    page = ranked[offset:] if limit is None else ranked[offset : offset + limit]
     rows = []
-    for minus_points, _order, node, criteria, nearest in page:
+    for node, node_points in zip(timeline.ids[page].tolist(), every_risk[page].tolist(), strict=True):
+        criteria = criteria_of.get(node, _ISOLATED)
+        nearest = nearest_of.get(node)
         ties = node_ties(collab, node)
         if ties and "remote" not in criteria:
             # The remote check stops at the first partner close enough; the answer shows the nearest.
@@ -214,7 +296,7 @@ def isolated(
             standing_basis=standing.basis if standing is not None else None,
             judgements=(standing.judgements or None) if standing is not None else None,
             name=attrs.get("name", node),
-            risk=-minus_points,
+            risk=node_points,
             tie_count=len(ties),
             ties=[_tie_row(collab, other, tie_id, direction, data) for other, tie_id, direction, data in ties],
             nearest_partner=nearest,
@@ -222,14 +304,7 @@ def isolated(
             reasons=_reasons(collab, node, ties, criteria, nearest, day, max_ties, remote_km),
         )
         rows.append(row)
-    return {"total": len(listed), "rows": rows}
-
-
-def _name_order(collab: nx.Graph) -> dict[str, int]:
-    """Each node's place by name (any case), then id (what a collaboration timeline keeps as ``order``)."""
-    nodes = collab.nodes
-    ranked = sorted(nodes, key=lambda node: (str(nodes[node].get("name", node)).lower(), node))
-    return {node: rank for rank, node in enumerate(ranked)}
+    return {"total": len(ranked), "rows": rows}
 
 
 def _reasons(

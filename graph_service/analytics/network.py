@@ -86,8 +86,12 @@ class CollaborationTimeline:
     end_until: np.ndarray
     #: ``maintained_by`` ties per school: ``(local authority's name, tie attributes)``.
     maintained: dict[str, list[tuple[str, dict[str, Any]]]]
-    #: Each organisation's place in the order of names (any case), then ids: the questions' tiebreak.
+    #: Each organisation's position in ``ids``.
+    position: dict[str, int]
+    #: Each organisation's place in the order of names (any case), then ids (the questions'
+    #: tiebreak), by id and by position.
     order: dict[str, int]
+    ranks: np.ndarray
 
     def open_mask(self, as_at: date | None) -> np.ndarray:
         """Which organisations were open on ``as_at`` (:func:`was_open` of each, at once)."""
@@ -121,6 +125,7 @@ def collaboration_timeline(graph: nx.MultiDiGraph) -> CollaborationTimeline:
     kind_codes = [kinds.setdefault(str(attrs.get("kind")), len(kinds)) for attrs in nodes.values()]
     every_end = [(position[node], end[3]) for node, node_ends in ends.items() for end in node_ends]
     by_name = sorted(nodes, key=lambda node: (str(nodes[node].get("name", node)).lower(), node))
+    order = {node: rank for rank, node in enumerate(by_name)}
     return CollaborationTimeline(
         nodes=nodes,
         ids=np.array(list(nodes), dtype=object),
@@ -138,7 +143,9 @@ def collaboration_timeline(graph: nx.MultiDiGraph) -> CollaborationTimeline:
         end_since=_ordinals([data.get("since") for _node, data in every_end], _NO_START),
         end_until=_ordinals([data.get("until") for _node, data in every_end], _NO_END),
         maintained=maintained,
-        order={node: rank for rank, node in enumerate(by_name)},
+        position=position,
+        order=order,
+        ranks=np.fromiter((order[node] for node in nodes), dtype=np.int64, count=len(nodes)),
     )
 
 
@@ -238,7 +245,8 @@ def collaboration_graph(
     Graph attributes hold what the questions look up again and again: ``as_at`` (the
     argument) and ``day`` (the day used); ``ties_of``, each tied node's
     ``(other end, tie id, 'out' or 'in', tie attributes)`` in id order; ``tie_count``, how many
-    ties each tied node has; ``open``, the ids of the organisations open on ``as_at`` per kind
+    ties each tied node has (``tie_counts``: every node's, by its position in ``timeline``, the
+    timeline used); ``open``, the ids of the organisations open on ``as_at`` per kind
     (see :func:`was_open`); ``administrative``, the names of the local authorities that maintain
     each school (shown, never counted); and ``order``, each organisation's place by name.
 
@@ -274,6 +282,8 @@ def collaboration_graph(
         day=day,
         open={kind: ids for kind, ids in opened.items() if ids},
         tie_count=dict(zip(timeline.ids[tied].tolist(), counts[tied].tolist(), strict=True)),
+        tie_counts=counts,
+        timeline=timeline,
         ties_of=_Holding(timeline.ends, day, data=_end_data),
         administrative=_Holding(timeline.maintained, day, data=_maintainer_data, show=_maintainer_name),
         order=timeline.order,

@@ -257,6 +257,28 @@ def rating_on(attrs: Mapping[str, Any], day: date | None = None) -> str | None:
     return judge(inspection)[0] if inspection is not None else None
 
 
+def rating_history(attrs: Mapping[str, Any]) -> list[tuple[date, str | None]] | None:
+    """What :func:`rating_on` reads, for every day at once: each judging inspection's day and rating.
+
+    In date order; :func:`rating_on` on a day is the rating of the last one on or before it
+    (``None`` before the first). ``None`` when the organisation has no inspections at all: then
+    ``attrs["ofsted_rating"]`` stands whatever the day.
+
+    Examples
+    --------
+    >>> school = {"inspections": [{"date": date(2019, 3, 5), "kind": "graded", "overall": 3},
+    ...     {"date": date(2024, 6, 1), "kind": "ungraded", "outcome": "School remains Good"}]}
+    >>> rating_history(school), rating_history({"ofsted_rating": "good"})
+    ([(datetime.date(2019, 3, 5), 'requires_improvement')], None)
+    """
+    inspections = attrs.get("inspections")
+    if not inspections:
+        return None
+    return [
+        (_day(inspection["date"]), judge(inspection)[0]) for inspection in inspections if inspection["kind"] in JUDGING
+    ]
+
+
 def standing_on(attrs: Mapping[str, Any], day: date | None = None) -> Standing | None:
     """The standing on ``day`` with the inspection in force, the rule in words and the area strengths.
 

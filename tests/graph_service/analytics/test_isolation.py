@@ -5,11 +5,23 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import networkx as nx
 import pytest
 
 from graph_service.analytics.geo import haversine_km
-from graph_service.analytics.isolation import area_summary, isolated
-from graph_service.analytics.network import SchoolFilter, collaboration_graph
+from graph_service.analytics.isolation import area_summary, isolated, risk, risk_history
+from graph_service.analytics.network import (
+    COLLABORATION_KINDS,
+    SchoolFilter,
+    collaboration_graph,
+    collaboration_timeline,
+    holds,
+    was_open,
+)
+from graph_service.store import EmbeddedStore
+from loaders.gias import load_gias
+from loaders.ofsted import load_ofsted
+from tests.conftest import SAMPLE
 from tests.graph_service.analytics.town import town_graph
 
 TODAY = date(2025, 9, 1)
@@ -164,3 +176,60 @@ def test_collaboration_graph_keeps_only_collaboration_that_holds() -> None:
 def test_unknown_group_by_is_refused() -> None:
     with pytest.raises(ValueError, match="group_by"):
         area_summary(town_graph(), TODAY, group_by="colour")
+
+
+@pytest.fixture(scope="module")
+def birmingham_inspected(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
+    """The real Birmingham sample with its ties and every school's Ofsted inspections (August 2025)."""
+    store = EmbeddedStore(tmp_path_factory.mktemp("isolation") / "graph.sqlite3")
+    store.open()
+    try:
+        load_gias(store, [SAMPLE / "edubasealldata20250115_birmingham_with_ofsted.csv"])
+        load_gias(
+            store,
+            [SAMPLE / "edubasealldata20250718_birmingham.csv"],
+            links=SAMPLE / "links_edubasealldata20250718_birmingham.csv",
+        )
+        load_ofsted(store, SAMPLE / "State-funded_schools_inspections_and_outcomes_as_at_31_August_2025_birmingham.csv")
+        return store.graph()
+    finally:
+        store.close()
+
+
+DAYS = [date(2012, 3, 1), date(2016, 9, 1), date(2019, 9, 1), date(2023, 1, 1), date(2025, 9, 1)]
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_risk_on_any_day_from_the_history_is_risk_of_each_school(
+    day: date, birmingham_inspected: nx.MultiDiGraph
+) -> None:
+    timeline = collaboration_timeline(birmingham_inspected)
+    found = risk_history(timeline).on(day).tolist()
+    assert found == [risk(attrs, day) for attrs in timeline.nodes.values()]
+    assert len(set(found)) > 2  # the history has real ratings to tell apart on this day
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_isolated_lists_what_the_plain_rule_lists_in_its_order(
+    day: date, birmingham_inspected: nx.MultiDiGraph
+) -> None:
+    graph = birmingham_inspected
+    collab = collaboration_graph(graph, day)
+    want = sorted(
+        (
+            node
+            for node, attrs in graph.nodes(data=True)
+            if attrs.get("kind") == "school"
+            and was_open(attrs, day)
+            and not any(
+                data.get("kind") in COLLABORATION_KINDS and holds(data, day)
+                for _u, _v, data in [*graph.out_edges(node, data=True), *graph.in_edges(node, data=True)]
+            )
+        ),
+        key=lambda node: (-risk(graph.nodes[node], day), str(graph.nodes[node].get("name", node)).lower(), node),
+    )
+    answer = isolated(graph, day, collab=collab)
+    assert answer["total"] == len(want) > 0
+    assert [row["id"] for row in answer["rows"]] == want
+    assert [row["risk"] for row in answer["rows"]] == [risk(graph.nodes[node], day) for node in want]
+    assert [row["id"] for row in isolated(graph, day, collab=collab, offset=5, limit=7)["rows"]] == want[5:12]
