@@ -322,7 +322,8 @@ _AREA_CLAUSES = {
     "district": "toLower(coalesce(s.district, '')) = toLower($district)",
     "constituency": "toLower(coalesce(s.constituency, '')) = toLower($constituency)",
     "phases": "s.phase IN $phases",
-    "types": "(toLower(coalesce(s.subtype, '')) IN $types OR toLower(coalesce(s.type_name, '')) IN $types)",
+    # A missing subtype compares as '' (a school made by hand); a missing type name matches nothing.
+    "types": "(toLower(coalesce(s.subtype, '')) IN $types OR toLower(s.type_name) IN $types)",
 }
 
 

@@ -12,6 +12,7 @@ from graph_service.models import NodeKind
 from graph_service.spreadsheet import cell
 from graph_service.store import GraphStore, OrganisationFilter
 from graph_service.tables import words
+from viz import views
 from viz.render import script_json, templates
 from viz.views import Area, NotFound, area_name
 
@@ -62,14 +63,8 @@ class ListChoice:
 def isolated_answer(
     store: GraphStore, where: Area, choice: ListChoice, as_at: date | None = None
 ) -> questions.IsolatedAnswer:
-    """The area's isolated schools as the questions answer them (riskiest first), state-funded unless asked."""
-    filters = questions.AreaFilter(
-        la_code=where.la_code,
-        local_authority=where.local_authority,
-        district=where.district,
-        types=areas.default_types(choice.exclude, everything=choice.all_types),
-    )
-    return questions.isolated_schools(store, as_at=as_at, filters=filters)
+    """The area's isolated schools as the questions answer them (riskiest first), as ``choice`` says."""
+    return views.isolated_answer(store, where, exclude=choice.exclude, all_types=choice.all_types, as_at=as_at)
 
 
 def isolated_csv(answer: questions.IsolatedAnswer) -> str:

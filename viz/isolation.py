@@ -1,11 +1,8 @@
-"""Isolated schools and their nearest possible partners, for the pictures.
+"""Isolated schools' nearest possible partners, for the pictures.
 
-SEAM: the questions feature (``graph_service.questions`` / ``graph_service.analytics``)
-owns the shared definition of an isolated school. Until it lands, the pictures use
-:func:`isolated_schools` below, which applies the same rule: an open school with
-no current tie other than ``maintained_by`` and ``predecessor_of``. When the
-shared function exists, :func:`viz.views.isolated` should call it instead and
-this function should go.
+Which schools are isolated is the questions' answer (``graph_service.questions.isolated_schools``,
+through :func:`viz.views.isolated_answer`), so the picture and the list always agree; this module
+finds, for each, the nearest open schools that do collaborate.
 """
 
 from __future__ import annotations
@@ -29,26 +26,6 @@ def _collaborates(data: dict[str, object], day: date) -> bool:
     return EdgeKind(str(data["kind"])).is_collaboration and covers(
         since if isinstance(since, date) else None, until if isinstance(until, date) else None, day
     )
-
-
-def isolated_schools(graph: nx.MultiDiGraph, as_at: date | None = None) -> list[str]:
-    """Open schools with no collaboration tie holding on ``as_at`` (today by default), sorted by id.
-
-    Examples
-    --------
-    >>> g = nx.MultiDiGraph()
-    >>> for urn in "123":
-    ...     g.add_node(urn, kind="school", status="open")
-    >>> g.add_node("la-330", kind="local_authority", status="open")
-    >>> g.add_edge("1", "la-330", key="m", kind="maintained_by")
-    'm'
-    >>> g.add_edge("2", "3", key="f", kind="federated_with", level="soft")
-    'f'
-    >>> isolated_schools(g)
-    ['1']
-    """
-    connected = _connected(graph, as_at or date.today())
-    return sorted(node for node, data in graph.nodes(data=True) if node not in connected and _current_school(data))
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -9,12 +9,13 @@ left out unless asked for, except the one a neighbourhood is centred on.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
 import networkx as nx
 
-from graph_service.areas import NOT_STATE_FUNDED
+from graph_service import areas, questions
 from graph_service.graphview import build_graph
 from graph_service.models import (
     GROUPS,
@@ -27,7 +28,7 @@ from graph_service.models import (
     la_id,
 )
 from graph_service.store import GraphStore, OrganisationFilter, Subgraph
-from viz.isolation import isolated_schools, nearest_partners
+from viz.isolation import nearest_partners
 from viz.render import Colour, ExtraEdge, Layout, Picture
 
 CURRENT = (Status.OPEN, Status.OPEN_PROPOSED_TO_CLOSE)
@@ -135,8 +136,8 @@ def _day(as_at: date | None) -> date:
     return as_at or date.today()
 
 
-def _graph(sub: Subgraph, include_closed: bool, keep: str | None = None) -> nx.MultiDiGraph:
-    orgs = [org for org in sub.organisations if include_closed or org.status is not Status.CLOSED or org.id == keep]
+def _graph(sub: Subgraph, include_closed: bool, keep: Collection[str] = ()) -> nx.MultiDiGraph:
+    orgs = [org for org in sub.organisations if include_closed or org.status is not Status.CLOSED or org.id in keep]
     return build_graph(orgs, sub.ties)
 
 
@@ -172,7 +173,7 @@ def neighbourhood(
         sub = store.neighbours(org_id, hops=hops, as_at=day)
     else:
         sub = _without_admin(store, org_id, hops, day)
-    graph = _graph(sub, include_closed, keep=org_id)
+    graph = _graph(sub, include_closed, keep=(org_id,))
     ring = "tie" if hops == 1 else "ties"
     return View(
         title=f"{centre.name} and its network within {hops} {ring}{_when(as_at)}",
@@ -237,7 +238,7 @@ def group(store: GraphStore, org_id: str, as_at: date | None = None, include_clo
     if org.kind not in GROUP_KINDS:
         kinds = ", ".join(sorted(kind.value for kind in GROUP_KINDS))
         raise InvalidView(f"{org_id!r} is a {org.kind.value}, not a group ({kinds}); use the organisation view")
-    graph = _graph(store.neighbours(org_id, hops=1, as_at=_day(as_at)), include_closed, keep=org_id)
+    graph = _graph(store.neighbours(org_id, hops=1, as_at=_day(as_at)), include_closed, keep=(org_id,))
     joined = {source for source, _, kind in graph.in_edges(org_id, data="kind") if kind in MEMBERSHIP}
     members = f"the {len(joined)} it sponsors" if org.kind is NodeKind.SPONSOR else f"its {len(joined)} members"
     return View(
@@ -247,25 +248,40 @@ def group(store: GraphStore, org_id: str, as_at: date | None = None, include_clo
     )
 
 
-def _isolated_in(
-    store: GraphStore, where: Area, day: date, all_types: bool = False
-) -> tuple[nx.MultiDiGraph, list[str]]:
-    """The area's schools with their neighbours, and which of the area's schools are isolated.
+def isolated_answer(
+    store: GraphStore,
+    where: Area,
+    *,
+    exclude: tuple[str, ...] = (),
+    all_types: bool = False,
+    as_at: date | None = None,
+) -> questions.IsolatedAnswer:
+    """The area's isolated schools as the questions answer them (riskiest first): the list and the picture.
 
-    Independent schools and GIAS's other types (overseas, online...) only with ``all_types``, as in
-    the start page's list (``graph_service.areas.NOT_STATE_FUNDED``).
+    State-funded schools only unless ``all_types`` (``graph_service.areas.default_types``), less
+    the types in ``exclude``.
     """
-    sub = store.subgraph(where.filter(kinds=(NodeKind.SCHOOL,)), as_at=day, hops=1)
+    filters = questions.AreaFilter(
+        la_code=where.la_code,
+        local_authority=where.local_authority,
+        district=where.district,
+        types=areas.default_types(exclude, everything=all_types),
+    )
+    return questions.isolated_schools(store, as_at=as_at, filters=filters)
+
+
+def _isolated_in(
+    store: GraphStore, where: Area, as_at: date | None, all_types: bool = False
+) -> tuple[nx.MultiDiGraph, list[str]]:
+    """The area's schools with their neighbours, and which of them are isolated (:func:`isolated_answer`)."""
+    # On a past day a school closed since may have been open, and isolated, then.
+    sub = store.subgraph(
+        where.filter(kinds=(NodeKind.SCHOOL,), include_closed=as_at is not None), as_at=_day(as_at), hops=1
+    )
     if not sub.organisations:
         raise NotFound(f"no open school in {area_name(store, where)}")
-    graph = _graph(sub, include_closed=False)
-    # SEAM: switch to the questions feature's shared definition when it lands (see viz.isolation).
-    lonely = [
-        node
-        for node in isolated_schools(graph, day)
-        if where.contains(graph.nodes[node]) and (all_types or graph.nodes[node].get("subtype") not in NOT_STATE_FUNDED)
-    ]
-    return graph, lonely
+    lonely = [item.id for item in isolated_answer(store, where, all_types=all_types, as_at=as_at).items]
+    return _graph(sub, include_closed=False, keep=lonely), lonely
 
 
 def isolated(
@@ -275,7 +291,7 @@ def isolated(
     if partners < 1:
         raise InvalidView("partners must be at least 1")
     day = _day(as_at)
-    graph, lonely = _isolated_in(store, where, day, all_types)
+    graph, lonely = _isolated_in(store, where, as_at, all_types)
     pairs = nearest_partners(graph, lonely, per_school=partners, as_at=day)
     shown = set(lonely) | {partner for _, partner, _ in pairs}
     # The partners' trusts and groups tell a broker who else stands behind them.

@@ -394,8 +394,10 @@ class SchoolFilter:
             return False
         if self.types:
             wanted_types = {t.lower() for t in self.types}
+            type_name = attrs.get("type_name")
+            # A missing subtype compares as "" (a school made by hand); a missing type name matches nothing.
             if str(attrs.get("subtype", "")).lower() not in wanted_types and (
-                str(attrs.get("type_name", "")).lower() not in wanted_types
+                type_name is None or str(type_name).lower() not in wanted_types
             ):
                 return False
         return True

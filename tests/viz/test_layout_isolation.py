@@ -10,7 +10,7 @@ import networkx as nx
 from graph_service.graphview import build_graph
 from graph_service.models import EdgeKind, NodeKind
 from tests.factories import org, school, tie
-from viz.isolation import distance_km, isolated_schools, nearest_partners
+from viz.isolation import distance_km, nearest_partners
 from viz.layout import geographic_positions, map_span, project
 
 
@@ -73,14 +73,6 @@ def _graph() -> nx.MultiDiGraph:
             tie("6", "group-10", EdgeKind.MEMBER_OF),
         ],
     )
-
-
-def test_isolated_schools_are_open_schools_with_no_current_collaboration_tie() -> None:
-    graph = _graph()
-    # 1: only its LA; 2: left its trust in 2022; 3: only a predecessor link; 7: nothing at all.
-    # 4 is closed, the college is not a school, 5 and 6 are in a trust.
-    assert isolated_schools(graph, date(2025, 7, 18)) == ["1", "2", "3", "7"]
-    assert isolated_schools(graph, date(2020, 1, 1)) == ["1", "3", "7"]
 
 
 def test_nearest_partners_prefer_the_same_phase_and_skip_unlocated_schools() -> None:

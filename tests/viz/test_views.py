@@ -129,6 +129,28 @@ def test_isolated_schools_against_their_nearest_partners(seeded: GraphStore) -> 
         views.isolated(seeded, views.Area(la_code=999))
 
 
+def test_the_isolated_picture_shows_the_list_the_question_gives_on_any_day(seeded: GraphStore) -> None:
+    seeded.apply(
+        WriteBatch(
+            organisations=[
+                school(9, "Closed Since", status="closed", opened=date(2010, 9, 1), closed=date(2024, 8, 31),
+                       latitude=52.46, longitude=-1.88),
+                school(10, "Opened Later", opened=date(2024, 9, 1), latitude=52.45, longitude=-1.88),
+            ]
+        )
+    )  # fmt: skip
+    where = views.Area(la_code=330)
+    for day in (date(2023, 1, 1), DAY, None):
+        listed = [item.id for item in views.isolated_answer(seeded, where, as_at=day).items]
+        assert views.isolated(seeded, where, partners=1, as_at=day).highlight == set(listed)
+        # Beta left its trust in 2022; 9 was open and alone until 2024, 10 opened after.
+        assert ("9" in listed, "10" in listed, "2" in listed) == (
+            day == date(2023, 1, 1),
+            day != date(2023, 1, 1),
+            True,
+        )
+
+
 def test_whole_graph_is_open_organisations_and_current_ties(seeded: GraphStore) -> None:
     view = views.whole(seeded, as_at=DAY)
     assert nodes(view) == {"1", "2", "3", "4", "6", "group-10", "la-330"}
