@@ -89,8 +89,7 @@ class CollaborationTimeline:
     #: Each organisation's position in ``ids``.
     position: dict[str, int]
     #: Each organisation's place in the order of names (any case), then ids (the questions'
-    #: tiebreak), by id and by position.
-    order: dict[str, int]
+    #: tiebreak), by position.
     ranks: np.ndarray
 
     def open_mask(self, as_at: date | None) -> np.ndarray:
@@ -144,7 +143,6 @@ def collaboration_timeline(graph: nx.MultiDiGraph) -> CollaborationTimeline:
         end_until=_ordinals([data.get("until") for _node, data in every_end], _NO_END),
         maintained=maintained,
         position=position,
-        order=order,
         ranks=np.fromiter((order[node] for node in nodes), dtype=np.int64, count=len(nodes)),
     )
 
@@ -239,16 +237,16 @@ def collaboration_graph(
     ``timeline`` (from :func:`collaboration_timeline`) is what does not depend on the date; a
     caller that asks about many dates of one unchanging graph computes it once, and a new date
     then costs a few array comparisons: each node's ties, and the adjacency as a whole, are
-    filtered for the date when first read (see :class:`CollaborationGraph`). Node attribute
-    dicts are shared with ``graph``'s, not copied: the questions only read them.
+    filtered for the date when first read (see :class:`CollaborationGraph`). The nodes and their
+    attribute dicts are shared with the timeline and ``graph``, not copied: the questions only
+    read them, and nothing may change them.
 
     Graph attributes hold what the questions look up again and again: ``as_at`` (the
     argument) and ``day`` (the day used); ``ties_of``, each tied node's
-    ``(other end, tie id, 'out' or 'in', tie attributes)`` in id order; ``tie_count``, how many
-    ties each tied node has (``tie_counts``: every node's, by its position in ``timeline``, the
-    timeline used); ``open``, the ids of the organisations open on ``as_at`` per kind
-    (see :func:`was_open`); ``administrative``, the names of the local authorities that maintain
-    each school (shown, never counted); and ``order``, each organisation's place by name.
+    ``(other end, tie id, 'out' or 'in', tie attributes)`` in id order; ``tie_counts``, how many
+    ties every node has, by its position in ``timeline`` (the timeline used); ``open``, the ids
+    of the organisations open on ``as_at`` per kind (see :func:`was_open`); and ``administrative``,
+    the names of the local authorities that maintain each school (shown, never counted).
 
     Examples
     --------
@@ -265,8 +263,8 @@ def collaboration_graph(
     ([('1', '2')], ['f'])
     >>> [(other, tie_id, direction) for other, tie_id, direction, _ in c.graph["ties_of"]["2"]]
     [('1', 'f', 'in')]
-    >>> c.graph["tie_count"], collaboration_graph(g, date(2019, 1, 1)).graph["tie_count"]
-    ({'1': 1, '2': 1}, {'1': 2, '2': 2})
+    >>> c.graph["tie_counts"].tolist(), collaboration_graph(g, date(2019, 1, 1)).graph["tie_counts"].tolist()
+    ([1, 1, 0], [2, 2, 0])
     """
     timeline = timeline or collaboration_timeline(graph)
     day = as_at or date.today()
@@ -276,19 +274,17 @@ def collaboration_graph(
     }
     holding = _holding(timeline.end_since, timeline.end_until, day)
     counts = np.bincount(timeline.end_node[holding], minlength=len(timeline.ids))
-    tied = np.flatnonzero(counts)
     collab = CollaborationGraph(
         as_at=as_at,
         day=day,
         open={kind: ids for kind, ids in opened.items() if ids},
-        tie_count=dict(zip(timeline.ids[tied].tolist(), counts[tied].tolist(), strict=True)),
         tie_counts=counts,
         timeline=timeline,
         ties_of=_Holding(timeline.ends, day, data=_end_data),
         administrative=_Holding(timeline.maintained, day, data=_maintainer_data, show=_maintainer_name),
-        order=timeline.order,
     )
-    collab._node.update(timeline.nodes)
+    # The timeline's own dict, shared by every date's graph: the questions only read it.
+    collab._node = timeline.nodes
 
     def fill(adj: dict[str, dict[str, Any]]) -> None:
         adj.update({node: {} for node in timeline.nodes})
@@ -438,12 +434,6 @@ def node_ties(collab: nx.Graph, node: str) -> list[tuple[str, str, str, dict[str
         for tie_id, source, _target, data in edge["ties"]
     ]
     return sorted(found, key=lambda end: (end[0], end[1]))
-
-
-def tie_count(collab: nx.Graph, node: str) -> int:
-    """How many collaboration ties a node has on the collaboration graph's date (:func:`node_ties`, counted)."""
-    counts = collab.graph.get("tie_count")
-    return int(counts.get(node, 0)) if counts is not None else len(node_ties(collab, node))
 
 
 def is_loose(collab: nx.Graph, other: str, data: Mapping[str, Any]) -> bool:
