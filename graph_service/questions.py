@@ -32,7 +32,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from graph_service import memory
 from graph_service.analytics import backtest as takeovers
-from graph_service.analytics.geo import GridIndex
 from graph_service.analytics.health import health_report, health_task, measure, network_health
 from graph_service.analytics.isolation import area_summary, isolated
 from graph_service.analytics.network import (
@@ -547,7 +546,6 @@ class _Prepared:
     collab: nx.Graph
     #: Prepared from a store's whole graph, which lives until the next write (see graph_service.memory).
     whole: bool = False
-    index: GridIndex | None = None
     health: _Kept[dict[str, Any]] = field(default_factory=lambda: _Kept(_KEPT_HEALTH))
     #: Finished answers by question: the graph is immutable until the next write replaces it.
     answers: _Kept[BaseModel] = field(default_factory=lambda: _Kept(_KEPT_ANSWERS))

@@ -113,7 +113,7 @@ def _nearest_trusts(index: SupportIndex, case: Case, rules: SupportRules, radius
     if point is None:
         return nearest
     day = case.day
-    for node, km in index.member_grid.within(point[0], point[1], radius_km):
+    for node, km in index.member_points.within(point[0], point[1], radius_km):
         if node == case.school or not index.open_on(node, day):
             continue
         if rules.state_funded_only and node in index.not_state_funded:

@@ -1,15 +1,14 @@
-"""Distances between organisations, and a grid index for "who is within D km"."""
+"""Distances between organisations, and an index of points for "who is within D km"."""
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 EARTH_RADIUS_KM = 6371.0088
-#: Grid cell size in degrees of latitude (about 11 km); longitude cells are scaled by latitude.
-_CELL_DEG = 0.1
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -73,36 +72,40 @@ def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float
     return lat - lat_span, lat + lat_span, lon - lon_span, lon + lon_span
 
 
-class GridIndex:
-    """Points bucketed in a latitude/longitude grid, to find those within a radius fast.
+class PointIndex:
+    """Points sorted by latitude, to find those within a radius fast.
+
+    A question reads the band of latitudes its radius spans (a binary search), keeps the points
+    within the band's longitudes too, and measures those at once with arrays, by the same
+    formula as :func:`haversine_km`.
 
     Examples
     --------
-    >>> index = GridIndex([("a", 52.48, -1.89), ("b", 52.49, -1.88), ("c", 51.5, -0.12)])
+    >>> index = PointIndex([("a", 52.48, -1.89), ("b", 52.49, -1.88), ("c", 51.5, -0.12)])
     >>> [(key, round(km, 2)) for key, km in index.within(52.48, -1.89, 5)]
     [('a', 0.0), ('b', 1.3)]
     """
 
     def __init__(self, points: Iterable[tuple[str, float, float]]) -> None:
-        self._cells: dict[tuple[int, int], list[tuple[str, float, float]]] = defaultdict(list)
-        for key, lat, lon in points:
-            self._cells[self._cell(lat, lon)].append((key, lat, lon))
-
-    @staticmethod
-    def _cell(lat: float, lon: float) -> tuple[int, int]:
-        return math.floor(lat / _CELL_DEG), math.floor(lon / _CELL_DEG)
+        ordered = sorted(points, key=lambda point: (point[1], point[2], point[0]))
+        self._keys = np.array([key for key, _lat, _lon in ordered], dtype=object)
+        self._lats = np.array([lat for _key, lat, _lon in ordered], dtype=np.float64)
+        self._lons = np.array([lon for _key, _lat, lon in ordered], dtype=np.float64)
+        self._cos_lats = np.cos(np.radians(self._lats))
 
     def within(self, lat: float, lon: float, radius_km: float) -> list[tuple[str, float]]:
         """``(key, km)`` of the points within ``radius_km``, nearest first, then by key."""
         south, north, west, east = bounding_box(lat, lon, radius_km)
-        low = self._cell(south, west)
-        high = self._cell(north, east)
-        found = []
-        for i in range(low[0], high[0] + 1):
-            for j in range(low[1], high[1] + 1):
-                for key, plat, plon in self._cells.get((i, j), ()):
-                    km = haversine_km(lat, lon, plat, plon)
-                    if km <= radius_km:
-                        found.append((key, km))
+        first = int(np.searchsorted(self._lats, south, side="left"))
+        last = int(np.searchsorted(self._lats, north, side="right"))
+        lons = self._lons[first:last]
+        picked = np.flatnonzero((lons >= west) & (lons <= east)) + first
+        p1 = math.radians(lat)
+        dp = np.radians(self._lats[picked]) - p1
+        dl = np.radians(self._lons[picked] - lon)
+        a = np.sin(dp / 2) ** 2 + math.cos(p1) * self._cos_lats[picked] * np.sin(dl / 2) ** 2
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        close = km <= radius_km
+        found = list(zip(self._keys[picked[close]].tolist(), km[close].tolist(), strict=True))
         found.sort(key=lambda item: (item[1], item[0]))
         return found

@@ -8,7 +8,7 @@ the rules in :class:`SupportRules` (each switchable, each named in the answer's 
 who may be offered at all.
 
 Nothing here depends on the date but what must: :func:`support_index` prepares, once per graph,
-every provider's place, type, faith and memberships with their dates and a grid index of
+every provider's place, type, faith and memberships with their dates and an index of
 providers of any status; a question filters by its date at the edges (open on the day, tie
 holding on the day), so a new date costs no rebuild.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -25,9 +26,9 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from graph_service.analytics.geo import GridIndex, location
+from graph_service.analytics.geo import PointIndex, location
 from graph_service.analytics.network import COLLABORATION_KINDS, PROVIDER_KINDS, holds, was_open
-from graph_service.analytics.standing import rating_on, standing_on
+from graph_service.analytics.standing import rating_history, rating_on, standing_on
 from graph_service.models import EdgeKind, MemberRole, NodeKind, OfstedRating, Phase
 
 #: Ratings a single school needs to be a candidate, with the points each gives.
@@ -357,9 +358,9 @@ class SupportIndex:
 
     graph: nx.MultiDiGraph
     #: Located providers of any status and date.
-    grid: GridIndex
+    points: PointIndex
     #: Located providers that were ever members of a trust or federation (the footprints).
-    member_grid: GridIndex = field(default_factory=lambda: GridIndex(()))
+    member_points: PointIndex = field(default_factory=lambda: PointIndex(()))
     #: Providers that are not state-funded.
     not_state_funded: frozenset[str] = frozenset()
     #: Node attributes by id (the graph's own dicts: a plain lookup, not networkx's view).
@@ -368,6 +369,10 @@ class SupportIndex:
     spans: dict[str, tuple[date, date]] = field(default_factory=dict)
     #: Provider id -> its stage (phase, ages, provision), filled as questions ask.
     stages: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    #: Provider id -> its judging inspections' days (ordinals) and ratings
+    #: (:func:`~graph_service.analytics.standing.rating_history`), or None with no inspections;
+    #: filled as questions ask.
+    ratings: dict[str, tuple[list[int], list[str | None]] | None] = field(default_factory=dict)
     #: Provider id -> groups (trusts, federations) it is a member of, with the tie's since/until.
     groups_of: dict[str, list[tuple[str, date | None, date | None]]] = field(default_factory=dict)
     #: Group id -> its members, with the tie's since/until.
@@ -383,6 +388,34 @@ class SupportIndex:
         if known is None:
             known = self.stages[node] = _stage(self.attrs[node])
         return known
+
+    def rating_on(self, node: str, day: date) -> str | None:
+        """:func:`~graph_service.analytics.standing.rating_on` of an organisation, its inspections read once.
+
+        Examples
+        --------
+        >>> g = nx.MultiDiGraph()
+        >>> g.add_node("1", inspections=[{"date": date(2020, 1, 1), "kind": "graded", "overall": 4},
+        ...                              {"date": date(2022, 1, 1), "kind": "graded", "overall": 2}])
+        >>> g.add_node("2", ofsted_rating="good")
+        >>> index = support_index(g)
+        >>> [index.rating_on("1", date(year, 6, 1)) for year in (2019, 2021, 2023)]
+        [None, 'inadequate', 'good']
+        >>> index.rating_on("2", date(2000, 1, 1))
+        'good'
+        """
+        if node in self.ratings:
+            history = self.ratings[node]
+        else:
+            found = rating_history(self.attrs[node])
+            history = (
+                None if found is None else ([day.toordinal() for day, _ in found], [rating for _, rating in found])
+            )
+            self.ratings[node] = history
+        if history is None:
+            return self.attrs[node].get("ofsted_rating")
+        at = bisect_right(history[0], day.toordinal())
+        return history[1][at - 1] if at else None
 
     def open_on(self, node: str, day: date) -> bool:
         """:func:`was_open` for a provider, from its precomputed span."""
@@ -411,7 +444,7 @@ def support_index(graph: nx.MultiDiGraph) -> SupportIndex:
             point = location(attrs)
             if point is not None:
                 points.append((node, point[0], point[1]))
-    index = SupportIndex(graph=graph, grid=GridIndex(points))
+    index = SupportIndex(graph=graph, points=PointIndex(points))
     for source, target, data in graph.edges(data=True):
         kind = data.get("kind")
         dated = (data.get("since"), data.get("until"))
@@ -427,7 +460,7 @@ def support_index(graph: nx.MultiDiGraph) -> SupportIndex:
     for ends in (index.groups_of, index.members, index.hubs_led, index.supports):
         for listed in ends.values():
             listed.sort(key=lambda end: end[0])
-    index.member_grid = GridIndex(point for point in points if point[0] in index.groups_of)
+    index.member_points = PointIndex(point for point in points if point[0] in index.groups_of)
     index.attrs = {node: attrs for node, attrs in graph.nodes(data=True)}
     for node, attrs in index.attrs.items():
         if attrs.get("kind") in PROVIDER_KINDS:
@@ -669,7 +702,12 @@ class _Question:
     def rating(self, node: str) -> str | None:
         """The standing of ``node`` on the day (asked once per question)."""
         if node not in self.ratings:
-            self.ratings[node] = self.rating_of(self.index.attrs[node], self.day)
+            self.ratings[node] = (
+                # The standing from inspections, each organisation's read once per graph, not per question.
+                self.index.rating_on(node, self.day)
+                if self.rating_of is rating_on
+                else self.rating_of(self.index.attrs[node], self.day)
+            )
         return self.ratings[node]
 
     def rating_value(self, node: str) -> float:
@@ -868,8 +906,8 @@ def rank_lines(
     pool: list[tuple[str, float | None]]
     footprint: list[tuple[str, float | None]]
     if point is not None:
-        pool = list(index.grid.within(point[0], point[1], radius_km))
-        footprint = list(index.member_grid.within(point[0], point[1], max(radius_km, trust_radius_km)))
+        pool = list(index.points.within(point[0], point[1], radius_km))
+        footprint = list(index.member_points.within(point[0], point[1], max(radius_km, trust_radius_km)))
     else:
         notes.append("its location is unknown: candidates come from its local authority and distance scores nothing")
         pool = [

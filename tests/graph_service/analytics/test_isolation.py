@@ -18,10 +18,6 @@ from graph_service.analytics.network import (
     holds,
     was_open,
 )
-from graph_service.store import EmbeddedStore
-from loaders.gias import load_gias
-from loaders.ofsted import load_ofsted
-from tests.conftest import SAMPLE
 from tests.graph_service.analytics.town import town_graph
 
 TODAY = date(2025, 9, 1)
@@ -176,24 +172,6 @@ def test_collaboration_graph_keeps_only_collaboration_that_holds() -> None:
 def test_unknown_group_by_is_refused() -> None:
     with pytest.raises(ValueError, match="group_by"):
         area_summary(town_graph(), TODAY, group_by="colour")
-
-
-@pytest.fixture(scope="module")
-def birmingham_inspected(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
-    """The real Birmingham sample with its ties and every school's Ofsted inspections (August 2025)."""
-    store = EmbeddedStore(tmp_path_factory.mktemp("isolation") / "graph.sqlite3")
-    store.open()
-    try:
-        load_gias(store, [SAMPLE / "edubasealldata20250115_birmingham_with_ofsted.csv"])
-        load_gias(
-            store,
-            [SAMPLE / "edubasealldata20250718_birmingham.csv"],
-            links=SAMPLE / "links_edubasealldata20250718_birmingham.csv",
-        )
-        load_ofsted(store, SAMPLE / "State-funded_schools_inspections_and_outcomes_as_at_31_August_2025_birmingham.csv")
-        return store.graph()
-    finally:
-        store.close()
 
 
 DAYS = [date(2012, 3, 1), date(2016, 9, 1), date(2019, 9, 1), date(2023, 1, 1), date(2025, 9, 1)]

@@ -10,6 +10,7 @@ import networkx as nx
 import pytest
 from pydantic import ValidationError
 
+from graph_service.analytics.standing import rating_on
 from graph_service.analytics.support import (
     DISTANCE_SCALE_KM,
     HUBS_FROM,
@@ -452,3 +453,13 @@ def test_a_limit_shows_exactly_the_first_lines_of_the_whole_ranking() -> None:
                 shown = support_candidates(g, target, day, limit=limit, index=index)
                 assert shown["candidates"] == whole["candidates"][:limit]
                 assert shown["total"] == whole["total"]
+
+
+@pytest.mark.parametrize(
+    "day", [date(2012, 3, 1), date(2016, 9, 1), date(2019, 9, 1), date(2023, 1, 1), date(2025, 9, 1)]
+)
+def test_the_index_reads_each_standing_as_rating_on_does(day: date, birmingham_inspected: nx.MultiDiGraph) -> None:
+    index = support_index(birmingham_inspected)
+    found = {node: index.rating_on(node, day) for node in birmingham_inspected}
+    assert found == {node: rating_on(attrs, day) for node, attrs in birmingham_inspected.nodes(data=True)}
+    assert len(set(found.values())) > 3  # real ratings, and none yet, to tell apart on this day
