@@ -3,6 +3,7 @@
 
 import math
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph_service import __version__
 from graph_service.models import (
@@ -37,6 +39,7 @@ from graph_service.store import (
     StoreUnavailable,
     make_store,
 )
+from graph_service.store.base import asked_at
 
 
 class Health(BaseModel):
@@ -120,6 +123,24 @@ def _finite(value: object) -> object:
         # A lone surrogate ("\ud800" in a JSON body) cannot be encoded as UTF-8: shown as U+FFFD.
         return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return value
+
+
+class StampArrival:
+    """ASGI middleware: note when each request arrived (``store.base.asked_at``).
+
+    A store may answer it from a check of the database's version that began after that, shared
+    with the other requests answered meanwhile (Neo4j: one query instead of one per request).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = asked_at.set(time.monotonic())
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            asked_at.reset(token)
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
@@ -306,4 +327,5 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     from graph_service.api import pages
 
     pages.install(app)
+    app.add_middleware(StampArrival)  # added last: the outermost of the app's own, so stamped first
     return app
