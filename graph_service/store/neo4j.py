@@ -902,9 +902,21 @@ class Neo4jStore:
         self._write_tx(work)
 
     # -- reads -------------------------------------------------------------
+    def _held(self) -> _Memory | None:
+        """The cached whole graph when it is held and current (one shared version check), else None.
+
+        A lookup never builds it: right after a write (which drops it) the next API write would
+        otherwise wait for the whole graph to read its one organisation; the next question rebuilds it.
+        """
+        cached = self._graph_cache
+        if not self.questions_in_memory or cached is None:
+            return None
+        return cached if self._current(cached, *self._version_state()) else None
+
     def get_organisation(self, org_id: str) -> Organisation | None:
-        if self.questions_in_memory:
-            data = self._cached_graph().organisations.get(org_id)
+        held = self._held()
+        if held is not None:
+            data = held.organisations.get(org_id)
         else:
             records = self._read(cypher.ORGANISATION_BY_ID, id=org_id)
             data = records[0]["data"] if records else None
@@ -944,8 +956,8 @@ class Neo4jStore:
         return sorted((Tie.model_validate_json(item, context=STORED) for item in data), key=lambda tie: tie.id)
 
     def ties_of(self, org_id: str, as_at: date | None = None, kinds: Sequence[EdgeKind] = ()) -> list[Tie]:
-        if self.questions_in_memory:
-            whole = self._cached_graph()
+        whole = self._held()
+        if whole is not None:
             wanted = {kind.value for kind in kinds}
             return self._ties(
                 [
@@ -990,8 +1002,9 @@ class Neo4jStore:
         return Subgraph(orgs, ties)
 
     def neighbours(self, org_id: str, hops: int = 1, as_at: date | None = None) -> Subgraph:
-        if self.questions_in_memory:
-            return self._neighbours_in_memory(self._cached_graph(), org_id, hops, as_at)
+        held = self._held()
+        if held is not None:
+            return self._neighbours_in_memory(held, org_id, hops, as_at)
 
         def work(tx: ManagedTransaction) -> Subgraph:
             if tx.run(cypher.ORGANISATION_BY_ID, id=org_id).single() is None:
