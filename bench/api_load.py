@@ -16,8 +16,9 @@ process, and sends a bounded number of GET requests from several client threads.
   with isolated schools.
 
 It prints requests per second, median, p95 and p99 latency and errors (any answer but 200, or a
-broken connection), overall and per endpoint, the CPU seconds of the server (all its workers) and
-of this client (both share the machine's cores), the load average, and verdicts. Targets: issue 8
+broken connection), overall and per endpoint, the CPU seconds of the server (all its workers), of
+Neo4j's server when ``--neo4j-pid`` names it, and of this client (all share the machine's cores),
+the load average, and verdicts. Targets: issue 8
 (embedded, one process): at least 200 requests/s, p99 under 100 ms, zero errors; issue 16 (fresh
 mixed workload): Neo4j within 1.5x of the embedded store's throughput with p99 under 250 ms
 (``--backend both`` runs the two in turn and compares), and with ``--workers`` 2 or more at least
@@ -26,6 +27,7 @@ mixed workload): Neo4j within 1.5x of the embedded store's throughput with p99 u
     python bench/api_load.py --fresh [--requests 4000] [--concurrency 8] [--workers 2]
     export NEO4J_URI=$(scripts/neo4j-test-server start)
     python bench/api_load.py --fresh --backend both --clear   # --clear: it wipes that database
+    # ... --neo4j-pid "$(cat "$NEO4J_TEST_RUN_DIR/neo4j.pid")" also counts the JVM's CPU
 
 ``--fresh`` makes each request a question not asked before (a radius or page size a little
 different), which measures the questions themselves rather than the remembered answers (the mix
@@ -221,6 +223,7 @@ class Run:
         self.seconds = 0.0
         self.client_cpu = 0.0
         self.server_cpu = 0.0
+        self.neo4j_cpu: float | None = None
 
 
 #: Each client thread opens a new connection after this many requests, as many clients would: with
@@ -228,7 +231,14 @@ class Run:
 RECONNECT_EVERY = 20
 
 
-def drive(port: int, mix: list[tuple[str, str]], requests: int, concurrency: int, server_pid: int) -> Run:
+def drive(
+    port: int,
+    mix: list[tuple[str, str]],
+    requests: int,
+    concurrency: int,
+    server_pid: int,
+    neo4j_pid: int | None = None,
+) -> Run:
     run = Run()
     lock = threading.Lock()
     counter = iter(range(requests))
@@ -270,6 +280,7 @@ def drive(port: int, mix: list[tuple[str, str]], requests: int, concurrency: int
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     server_before, client_before = server_cpu(server_pid), time.process_time()
+    neo4j_before = None if neo4j_pid is None else server_cpu(neo4j_pid)
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -278,6 +289,8 @@ def drive(port: int, mix: list[tuple[str, str]], requests: int, concurrency: int
     run.seconds = time.perf_counter() - began
     run.client_cpu = time.process_time() - client_before
     run.server_cpu = server_cpu(server_pid) - server_before
+    if neo4j_pid is not None and neo4j_before is not None:
+        run.neo4j_cpu = server_cpu(neo4j_pid) - neo4j_before
     return run
 
 
@@ -338,6 +351,9 @@ def main() -> int:
     )
     parser.add_argument("--clear", action="store_true", help="Neo4j: wipe the database first if not empty")
     parser.add_argument("--path", action="append", help="request only these paths (repeatable)")
+    parser.add_argument(
+        "--neo4j-pid", type=int, help="pid of the Neo4j server (its launcher or JVM), to count its CPU as well"
+    )
     args = parser.parse_args()
     if args.backend != "embedded" and not os.environ.get("NEO4J_URI"):
         parser.error("--backend neo4j or both needs NEO4J_URI (scripts/neo4j-test-server start prints one)")
@@ -395,7 +411,8 @@ def bench(args: argparse.Namespace, backend: str, folder: Path) -> dict[str, Any
             print(f"  --fresh: every request a new question, e.g. {timed[0][1]} and {timed[1][1]}")
         drive(port, warm, len(warm), args.concurrency, server.pid)
         load_before = uptime()
-        run = drive(port, timed, args.requests, args.concurrency, server.pid)
+        neo4j_pid = args.neo4j_pid if backend == "neo4j" else None
+        run = drive(port, timed, args.requests, args.concurrency, server.pid, neo4j_pid)
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -408,9 +425,13 @@ def bench(args: argparse.Namespace, backend: str, folder: Path) -> dict[str, Any
     print(f"statuses: {dict(run.statuses)}")
     if run.first_error:
         print(f"first error: {run.first_error}")
+    neo4j = "" if run.neo4j_cpu is None else f", Neo4j {run.neo4j_cpu:.1f} s"
     print(
-        f"CPU over {run.seconds:.1f} s of wall time: server {run.server_cpu:.1f} s, this client {run.client_cpu:.1f} s"
-        f" (of {os.cpu_count()} cores); uptime before the timed run: {load_before}; after: {uptime()}"
+        f"CPU over {run.seconds:.1f} s of wall time: server {run.server_cpu:.1f} s{neo4j},"
+        f" this client {run.client_cpu:.1f} s (of {os.cpu_count()} cores); per request: server"
+        f" {run.server_cpu / args.requests * 1000:.2f} ms"
+        + ("" if run.neo4j_cpu is None else f", Neo4j {run.neo4j_cpu / args.requests * 1000:.2f} ms")
+        + f"; uptime before the timed run: {load_before}; after: {uptime()}"
     )
     return total
 

@@ -48,8 +48,9 @@ class Settings(BaseSettings):
     neo4j_in_memory: bool = Field(
         default=True,
         validation_alias=AliasChoices("GRAPH_SERVICE_NEO4J_IN_MEMORY", "neo4j_in_memory"),
-        description="Neo4j: answer the questions on the whole graph kept in memory (checked against the database's "
-        "version on every question); false narrows each question down in Cypher (less memory, slower).",
+        description="Neo4j: answer the questions, organisation lookups, ties and neighbourhoods on the whole graph "
+        "kept in memory (checked against the database's version on every request); false narrows each question "
+        "down in Cypher and reads lookups from the database (less memory, slower).",
     )
     max_page_size: int = Field(
         default=500, validation_alias=AliasChoices("GRAPH_SERVICE_MAX_PAGE_SIZE", "max_page_size")

@@ -3,6 +3,7 @@
 
 import math
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -12,8 +13,9 @@ from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph_service import __version__
 from graph_service.models import (
@@ -37,6 +39,7 @@ from graph_service.store import (
     StoreUnavailable,
     make_store,
 )
+from graph_service.store.base import asked_at
 
 
 class Health(BaseModel):
@@ -57,14 +60,27 @@ class Problem(BaseModel):
     detail: str = Field(description="What went wrong, in words.")
 
 
-def get_store(request: Request) -> GraphStore:
+# Dependencies that only read or check what the request carries are coroutines: FastAPI runs a
+# plain function dependency in a worker thread, and the hop costs more CPU than the work.
+async def get_store(request: Request) -> GraphStore:
     store: GraphStore = request.app.state.store
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def json_answer(model: BaseModel) -> Response:
+    """``model`` as a route's JSON answer, serialised once, as FastAPI would (by alias).
+
+    Handed a model, FastAPI validates it again against the route's ``response_model`` (in a
+    worker thread, for a plain function route) before serialising it; the model was validated
+    when it was built, so the route returns its JSON instead. Its ``response_model`` still
+    documents the answer.
+    """
+    return Response(model.__pydantic_serializer__.to_json(model, by_alias=True), media_type="application/json")
 
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
@@ -107,6 +123,24 @@ def _finite(value: object) -> object:
         # A lone surrogate ("\ud800" in a JSON body) cannot be encoded as UTF-8: shown as U+FFFD.
         return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return value
+
+
+class StampArrival:
+    """ASGI middleware: note when each request arrived (``store.base.asked_at``).
+
+    A store may answer it from a check of the database's version that began after that, shared
+    with the other requests answered meanwhile (Neo4j: one query instead of one per request).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = asked_at.set(time.monotonic())
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            asked_at.reset(token)
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
@@ -208,15 +242,17 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         )
 
     @app.get("/health", response_model=Health, tags=["service"])
-    def health(store: StoreDep) -> Health:
+    def health(store: StoreDep) -> Response:
         """The service is up and its store answers."""
         store.ping()
-        return Health(
-            status="ok",
-            backend=store.backend,
-            version=__version__,
-            counts=store.counts(),
-            data_date=store.get_meta().get("data_date"),
+        return json_answer(
+            Health(
+                status="ok",
+                backend=store.backend,
+                version=__version__,
+                counts=store.counts(),
+                data_date=store.get_meta().get("data_date"),
+            )
         )
 
     @app.get("/organisations", response_model=OrganisationList, tags=["organisations"])
@@ -236,7 +272,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         q: Annotated[str | None, Query(max_length=200, description="Name contains (any case).")] = None,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Index of the first result.")] = 0,
         limit: Annotated[int, Query(ge=1, le=settings.max_page_size, description="Page size.")] = 50,
-    ) -> OrganisationList:
+    ) -> Response:
         """Organisations, filtered and paged, ordered by id."""
         flt = OrganisationFilter(
             kinds=kind or (),
@@ -251,7 +287,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             name_contains=q,
         )
         items, total = store.list_organisations(flt, offset=offset, limit=limit)
-        return OrganisationList(items=items, total=total, offset=offset, limit=limit)
+        return json_answer(OrganisationList(items=items, total=total, offset=offset, limit=limit))
 
     @app.get(
         "/organisations/{org_id}",
@@ -259,12 +295,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         responses={404: {"model": Problem}},
         tags=["organisations"],
     )
-    def get_organisation(org_id: OrgIdPath, store: StoreDep) -> OrganisationPublic:
+    def get_organisation(org_id: OrgIdPath, store: StoreDep) -> Response:
         """One organisation by id (URN, group-<UID>, la-<code> or slug)."""
         org = store.get_organisation(org_id)
         if org is None:
             raise HTTPException(404, f"no organisation with id {org_id!r}")
-        return org
+        return json_answer(org)
 
     @app.get(
         "/organisations/{org_id}/ties",
@@ -277,12 +313,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         store: StoreDep,
         as_at: Annotated[IsoDate | None, Query(description="Only ties holding on this date (YYYY-MM-DD).")] = None,
         kind: Annotated[list[EdgeKind] | None, Query(description="Only these tie kinds.")] = None,
-    ) -> TieList:
+    ) -> Response:
         """Every tie of an organisation, either end, optionally as the network stood on a date."""
         if store.get_organisation(org_id) is None:
             raise HTTPException(404, f"no organisation with id {org_id!r}")
         ties = store.ties_of(org_id, as_at=as_at, kinds=kind or ())
-        return TieList(items=ties, total=len(ties))
+        return json_answer(TieList(items=ties, total=len(ties)))
 
     from graph_service.api import export, questions, viz, writes
 
@@ -291,4 +327,5 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     from graph_service.api import pages
 
     pages.install(app)
+    app.add_middleware(StampArrival)  # added last: the outermost of the app's own, so stamped first
     return app

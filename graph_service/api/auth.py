@@ -23,8 +23,9 @@ key_header = APIKeyHeader(
 ANONYMOUS = ApiKey(name="anonymous", role=Role.READER, digest=b"")
 
 
-def caller(request: Request, presented: Annotated[str | None, Depends(key_header)]) -> ApiKey | None:
-    """The key presented, or ``None``; a key that matches nothing is a 401."""
+# Coroutines, as graph_service.api.app's: a plain function dependency costs a worker thread's hop.
+async def caller(request: Request, presented: Annotated[str | None, Depends(key_header)]) -> ApiKey | None:
+    """The key presented, or ``None``; a key that matches nothing is a 401 (one SHA-256: no wait)."""
     if presented is None:
         return None
     keys: KeyRing = request.app.state.keys
@@ -37,10 +38,10 @@ def caller(request: Request, presented: Annotated[str | None, Depends(key_header
 Caller = Annotated[ApiKey | None, Depends(caller)]
 
 
-def require(role: Role) -> Callable[[Request, ApiKey | None], ApiKey]:
+def require(role: Role) -> Callable[[Request, ApiKey | None], Awaitable[ApiKey]]:
     """A dependency that lets through only callers with at least ``role``."""
 
-    def check(request: Request, key: Caller) -> ApiKey:
+    async def check(request: Request, key: Caller) -> ApiKey:
         settings: Settings = request.app.state.settings
         if role is Role.READER and settings.public_read:
             return key or ANONYMOUS
@@ -129,11 +130,15 @@ class QuestionGate:
         if not path.startswith(self.prefix) or path.endswith("/status"):
             await self.app(scope, receive, send)
             return
-        try:
-            await asyncio.wait_for(self.turns.acquire(), self.wait)
-        except TimeoutError:
-            await _problem(send, 503, "too many questions are being answered; try again shortly", retry_after=5)
-            return
+        if self.turns.locked():
+            # wait_for wraps the wait in a task of its own: paid only when there is a wait.
+            try:
+                await asyncio.wait_for(self.turns.acquire(), self.wait)
+            except TimeoutError:
+                await _problem(send, 503, "too many questions are being answered; try again shortly", retry_after=5)
+                return
+        else:
+            await self.turns.acquire()  # a free turn is taken at once, without yielding
         try:
             await self.app(scope, receive, send)
         finally:

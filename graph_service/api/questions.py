@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import ValidationError
 
 from graph_service import questions
-from graph_service.api.app import MAX_OFFSET, IsoDate, LaCodeQuery, Problem, SettingsDep, StoreDep
+from graph_service.api.app import MAX_OFFSET, IsoDate, LaCodeQuery, Problem, SettingsDep, StoreDep, json_answer
 from graph_service.api.errors import unprocessable
 from graph_service.models import NodeKind, Phase, Status
 from graph_service.questions import (
@@ -33,7 +33,7 @@ AsAt = Annotated[
 ]
 
 
-def area_filter(
+async def area_filter(
     la_code: LaCodeQuery = None,
     local_authority: Annotated[str | None, Query(max_length=200, description="Local authority name.")] = None,
     district: Annotated[str | None, Query(max_length=200, description="Administrative district name.")] = None,
@@ -67,7 +67,7 @@ def _weight(part: str) -> Any:
     return Query(ge=0, le=100, description=f"Weight of the {part} part (see SupportWeights).")
 
 
-def support_weights(
+async def support_weights(
     weight_takes_in: Annotated[float | None, _weight("takes_in")] = None,
     weight_footprint: Annotated[float | None, _weight("footprint")] = None,
     weight_local: Annotated[float | None, _weight("local")] = None,
@@ -109,7 +109,7 @@ def _rule(field: str) -> Any:
     return Query(description=SupportRules.model_fields[field].description)
 
 
-def support_rules(
+async def support_rules(
     state_funded_only: Annotated[bool, _rule("state_funded_only")] = True,
     require_phase: Annotated[bool, _rule("require_phase")] = True,
     same_provision: Annotated[bool, _rule("same_provision")] = True,
@@ -158,7 +158,7 @@ def isolated(
     ] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Index of the first result.")] = 0,
     limit: Annotated[int, Query(ge=1, description="Page size (at most the service's largest page).")] = 100,
-) -> IsolatedAnswer:
+) -> Response:
     """Open schools with no current collaboration tie, riskiest first, each with why.
 
     ``maintained_by`` a local authority is administrative and never counts. With
@@ -168,15 +168,17 @@ def isolated(
     if limit > settings.max_page_size:
         raise unprocessable(("query", "limit"), f"limit may be at most {settings.max_page_size}")
     with _answering():
-        return questions.isolated_schools(
-            store,
-            as_at=as_at,
-            filters=filters,
-            max_ties=max_ties,
-            loose=loose,
-            remote_km=remote_km,
-            offset=offset,
-            limit=limit,
+        return json_answer(
+            questions.isolated_schools(
+                store,
+                as_at=as_at,
+                filters=filters,
+                max_ties=max_ties,
+                loose=loose,
+                remote_km=remote_km,
+                offset=offset,
+                limit=limit,
+            )
         )
 
 
@@ -188,10 +190,10 @@ def isolated_summary(
     group_by: Annotated[
         GroupBy, Query(description="One row per local authority, district, constituency, phase, or none.")
     ] = GroupBy.LOCAL_AUTHORITY,
-) -> AreaSummaryAnswer:
+) -> Response:
     """Per area: share of schools in a trust, federation or partnership, isolated schools, islands."""
     with _answering():
-        return questions.area_summaries(store, as_at=as_at, filters=filters, group_by=group_by)
+        return json_answer(questions.area_summaries(store, as_at=as_at, filters=filters, group_by=group_by))
 
 
 @router.get(
@@ -212,22 +214,24 @@ def support(
         float, Query(gt=0, le=200, description="Trusts with an open school within this many km.")
     ] = 40.0,
     limit: Annotated[int, Query(ge=1, le=200, description="Candidate lines shown.")] = 10,
-) -> SupportAnswer:
+) -> Response:
     """Trusts (one line each, with their schools near by), federations, hubs and single schools that could
     support a school in difficulty, ranked by a score shown part by part, with every rule applied.
 
     Unknown URN: 404. A school not in difficulty is answered all the same, with a note.
     """
     with _answering():
-        return questions.support_partners(
-            store,
-            urn,
-            as_at=as_at,
-            radius_km=radius_km,
-            trust_radius_km=trust_radius_km,
-            limit=limit,
-            weights=weights,
-            rules=rules,
+        return json_answer(
+            questions.support_partners(
+                store,
+                urn,
+                as_at=as_at,
+                radius_km=radius_km,
+                trust_radius_km=trust_radius_km,
+                limit=limit,
+                weights=weights,
+                rules=rules,
+            )
         )
 
 
@@ -243,7 +247,7 @@ def network_health(
         int | None, Query(ge=2, le=10_000, description="Sources sampled for betweenness (default: exact when small).")
     ] = None,
     seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Seed of the sampling and of Leiden.")] = 42,
-) -> HealthAnswer:
+) -> Response:
     """Degree, betweenness, eigenvector centrality, clustering, communities and brokers.
 
     With no area filter, the whole graph; with one, the schools it selects and the groups they
@@ -253,12 +257,14 @@ def network_health(
     """
     area = filters if filters != AreaFilter() else None
     with _answering():
-        return questions.health(
-            store, as_at=as_at, filters=area, sort=sort, top=top, sample=sample, seed=seed, wait=HEALTH_WAIT
+        return json_answer(
+            questions.health(
+                store, as_at=as_at, filters=area, sort=sort, top=top, sample=sample, seed=seed, wait=HEALTH_WAIT
+            )
         )
 
 
 @router.get("/health/status", response_model=HealthStatus)
-def network_health_status() -> HealthStatus:
+def network_health_status() -> Response:
     """The network-health reports the server process that answers is computing or computed lately."""
-    return questions.health_status()
+    return json_answer(questions.health_status())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -20,6 +21,12 @@ from graph_service.models import (
     Status,
     Tie,
 )
+
+#: When the request being answered arrived (``time.monotonic()``), set by the API for each request:
+#: a check of the database's version that began after it is as good as the request's own (a write
+#: committed before the request arrived is seen by it), so concurrent requests may share one.
+#: Unset (a command, a test), only checks that begin after the call count.
+asked_at: ContextVar[float | None] = ContextVar("asked_at", default=None)
 
 
 class StoreError(Exception):

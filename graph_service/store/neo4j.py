@@ -60,6 +60,7 @@ from graph_service.store.base import (
     WriteBatch,
     WriteProgress,
     WriteResult,
+    asked_at,
 )
 from queries import cypher
 
@@ -250,6 +251,90 @@ def _collaboration_rings(day: date, groups_only: Sequence[bool]) -> list[tuple[s
     ]
 
 
+def _holds(tie: dict[str, Any], day: date | None) -> bool:
+    """Whether a tie (its edge's attributes) holds on ``day``, any day when None: Cypher's ``_HOLDS``.
+
+    >>> _holds({"since": date(2020, 9, 1)}, date(2020, 8, 31)), _holds({"until": date(2021, 1, 1)}, date(2021, 1, 1))
+    (False, True)
+    """
+    if day is None:
+        return True
+    since, until = tie.get("since"), tie.get("until")
+    return (since is None or since <= day) and (until is None or until >= day)
+
+
+#: The graph's version and the staged load under way (None when none is), as a check reads them.
+VersionState = tuple[int | None, str | None]
+
+
+@dataclass
+class _Check:
+    """One read of the version state: when it began, and once ``done``, what it found (or that it failed)."""
+
+    began: float
+    done: threading.Event = field(default_factory=threading.Event)
+    state: VersionState = (None, None)
+    failed: bool = False
+
+
+class SharedChecks:
+    """Reads of the graph's version state, each shared by the requests that arrived before it began.
+
+    A check that began after a request arrived sees every write committed before the request
+    arrived, so it is as good as the request's own: concurrent requests in one process take the
+    newest such check, finished or under way, instead of each sending a query. Checks that began
+    before ``floor`` (set when this process's own write ends) never answer.
+    """
+
+    def __init__(self, read: Callable[[], VersionState]) -> None:
+        self._read = read
+        self._lock = threading.Lock()
+        self._newest: _Check | None = None
+        self.floor = float("-inf")
+
+    def state(self, since: float) -> VersionState:
+        """The state as a check that began after ``since`` (a ``time.monotonic()`` reading) found it."""
+        since = max(since, self.floor)
+        with self._lock:
+            check = self._newest
+            own = check is None or check.began <= since or check.failed
+            if own:
+                check = self._newest = _Check(time.monotonic())
+        assert check is not None
+        if not own:
+            check.done.wait()
+            # A failed check's error belongs to its own request: this one tries for itself.
+            return self._read() if check.failed else check.state
+        try:
+            check.state = self._read()
+        except BaseException:
+            check.failed = True
+            raise
+        finally:
+            check.done.set()
+        return check.state
+
+    def offer(self, began: float, state: VersionState) -> None:
+        """A state read elsewhere by a query that began at ``began`` (a rebuild of the cached graph)."""
+        with self._lock:
+            if self._newest is None or self._newest.began < began:
+                check = self._newest = _Check(began, state=state)
+                check.done.set()
+
+
+@dataclass(frozen=True)
+class _Memory:
+    """The whole graph read in one transaction, the version it holds and the staged load under way
+    then (None when none was); with the stored JSON of every organisation and tie by id when the
+    store answers lookups from memory (``questions_in_memory``)."""
+
+    graph: nx.MultiDiGraph
+    version: int | None
+    loading: str | None
+    organisations: dict[str, str] = field(default_factory=dict)
+    ties: dict[str, str] = field(default_factory=dict)
+
+
 def _org_props(org: Organisation, data: str) -> dict[str, Any]:
     """Native node properties: the full JSON and what Cypher filters by.
 
@@ -350,17 +435,18 @@ class Neo4jStore:
         self.user = user
         self.database = database
         self._password = password
-        #: Answer the questions on the cached whole graph (one version read per question, rebuilt
-        #: after any write, by any process); False narrows each question down in Cypher instead,
-        #: for a graph too big for this process's memory.
+        #: Answer the questions, organisation lookups, ties and neighbourhoods on the cached whole
+        #: graph (one version check per request, shared by concurrent ones; rebuilt after any write,
+        #: by any process); False narrows each down in Cypher instead, for a graph too big for this
+        #: process's memory.
         self.questions_in_memory = questions_in_memory
         self._driver: Driver | None = None
         self._schema_ready = False
         self._lock = threading.RLock()
         self._graph_lock = threading.Lock()
-        #: (whole graph, the version it holds, the staged load under way when it was read), replaced
-        #: as one value so readers never see a mix.
-        self._graph_cache: tuple[nx.MultiDiGraph, int | None, str | None] | None = None
+        #: Replaced as one value, so readers never see a mix.
+        self._graph_cache: _Memory | None = None
+        self._checks = SharedChecks(self._read_version_state)
         #: Rows per stage of a big batch (tests make stages small).
         self.stage_rows = STAGE_ROWS
 
@@ -498,6 +584,8 @@ class Neo4jStore:
         finally:
             if not keep_cache:
                 self._graph_cache = None
+                # Checks of the version that began before this write ended may have missed it.
+                self._checks.floor = time.monotonic()
 
     # -- writes ------------------------------------------------------------
     def apply(self, batch: WriteBatch, progress: WriteProgress | None = None) -> WriteResult:
@@ -814,9 +902,26 @@ class Neo4jStore:
         self._write_tx(work)
 
     # -- reads -------------------------------------------------------------
+    def _held(self) -> _Memory | None:
+        """The cached whole graph when it is held and current (one shared version check), else None.
+
+        A lookup never builds it: right after a write (which drops it) the next API write would
+        otherwise wait for the whole graph to read its one organisation; the next question rebuilds it.
+        """
+        cached = self._graph_cache
+        if not self.questions_in_memory or cached is None:
+            return None
+        return cached if self._current(cached, *self._version_state()) else None
+
     def get_organisation(self, org_id: str) -> Organisation | None:
-        records = self._read(cypher.ORGANISATION_BY_ID, id=org_id)
-        return Organisation.model_validate_json(records[0]["data"]) if records else None
+        held = self._held()
+        if held is not None:
+            data = held.organisations.get(org_id)
+        else:
+            records = self._read(cypher.ORGANISATION_BY_ID, id=org_id)
+            data = records[0]["data"] if records else None
+        # Written by apply from validated models (models.STORED).
+        return None if data is None else Organisation.model_validate_json(data, context=STORED)
 
     def get_organisations(self, ids: Sequence[str]) -> list[Organisation]:
         def work(tx: ManagedTransaction) -> dict[str, str]:
@@ -851,7 +956,27 @@ class Neo4jStore:
         return sorted((Tie.model_validate_json(item, context=STORED) for item in data), key=lambda tie: tie.id)
 
     def ties_of(self, org_id: str, as_at: date | None = None, kinds: Sequence[EdgeKind] = ()) -> list[Tie]:
+        whole = self._held()
+        if whole is not None:
+            wanted = {kind.value for kind in kinds}
+            return self._ties(
+                [
+                    whole.ties[tie_id]
+                    for tie_id, attrs in self._ties_at(whole.graph, org_id, as_at)
+                    if not wanted or attrs["kind"] in wanted
+                ]
+            )
         return self._ties([record["data"] for record in self._read(cypher.ties_of(kinds), id=org_id, day=as_at)])
+
+    @staticmethod
+    def _ties_at(graph: nx.MultiDiGraph, org_id: str, day: date | None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Id and attributes of every tie of ``org_id`` (either end) that holds on ``day`` (any day when None)."""
+        if org_id not in graph:
+            return
+        for edges in (graph.out_edges(org_id, keys=True, data=True), graph.in_edges(org_id, keys=True, data=True)):
+            for _, _, tie_id, attrs in edges:
+                if _holds(attrs, day):
+                    yield tie_id, attrs
 
     def all_ties(self, kinds: Sequence[EdgeKind] = ()) -> list[Tie]:
         return self._ties(self._read(cypher.all_ties(kinds))[0]["data"])
@@ -877,12 +1002,45 @@ class Neo4jStore:
         return Subgraph(orgs, ties)
 
     def neighbours(self, org_id: str, hops: int = 1, as_at: date | None = None) -> Subgraph:
+        held = self._held()
+        if held is not None:
+            return self._neighbours_in_memory(held, org_id, hops, as_at)
+
         def work(tx: ManagedTransaction) -> Subgraph:
             if tx.run(cypher.ORGANISATION_BY_ID, id=org_id).single() is None:
                 return Subgraph([], [])
             return self._subgraph_of(tx, self._expand(tx, {org_id}, _rings(hops, as_at)), as_at)
 
         return self._read_tx(work)
+
+    def _neighbours_in_memory(self, whole: _Memory, org_id: str, hops: int, as_at: date | None) -> Subgraph:
+        """:meth:`neighbours` on the cached graph: rings through ties holding on ``as_at``, as Cypher's."""
+        graph = whole.graph
+        if org_id not in whole.organisations:
+            return Subgraph([], [])
+        seen, frontier = {org_id}, {org_id}
+        for _ in range(hops):
+            frontier = {
+                other
+                for member in frontier
+                for source, target, _, attrs in (
+                    *graph.out_edges(member, keys=True, data=True),
+                    *graph.in_edges(member, keys=True, data=True),
+                )
+                if _holds(attrs, as_at)
+                for other in (source, target)
+            } - seen
+            if not frontier:
+                break
+            seen |= frontier
+        ordered = sorted(seen)
+        orgs = [Organisation.model_validate_json(whole.organisations[i], context=STORED) for i in ordered]
+        among = [
+            whole.ties[tie_id]
+            for source, target, tie_id, attrs in graph.out_edges(ordered, keys=True, data=True)
+            if target in seen and _holds(attrs, as_at)
+        ]
+        return Subgraph(orgs, self._ties(among))
 
     def subgraph(self, flt: OrganisationFilter, as_at: date | None = None, hops: int = 0) -> Subgraph:
         params = _filter_params(flt)
@@ -979,8 +1137,8 @@ class Neo4jStore:
         if graph is None:
             # Thousands of schools' networks cost more through the driver than the whole graph,
             # which is kept until the next write; used when it holds the data the listing saw.
-            whole, whole_version = self._cached_graph()
-            graph = whole if whole_version == version else self._read_tx(lambda tx: network(tx, listed))
+            whole = self._cached_graph()
+            graph = whole.graph if whole.version == version else self._read_tx(lambda tx: network(tx, listed))
         return IsolationScope(graph, frozenset(listed), total)
 
     def support_graph(self, urn: str, as_at: date | None, radius_km: float) -> nx.MultiDiGraph:
@@ -990,49 +1148,78 @@ class Neo4jStore:
         return self.graph()
 
     def graph(self) -> nx.MultiDiGraph:
-        return self._cached_graph()[0]
+        return self._cached_graph().graph
 
     def version(self) -> int | None:
         """The version counter every write bumps (None before the first write)."""
-        return self._version_state()[0]
+        return self._read_version_state()[0]
 
-    def _version_state(self) -> tuple[int | None, str | None]:
-        """The version, and the staged load under way (None when none is)."""
-        record = self._read(cypher.GET_VERSION_STATE, id=cypher.GRAPH_VERSION_ID)[0]
+    def _read_version_state(self) -> VersionState:
+        """The version, and the staged load under way (None when none is), read now."""
+        driver = self._ready()
+        try:
+            # An auto-commit read costs a third less CPU than execute_query's managed transaction,
+            # and every request that does not share a check makes one.
+            with self._translate(), self._session(driver, READ_ACCESS) as session:
+                record = session.run(cypher.GET_VERSION_STATE, id=cypher.GRAPH_VERSION_ID).single(strict=True)
+        except StoreUnavailable:
+            # It is not retried: a dead pooled connection (a restarted server) gets the managed read's retries.
+            record = self._read(cypher.GET_VERSION_STATE, id=cypher.GRAPH_VERSION_ID)[0]
         return (None if record["version"] is None else int(record["version"])), record["loading"]
 
+    def _version_state(self) -> VersionState:
+        """The version state as a check begun since the request arrived (or since this call) found it."""
+        arrived = asked_at.get()
+        return self._checks.state(time.monotonic() if arrived is None else arrived)
+
     @staticmethod
-    def _current(cached: tuple[Any, int | None, str | None] | None, version: int | None, loading: str | None) -> bool:
+    def _current(cached: _Memory | None, version: int | None, loading: str | None) -> bool:
         """Whether a cached graph holds the data now: the same version, and the same load under way, or
         none under way when it was read (a load's stages do not count until it ends, with a new version).
         """
-        return cached is not None and cached[1] == version and (cached[2] == loading or cached[2] is None)
+        return (
+            cached is not None and cached.version == version and (cached.loading == loading or cached.loading is None)
+        )
 
-    def _cached_graph(self) -> tuple[nx.MultiDiGraph, int | None]:
-        """The whole graph, rebuilt when the version counter moved, with the version it holds.
+    def _cached_graph(self) -> _Memory:
+        """The whole graph (and the JSON by id), rebuilt when the version counter moved.
 
-        Every apply() bumps the counter, so writes by other processes are seen by the next call.
-        The check is one short read outside the lock, so that questions do not queue behind it.
+        Every apply() bumps the counter, so writes by other processes are seen by the next request.
+        The check is one short read outside the lock (shared by concurrent requests), so that
+        requests do not queue behind it.
         """
         version, loading = self._version_state()
         cached = self._graph_cache
         if cached is not None and self._current(cached, version, loading):
-            return cached[0], cached[1]
+            return cached
         with self._graph_lock:
             cached = self._graph_cache
             if cached is not None and self._current(cached, version, loading):
-                return cached[0], cached[1]
+                return cached
             self._graph_cache = cached = None
+            by_id = self.questions_in_memory
 
-            def work(tx: ManagedTransaction) -> tuple[Any, list[str], list[str]]:
+            def work(tx: ManagedTransaction) -> tuple[Any, list[Any], list[Any]]:
                 # The version in the same transaction as the data, so the pair is exact.
                 state = tx.run(cypher.GET_VERSION_STATE, id=cypher.GRAPH_VERSION_ID).single(strict=True)
-                orgs = tx.run(cypher.ALL_ORGANISATIONS).single(strict=True)["data"]
-                ties = tx.run(cypher.all_ties()).single(strict=True)["data"]
+                if by_id:
+                    orgs = tx.run(cypher.ALL_ORGANISATIONS_BY_ID).single(strict=True)["rows"]
+                    ties = tx.run(cypher.ALL_TIES_BY_ID).single(strict=True)["rows"]
+                else:
+                    orgs = tx.run(cypher.ALL_ORGANISATIONS).single(strict=True)["data"]
+                    ties = tx.run(cypher.all_ties()).single(strict=True)["data"]
                 return state, orgs, ties
 
-            state, org_data, tie_data = self._read_tx(work)
-            graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(org_data, tie_data))
+            began = time.monotonic()
+            state, orgs, ties = self._read_tx(work)
             held = None if state["version"] is None else int(state["version"])
-            self._graph_cache = (graph, held, state["loading"])
-            return graph, held
+            self._checks.offer(began, (held, state["loading"]))
+            if by_id:
+                org_json, tie_json = dict(orgs), dict(ties)
+                graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(org_json.values(), tie_json.values()))
+                cached = _Memory(graph, held, state["loading"], org_json, tie_json)
+            else:
+                graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(orgs, ties))
+                cached = _Memory(graph, held, state["loading"])
+            self._graph_cache = cached
+            return cached
