@@ -266,7 +266,7 @@ def test_a_load_cut_off_mid_write_is_reported_and_rolled_back(
     loader = threading.Thread(target=load)
     loader.start()
     deadline = time.monotonic() + 60
-    while not running(raw, "UNWIND $rows AS row MERGE (n:Organisation"):
+    while not running(raw, cypher.create_organisations(NodeKind.SCHOOL)):
         assert loader.is_alive() and time.monotonic() < deadline, "the load never started writing"
         time.sleep(0.02)
     relay.stop()  # Neo4j "goes away" while the batch is half written
