@@ -4,7 +4,9 @@ One driver per store, made in :meth:`Neo4jStore.open` and closed in
 :meth:`Neo4jStore.close`. Every :meth:`Neo4jStore.apply` is one transaction: it first
 bumps a version counter in Neo4j (which also makes concurrent writers take turns), reads
 what it needs, checks every tie, and only then writes, so a refused or failed batch leaves
-nothing behind. The Cypher lives in :mod:`queries.cypher`.
+nothing behind. A batch of more than ``STAGE_ROWS`` rows (a load) is written in stages
+instead, all or nothing all the same (:meth:`Neo4jStore._apply_in_stages`). The Cypher
+lives in :mod:`queries.cypher`.
 
 When Neo4j cannot be reached every call raises
 :class:`~graph_service.store.base.StoreUnavailable` (the API answers 503); the driver
