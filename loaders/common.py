@@ -338,7 +338,7 @@ AuditOf = Callable[["LoadReport"], AuditEntry]
 
 
 def write_load(store: GraphStore, batch: WriteBatch, report: LoadReport, audit: AuditOf | None = None) -> None:
-    """Write a checked load in one transaction, with its audit entry and a progress bar."""
+    """Write a checked load as one ``apply`` (all or nothing), with its audit entry and a progress bar."""
     if audit is not None:
         batch.audit.append(audit(report))  # recorded in the load's own transaction
     progress = Progress(f"writing {len(batch):,} rows", len(batch))

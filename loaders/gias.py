@@ -902,7 +902,7 @@ def load_gias(
     report.ties = len(batch.ties)
     report.ties_ended = len(batch.end_ties)
     if not dry_run:
-        write_load(store, batch, report, audit)  # one transaction, about 20 s for England into Neo4j
+        write_load(store, batch, report, audit)  # all or nothing; Neo4j writes England in stages, about 20 s
     return report
 
 

@@ -4,7 +4,9 @@ One driver per store, made in :meth:`Neo4jStore.open` and closed in
 :meth:`Neo4jStore.close`. Every :meth:`Neo4jStore.apply` is one transaction: it first
 bumps a version counter in Neo4j (which also makes concurrent writers take turns), reads
 what it needs, checks every tie, and only then writes, so a refused or failed batch leaves
-nothing behind. The Cypher lives in :mod:`queries.cypher`.
+nothing behind. A batch of more than ``STAGE_ROWS`` rows (a load) is written in stages
+instead, all or nothing all the same (:meth:`Neo4jStore._apply_in_stages`). The Cypher
+lives in :mod:`queries.cypher`.
 
 When Neo4j cannot be reached every call raises
 :class:`~graph_service.store.base.StoreUnavailable` (the API answers 503); the driver
@@ -90,7 +92,16 @@ STAGE_ROWS = 5000
 LEASE_TIMEOUT = 600.0
 
 _MERGE_ORGANISATIONS = {kind: cypher.merge_organisations(kind) for kind in NodeKind}
+#: By (kind, new): new organisations are created, known ones merged (likewise ties below).
+_WRITE_ORGANISATIONS = {
+    (kind, new): cypher.create_organisations(kind) if new else _MERGE_ORGANISATIONS[kind]
+    for kind in NodeKind
+    for new in (True, False)
+}
 _MERGE_TIES = {kind: cypher.merge_ties(kind) for kind in EdgeKind}
+_WRITE_TIES = {
+    (kind, new): cypher.create_ties(kind) if new else _MERGE_TIES[kind] for kind in EdgeKind for new in (True, False)
+}
 _END_TIES = {kind: cypher.end_ties(kind) for kind in EdgeKind}
 _DELETE_TIES = {kind: cypher.delete_ties(kind) for kind in EdgeKind}
 _TIES_BY_ID = {kind: cypher.ties_by_id(kind) for kind in EdgeKind}
@@ -670,19 +681,21 @@ class Neo4jStore:
         ends = {tie.source_id for tie in ties.values()} | {tie.target_id for tie in ties.values()}
         stored = self._stored_organisations(tx, sorted(orgs.keys() | ends))
 
-        org_rows: dict[NodeKind, list[dict[str, Any]]] = defaultdict(list)
-        org_undo: dict[NodeKind, list[list[Any]]] = defaultdict(list)
+        # New organisations and ties (none stored: this transaction, or the load's lease, keeps it so) are
+        # created, the rest merged; keyed by (kind, new).
+        org_rows: dict[tuple[NodeKind, bool], list[Any]] = defaultdict(list)
+        org_undo: dict[tuple[NodeKind, bool], list[list[Any]]] = defaultdict(list)
         for org in orgs.values():
             data = org.model_dump_json()
             before = stored.get(org.id)
-            if before is not None and before[1] == data:
-                continue
-            if before is not None:
-                updated += 1
-            else:
+            if before is None:
                 created += 1
-            org_rows[org.kind].append({"id": org.id, "props": _org_props(org, data)})
-            org_undo[org.kind].append(["delete_org", org.id] if before is None else ["put_org", before[0], before[1]])
+                org_rows[org.kind, True].append(_org_props(org, data))
+                org_undo[org.kind, True].append(["delete_org", org.id])
+            elif before[1] != data:
+                updated += 1
+                org_rows[org.kind, False].append({"id": org.id, "props": _org_props(org, data)})
+                org_undo[org.kind, False].append(["put_org", before[0], before[1]])
 
         if ties:
             kinds = {org_id: kind for org_id, (kind, _) in stored.items()}
@@ -702,27 +715,28 @@ class Neo4jStore:
             kind, source, target, data = stored_ties[tie_id]
             return ["put_tie", kind, source, target, data]
 
-        tie_rows: dict[EdgeKind, list[dict[str, Any]]] = defaultdict(list)
-        tie_undo: dict[EdgeKind, list[list[Any]]] = defaultdict(list)
+        tie_rows: dict[tuple[EdgeKind, bool], list[Any]] = defaultdict(list)
+        tie_undo: dict[tuple[EdgeKind, bool], list[list[Any]]] = defaultdict(list)
         moved: dict[EdgeKind, list[str]] = defaultdict(list)
         for tie in ties.values():
             data = tie.model_dump_json()
             before_tie = stored_ties.get(tie.id)
-            if before_tie is not None and before_tie[3] == data:
-                continue
-            if before_tie is not None:
-                ties_updated += 1
-                old_kind, old_source, old_target, _ = before_tie
-                if (old_kind, old_source, old_target) != (tie.kind, tie.source_id, tie.target_id):
-                    # A relationship cannot change its type or ends: replace it.
-                    moved[old_kind].append(tie.id)
-                    tie_undo[tie.kind].append(["delete_tie", tie.kind, tie.id])
-                else:
-                    tie_undo[tie.kind].append(put_back(tie.id))
-            else:
+            if before_tie is None:
                 ties_created += 1
-                tie_undo[tie.kind].append(["delete_tie", tie.kind, tie.id])
-            tie_rows[tie.kind].append(
+                tie_rows[tie.kind, True].append([tie.source_id, tie.target_id, _tie_props(tie, data)])
+                tie_undo[tie.kind, True].append(["delete_tie", tie.kind, tie.id])
+                continue
+            if before_tie[3] == data:
+                continue
+            ties_updated += 1
+            old_kind, old_source, old_target, _ = before_tie
+            if (old_kind, old_source, old_target) != (tie.kind, tie.source_id, tie.target_id):
+                # A relationship cannot change its type or ends: replace it.
+                moved[old_kind].append(tie.id)
+                tie_undo[tie.kind, False].append(["delete_tie", tie.kind, tie.id])
+            else:
+                tie_undo[tie.kind, False].append(put_back(tie.id))
+            tie_rows[tie.kind, False].append(
                 {"id": tie.id, "source_id": tie.source_id, "target_id": tie.target_id, "props": _tie_props(tie, data)}
             )
 
@@ -746,15 +760,13 @@ class Neo4jStore:
 
         # Writes, in the embedded store's order.
         steps = [
-            _Step(_MERGE_ORGANISATIONS[kind], "rows", rows, org_undo[kind], counted=True)
-            for kind, rows in org_rows.items()
+            _Step(_WRITE_ORGANISATIONS[key], "rows", rows, org_undo[key], counted=True)
+            for key, rows in org_rows.items()
         ]
         steps += [
             _Step(_DELETE_TIES[kind], "ids", ids, [put_back(tie_id) for tie_id in ids]) for kind, ids in moved.items()
         ]
-        steps += [
-            _Step(_MERGE_TIES[kind], "rows", rows, tie_undo[kind], counted=True) for kind, rows in tie_rows.items()
-        ]
+        steps += [_Step(_WRITE_TIES[key], "rows", rows, tie_undo[key], counted=True) for key, rows in tie_rows.items()]
         steps += [_Step(_END_TIES[kind], "rows", rows, end_undo[kind]) for kind, rows in end_rows.items()]
         if batch.delete_ties:
             doomed = sorted(set(batch.delete_ties))

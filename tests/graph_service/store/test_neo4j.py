@@ -220,6 +220,29 @@ def test_a_tie_that_changes_direction_stays_one_relationship(neo4j_store: Neo4jS
     assert neo4j_store.get_tie(flipped.id) == flipped
 
 
+@pytest.mark.neo4j
+def test_new_rows_are_created_and_known_ones_updated_in_one_batch(neo4j_store: Neo4jStore, raw: Driver) -> None:
+    member = tie("1", "group-1", EdgeKind.MEMBER_OF)
+    neo4j_store.apply(WriteBatch(organisations=[org("group-1", NodeKind.TRUST, "Trust"), school(1)], ties=[member]))
+    since = date(2020, 9, 1)
+    batch = WriteBatch(
+        organisations=[school(1, "Renamed"), school(2), org("group-1", NodeKind.TRUST, "Trust")],
+        ties=[member.model_copy(update={"since": since}), tie("2", "group-1", EdgeKind.MEMBER_OF)],
+    )
+    result = neo4j_store.apply(batch)
+    assert (result.organisations_created, result.organisations_updated) == (1, 1)
+    assert (result.ties_created, result.ties_updated) == (1, 1)
+    # Each id once: a known row merged in place, a new one created (never a second copy).
+    assert sorted(scalar(raw, "MATCH (n:Organisation) RETURN collect(n.id) AS ids")) == ["1", "2", "group-1"]
+    ties = raw.execute_query("MATCH (s)-[r:MEMBER_OF]->(t) RETURN r.id AS id, s.id AS s, r.since AS since ORDER BY s")
+    assert [(r["id"], r["s"], r["since"]) for r in ties.records] == [
+        (member.id, "1", since),
+        ("member_of:2:group-1", "2", None),
+    ]
+    assert neo4j_store.get_organisation("1") == school(1, "Renamed")
+    assert sorted(scalar(raw, "MATCH (n:Organisation {id: '2'}) RETURN labels(n)")) == ["Organisation", "School"]
+
+
 # -- one transaction per batch -----------------------------------------------------------
 
 
@@ -266,7 +289,7 @@ def test_a_load_cut_off_mid_write_is_reported_and_rolled_back(
     loader = threading.Thread(target=load)
     loader.start()
     deadline = time.monotonic() + 60
-    while not running(raw, "UNWIND $rows AS row MERGE (n:Organisation"):
+    while not running(raw, cypher.create_organisations(NodeKind.SCHOOL)):
         assert loader.is_alive() and time.monotonic() < deadline, "the load never started writing"
         time.sleep(0.02)
     relay.stop()  # Neo4j "goes away" while the batch is half written
