@@ -38,17 +38,6 @@ DEAD_URI = "bolt://127.0.0.1:1"
 
 
 @pytest.fixture
-def neo4j_store() -> Iterator[Neo4jStore]:
-    store = make_neo4j_store()
-    assert isinstance(store, Neo4jStore)
-    store.clear()
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-@pytest.fixture
 def raw(neo4j_store: Neo4jStore) -> Iterator[Driver]:
     """A driver of our own, to look at what the store wrote."""
     driver = GraphDatabase.driver(neo4j_store.uri, auth=(neo4j_store.user, os.environ.get("NEO4J_PASSWORD", "")))

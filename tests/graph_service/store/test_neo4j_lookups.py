@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -20,7 +19,7 @@ from graph_service.models import EdgeKind
 from graph_service.settings import Settings
 from graph_service.store.neo4j import Neo4jStore, SharedChecks, VersionState
 from loaders.gias import load_gias
-from tests.conftest import SAMPLE, make_neo4j_store
+from tests.conftest import SAMPLE
 from tests.factories import small_network
 from tests.graph_service.analytics.town import town
 from tests.graph_service.store.test_version_check import write_from_another_process
@@ -128,14 +127,8 @@ def test_own_writes_and_rebuilds_move_the_checks_on() -> None:
 
 
 @pytest.fixture
-def neo4j() -> Iterator[Neo4jStore]:
-    store = make_neo4j_store()
-    assert isinstance(store, Neo4jStore)
-    store.clear()
-    try:
-        yield store
-    finally:
-        store.close()
+def neo4j(neo4j_store: Neo4jStore) -> Neo4jStore:
+    return neo4j_store
 
 
 def lookups(store: Neo4jStore, ids: list[str], neighbourhoods: list[str]) -> list[Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +36,9 @@ def load_july(store: GraphStore) -> Any:
 
 
 @pytest.fixture
-def neo4j() -> Iterator[Neo4jStore]:
-    store = make_neo4j_store()
-    assert isinstance(store, Neo4jStore)
-    store.clear()
-    store.stage_rows = STAGE
-    try:
-        yield store
-    finally:
-        store.close()
+def neo4j(neo4j_store: Neo4jStore) -> Neo4jStore:
+    neo4j_store.stage_rows = STAGE
+    return neo4j_store
 
 
 def snapshot(store: GraphStore) -> dict[str, Any]:
