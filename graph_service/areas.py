@@ -51,6 +51,23 @@ def _authorities(store: GraphStore) -> dict[str, int | None]:
     return {org.name: org.la_code for org in orgs}
 
 
+def la_code_of(store: GraphStore, la: str) -> int:
+    """The code of a local authority given by code (``330``) or name (``Birmingham``, any case).
+
+    :class:`UnknownArea` when the store holds no such authority, naming the nearest.
+    """
+    code, name = parse_la(la)
+    if code is not None:
+        check_area(store, la_code=code)
+        return code
+    authorities = {known.lower(): found for known, found in _authorities(store).items()}
+    found = authorities.get((name or "").lower())
+    if found is None:
+        check_area(store, local_authority=name)  # raises, with the nearest names, if it is not there at all
+        raise UnknownArea(f"local authority {name!r} has no code in the store")
+    return found
+
+
 def _place_names(store: GraphStore, field: str) -> set[str]:
     """Every district or constituency name in the store (read only to suggest names after a miss)."""
     return {str(data[field]) for _, data in store.graph().nodes(data=True) if data.get(field)}

@@ -385,7 +385,7 @@ def configure_backtest(parser: argparse.ArgumentParser) -> None:
     )
     _support_options(parser)
     parser.add_argument("--ignore-ratings", action="store_true", help="treat every state-funded school as rated Good")
-    parser.add_argument("--la", type=int, help="only cases in this local authority (code)")
+    parser.add_argument("--la", help="only cases in this local authority: code (330) or name (Birmingham)")
     parser.add_argument("--since", type=iso_date, help="only take-overs on or after this date")
     parser.add_argument("--until", type=iso_date, help="only take-overs on or before this date")
     parser.add_argument("--csv", type=Path, help="write one row per case to this CSV file")
@@ -401,7 +401,7 @@ def run_backtest(args: argparse.Namespace, settings: Settings) -> int:
         lambda store: questions.support_backtest(
             store,
             ignore_ratings=args.ignore_ratings,
-            la_code=args.la,
+            la_code=None if args.la is None else areas.la_code_of(store, args.la),
             since=args.since,
             until=args.until,
             radius_km=args.radius_km,

@@ -143,6 +143,22 @@ def test_cli_backtest_writes_one_csv_row_per_case(
         main(["backtest", "--weight", "charm=1"])
 
 
+def test_cli_backtest_takes_a_local_authority_by_code_or_name(
+    store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GRAPH_SERVICE_DB", str(store.path))
+    monkeypatch.setenv("GRAPH_SERVICE_STORE", "embedded")
+    counts = []
+    for la in ("883", "thurrock", " Thurrock "):
+        assert main(["backtest", "--ignore-ratings", "--la", la, "--format", "json"]) == 0
+        counts.append(len(json.loads(capsys.readouterr().out)["cases"]))
+    assert counts == [len(expected_cases())] * 3
+    assert main(["backtest", "--ignore-ratings", "--la", "Thurrok"]) == 1
+    assert "Thurrock" in capsys.readouterr().err  # the nearest name is suggested
+    assert main(["backtest", "--ignore-ratings", "--la", "999"]) == 1
+    assert "no local authority with code 999" in capsys.readouterr().err
+
+
 def test_a_limit_shows_exactly_the_first_lines_on_real_data(store: EmbeddedStore) -> None:
     """Every school of the extract, at two dates: the first 10 lines with a limit are those without one."""
     from graph_service.analytics.support import support_candidates
