@@ -45,6 +45,7 @@ def test_a_key_with_a_colon_stays_a_property(tmp_path: Path) -> None:
         [str(READERS), "neo4j-admin", str(home), "database", "import", "full"]
         + [f"--nodes={tmp_path / 'nodes.csv'}", f"--relationships={tmp_path / 'edges.csv'}"]
         + ["--multiline-fields=true", "neo4j"],
+        cwd=tmp_path,  # neo4j-admin writes its import.report where it runs
         capture_output=True,
         text=True,
         timeout=600,
