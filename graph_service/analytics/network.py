@@ -74,16 +74,14 @@ class CollaborationTimeline:
     closed_known: np.ndarray
     current: np.ndarray
     #: Collaboration ties as ``(pair, tie id, source, target, tie attributes)``, by pair then tie id,
-    #: with their spans as ordinals.
+    #: with their spans as ordinals and the positions of their ends in ``ids``.
     ties: list[tuple[tuple[str, str], str, str, str, dict[str, Any]]]
     tie_since: np.ndarray
     tie_until: np.ndarray
+    tie_sources: np.ndarray
+    tie_targets: np.ndarray
     #: Each tied node's ends (:data:`End`), in id order.
     ends: dict[str, list[End]]
-    #: Every end as the position of its node in ``ids``, with the tie's span as ordinals.
-    end_node: np.ndarray
-    end_since: np.ndarray
-    end_until: np.ndarray
     #: ``maintained_by`` ties per school: ``(local authority's name, tie attributes)``.
     maintained: dict[str, list[tuple[str, dict[str, Any]]]]
     #: Each organisation's position in ``ids``.
@@ -122,7 +120,6 @@ def collaboration_timeline(graph: nx.MultiDiGraph) -> CollaborationTimeline:
     position = {node: i for i, node in enumerate(nodes)}
     kinds: dict[str, int] = {}
     kind_codes = [kinds.setdefault(str(attrs.get("kind")), len(kinds)) for attrs in nodes.values()]
-    every_end = [(position[node], end[3]) for node, node_ends in ends.items() for end in node_ends]
     by_name = sorted(nodes, key=lambda node: (str(nodes[node].get("name", node)).lower(), node))
     order = {node: rank for rank, node in enumerate(by_name)}
     return CollaborationTimeline(
@@ -137,10 +134,9 @@ def collaboration_timeline(graph: nx.MultiDiGraph) -> CollaborationTimeline:
         ties=ties,
         tie_since=_ordinals([tie[4].get("since") for tie in ties], _NO_START),
         tie_until=_ordinals([tie[4].get("until") for tie in ties], _NO_END),
+        tie_sources=np.array([position[tie[2]] for tie in ties], dtype=np.int64),
+        tie_targets=np.array([position[tie[3]] for tie in ties], dtype=np.int64),
         ends=ends,
-        end_node=np.array([node for node, _data in every_end], dtype=np.int64),
-        end_since=_ordinals([data.get("since") for _node, data in every_end], _NO_START),
-        end_until=_ordinals([data.get("until") for _node, data in every_end], _NO_END),
         maintained=maintained,
         position=position,
         ranks=np.fromiter((order[node] for node in nodes), dtype=np.int64, count=len(nodes)),
@@ -272,8 +268,12 @@ def collaboration_graph(
     opened = {
         kind: timeline.ids[is_open & (timeline.kind_codes == code)].tolist() for code, kind in enumerate(timeline.kinds)
     }
-    holding = _holding(timeline.end_since, timeline.end_until, day)
-    counts = np.bincount(timeline.end_node[holding], minlength=len(timeline.ids))
+    holding = _holding(timeline.tie_since, timeline.tie_until, day)
+    size = len(timeline.ids)
+    # Each holding tie counts once at either end (twice for a tie from a node to itself, as its ends do).
+    counts = np.bincount(timeline.tie_sources[holding], minlength=size) + np.bincount(
+        timeline.tie_targets[holding], minlength=size
+    )
     collab = CollaborationGraph(
         as_at=as_at,
         day=day,
@@ -290,7 +290,7 @@ def collaboration_graph(
         adj.update({node: {} for node in timeline.nodes})
         ties = timeline.ties
         # Filtering keeps the timeline's order, so nothing is sorted per date.
-        for position in np.flatnonzero(_holding(timeline.tie_since, timeline.tie_until, day)).tolist():
+        for position in np.flatnonzero(holding).tolist():
             (first, second), tie_id, source, target, data = ties[position]
             edge = adj[first].get(second)
             if edge is None:
