@@ -12,9 +12,8 @@ from graph_service.models import NodeKind
 from graph_service.spreadsheet import cell
 from graph_service.store import GraphStore, OrganisationFilter
 from graph_service.tables import words
-from viz import views
 from viz.render import script_json, templates
-from viz.views import Area, NotFound, area_name
+from viz.views import STATE_FUNDED, Area, ListChoice, NotFound, area_name, isolated_answer
 
 #: (path, name, what it shows) for the list of views.
 VIEWS = (
@@ -52,21 +51,6 @@ EXCLUDABLE = (
 )
 
 
-@dataclass(frozen=True)
-class ListChoice:
-    """What the isolated list covers: the area, types left out, and whether to include every type."""
-
-    exclude: tuple[str, ...] = ()
-    all_types: bool = False
-
-
-def isolated_answer(
-    store: GraphStore, where: Area, choice: ListChoice, as_at: date | None = None
-) -> questions.IsolatedAnswer:
-    """The area's isolated schools as the questions answer them (riskiest first), as ``choice`` says."""
-    return views.isolated_answer(store, where, exclude=choice.exclude, all_types=choice.all_types, as_at=as_at)
-
-
 def isolated_csv(answer: questions.IsolatedAnswer) -> str:
     """The list as CSV: one row per school with its type, rating, nearest partner and reasons."""
     out = io.StringIO()
@@ -101,7 +85,7 @@ def front_page(
     root: str = "",
     as_at: date | None = None,
     max_nodes: int | None = None,
-    choice: ListChoice = ListChoice(),
+    choice: ListChoice = STATE_FUNDED,
 ) -> str:
     """The front page as HTML; ``root`` is the API's root path (for links behind a proxy).
 

@@ -248,24 +248,31 @@ def group(store: GraphStore, org_id: str, as_at: date | None = None, include_clo
     )
 
 
+@dataclass(frozen=True)
+class ListChoice:
+    """What the isolated list covers: the area, types left out, and whether to include every type."""
+
+    exclude: tuple[str, ...] = ()
+    all_types: bool = False
+
+
+#: The list a strategist sees first: state-funded schools, no type left out.
+STATE_FUNDED = ListChoice()
+
+
 def isolated_answer(
-    store: GraphStore,
-    where: Area,
-    *,
-    exclude: tuple[str, ...] = (),
-    all_types: bool = False,
-    as_at: date | None = None,
+    store: GraphStore, where: Area, choice: ListChoice = STATE_FUNDED, as_at: date | None = None
 ) -> questions.IsolatedAnswer:
     """The area's isolated schools as the questions answer them (riskiest first): the list and the picture.
 
-    State-funded schools only unless ``all_types`` (``graph_service.areas.default_types``), less
-    the types in ``exclude``.
+    State-funded schools only unless ``choice.all_types`` (``graph_service.areas.default_types``),
+    less the types in ``choice.exclude``.
     """
     filters = questions.AreaFilter(
         la_code=where.la_code,
         local_authority=where.local_authority,
         district=where.district,
-        types=areas.default_types(exclude, everything=all_types),
+        types=areas.default_types(choice.exclude, everything=choice.all_types),
     )
     return questions.isolated_schools(store, as_at=as_at, filters=filters)
 
@@ -280,7 +287,7 @@ def _isolated_in(
     )
     if not sub.organisations:
         raise NotFound(f"no open school in {area_name(store, where)}")
-    lonely = [item.id for item in isolated_answer(store, where, all_types=all_types, as_at=as_at).items]
+    lonely = [item.id for item in isolated_answer(store, where, ListChoice(all_types=all_types), as_at).items]
     return _graph(sub, include_closed=False, keep=lonely), lonely
 
 
