@@ -49,7 +49,7 @@ from neo4j.exceptions import (
 
 from graph_service import memory
 from graph_service.analytics.isolation import RISK_POINTS, UNRATED_RISK
-from graph_service.analytics.network import PROVIDER_KINDS, SchoolFilter
+from graph_service.analytics.network import PROVIDER_KINDS, SchoolFilter, holds
 from graph_service.graphview import build_graph_from_stored
 from graph_service.models import STORED, AuditEntry, EdgeKind, NodeKind, Organisation, Status, Tie, check_endpoints
 from graph_service.store.base import (
@@ -268,10 +268,7 @@ def _holds(tie: dict[str, Any], day: date | None) -> bool:
     >>> _holds({"since": date(2020, 9, 1)}, date(2020, 8, 31)), _holds({"until": date(2021, 1, 1)}, date(2021, 1, 1))
     (False, True)
     """
-    if day is None:
-        return True
-    since, until = tie.get("since"), tie.get("until")
-    return (since is None or since <= day) and (until is None or until >= day)
+    return day is None or holds(tie, day)
 
 
 #: The graph's version and the staged load under way (None when none is), as a check reads them.
@@ -974,21 +971,21 @@ class Neo4jStore:
             return self._ties(
                 [
                     whole.ties[tie_id]
-                    for tie_id, attrs in self._ties_at(whole.graph, org_id, as_at)
+                    for tie_id, _other, attrs in self._ties_at(whole.graph, org_id, as_at)
                     if not wanted or attrs["kind"] in wanted
                 ]
             )
         return self._ties([record["data"] for record in self._read(cypher.ties_of(kinds), id=org_id, day=as_at)])
 
     @staticmethod
-    def _ties_at(graph: nx.MultiDiGraph, org_id: str, day: date | None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Id and attributes of every tie of ``org_id`` (either end) that holds on ``day`` (any day when None)."""
+    def _ties_at(graph: nx.MultiDiGraph, org_id: str, day: date | None) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Id, other end and attributes of each tie of ``org_id`` holding on ``day`` (any day when None)."""
         if org_id not in graph:
             return
         for edges in (graph.out_edges(org_id, keys=True, data=True), graph.in_edges(org_id, keys=True, data=True)):
-            for _, _, tie_id, attrs in edges:
+            for source, target, tie_id, attrs in edges:
                 if _holds(attrs, day):
-                    yield tie_id, attrs
+                    yield tie_id, (target if source == org_id else source), attrs
 
     def all_ties(self, kinds: Sequence[EdgeKind] = ()) -> list[Tie]:
         return self._ties(self._read(cypher.all_ties(kinds))[0]["data"])
@@ -1032,16 +1029,7 @@ class Neo4jStore:
             return Subgraph([], [])
         seen, frontier = {org_id}, {org_id}
         for _ in range(hops):
-            frontier = {
-                other
-                for member in frontier
-                for source, target, _, attrs in (
-                    *graph.out_edges(member, keys=True, data=True),
-                    *graph.in_edges(member, keys=True, data=True),
-                )
-                if _holds(attrs, as_at)
-                for other in (source, target)
-            } - seen
+            frontier = {other for member in frontier for _, other, _ in self._ties_at(graph, member, as_at)} - seen
             if not frontier:
                 break
             seen |= frontier
