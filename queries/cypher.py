@@ -213,8 +213,7 @@ def organisation_ids(where: str) -> str:
     return f"MATCH (n:Organisation){where} RETURN collect(n.id) AS ids"
 
 
-ALL_ORGANISATIONS = "MATCH (n:Organisation) RETURN collect(n.data) AS data"
-#: ``[id, JSON]`` of every organisation (the in-memory lookups of Neo4jStore).
+#: ``[id, JSON]`` of every organisation (Neo4jStore's whole graph, and its in-memory lookups).
 ALL_ORGANISATIONS_BY_ID = "MATCH (n:Organisation) RETURN collect([n.id, n.data]) AS rows"
 #: ``[id, JSON]`` of every tie.
 ALL_TIES_BY_ID = "MATCH (:Organisation)-[r]->(:Organisation) RETURN collect([r.id, r.data]) AS rows"

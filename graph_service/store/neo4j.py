@@ -1197,29 +1197,23 @@ class Neo4jStore:
             if cached is not None and self._current(cached, version, loading):
                 return cached
             self._graph_cache = cached = None
-            by_id = self.questions_in_memory
 
             def work(tx: ManagedTransaction) -> tuple[Any, list[Any], list[Any]]:
                 # The version in the same transaction as the data, so the pair is exact.
                 state = tx.run(cypher.GET_VERSION_STATE, id=cypher.GRAPH_VERSION_ID).single(strict=True)
-                if by_id:
-                    orgs = tx.run(cypher.ALL_ORGANISATIONS_BY_ID).single(strict=True)["rows"]
-                    ties = tx.run(cypher.ALL_TIES_BY_ID).single(strict=True)["rows"]
-                else:
-                    orgs = tx.run(cypher.ALL_ORGANISATIONS).single(strict=True)["data"]
-                    ties = tx.run(cypher.all_ties()).single(strict=True)["data"]
+                orgs = tx.run(cypher.ALL_ORGANISATIONS_BY_ID).single(strict=True)["rows"]
+                ties = tx.run(cypher.ALL_TIES_BY_ID).single(strict=True)["rows"]
                 return state, orgs, ties
 
             began = time.monotonic()
             state, orgs, ties = self._read_tx(work)
             held = None if state["version"] is None else int(state["version"])
             self._checks.offer(began, (held, state["loading"]))
-            if by_id:
-                org_json, tie_json = dict(orgs), dict(ties)
-                graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(org_json.values(), tie_json.values()))
+            org_json, tie_json = dict(orgs), dict(ties)
+            graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(org_json.values(), tie_json.values()))
+            if self.questions_in_memory:  # the JSON by id answers lookups too
                 cached = _Memory(graph, held, state["loading"], org_json, tie_json)
             else:
-                graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(orgs, ties))
                 cached = _Memory(graph, held, state["loading"])
             self._graph_cache = cached
             return cached
