@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from api_load import server_cpu  # bench/ is on the path of a bench run
+
 from graph_service.store import EmbeddedStore, GraphStore, WriteBatch, WriteResult
 from graph_service.store.base import WriteProgress
 from graph_service.store.neo4j import Neo4jStore
@@ -41,11 +43,8 @@ LINKS = "links_edubasealldata20250718_england.csv"
 
 
 def process_cpu(pid: int | None) -> float:
-    """CPU seconds (user + system) process ``pid`` has used so far; 0 when none is given."""
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds the server ``pid`` (and any process it started) has used so far; 0 when none is given."""
+    return 0.0 if pid is None else server_cpu(pid)
 
 
 class TimedStore:
