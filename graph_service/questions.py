@@ -40,7 +40,7 @@ from graph_service.analytics.network import (
     collaboration_graph,
     collaboration_timeline,
 )
-from graph_service.analytics.standing import standing_on
+from graph_service.analytics.standing import standing_in
 from graph_service.analytics.support import (
     SupportIndex,
     SupportRules,
@@ -198,6 +198,16 @@ class IsolatedSchool(_Model):
         " (docs/questions.md, 'Inspections and standing').",
     )
     judgements: str | None = Field(default=None, description="What that inspection says, in words.")
+    judged_urn: str | None = Field(
+        default=None,
+        description="The URN the inspection in force judged: the school's own, or a predecessor's when the "
+        "judgement was inherited (empty: no inspection, or a predecessor GIAS does not name).",
+    )
+    inherited: bool = Field(
+        default=False,
+        description="Judged on a predecessor before the school re-opened (standing_basis says on which, when, and "
+        "in which trust it re-opened): a difficulty judgement so inherited is not counted (risk, in difficulty).",
+    )
     risk: int = Field(description="Risk from the rating: 5 special measures ... 0 good/outstanding; unrated 1.")
     tie_count: int = Field(description="Number of collaboration ties holding on the date.")
     ties: list[TieBrief] = Field(description="Those ties.")
@@ -274,6 +284,16 @@ class SchoolBrief(_Model):
         default=None, description="Where the standing comes from, in words: the inspection in force and the rule."
     )
     judgements: str | None = Field(default=None, description="What that inspection says, in words.")
+    judged_urn: str | None = Field(
+        default=None,
+        description="The URN the inspection in force judged: the school's own, or a predecessor's when the "
+        "judgement was inherited (empty: no inspection, or a predecessor GIAS does not name).",
+    )
+    inherited: bool = Field(
+        default=False,
+        description="Judged on a predecessor before the school re-opened (standing_basis says on which, when, and "
+        "in which trust it re-opened): a difficulty judgement so inherited is not counted (risk, in difficulty).",
+    )
     latitude: float | None = Field(default=None, description="WGS84 latitude.")
     longitude: float | None = Field(default=None, description="WGS84 longitude.")
 
@@ -320,17 +340,50 @@ class Candidate(_Model):
     via_name: str | None = Field(default=None, description="Its name.")
     score: float = Field(description="0 to 100: the sum of the parts' points.")
     first: bool = Field(description="Put first by the religious-character rule (before any higher score).")
+    phase_fit: bool = Field(
+        default=True,
+        description="False for a trust offered to a secondary school with no open secondary or all-through school "
+        "within the trust radius: listed after those that run one (rule secondary_trusts).",
+    )
     schools_near: int = Field(description="A trust's or federation's open schools within its radius (all of them).")
     schools: list[NearSchool] = Field(description="Those schools, nearest first (up to 10).")
     parts: list[ScorePart] = Field(description="Every part of the score.")
     reasons: list[str] = Field(description="Why it is suggested, in words, strongest first.")
 
 
+class OwnSupporter(NearSchool):
+    """One of the school's own trust's schools that could support it (open, Good or better, a fitting phase)."""
+
+
+class CurrentTrust(_Model):
+    """The trust (else federation) the school is in on the date: context, never a ranked line."""
+
+    id: str = Field(description="Its id.")
+    kind: NodeKind = Field(description="trust or federation.")
+    name: str = Field(description="Its name.")
+    open_schools: int = Field(description="Its open schools on the date, anywhere.")
+    schools_near: int = Field(description="Those within the trust radius (a federation: the radius).")
+    in_difficulty: int = Field(description="Its open schools in difficulty on the date.")
+    sponsor_led_good: int = Field(description="Its sponsor-led academies rated Good or better (its record).")
+    secondary_near: bool = Field(description="It runs a secondary or all-through school within the radius.")
+    supporters: list[OwnSupporter] = Field(
+        description="Its schools near by that could support the school (its own school-improvement route), nearest "
+        "first (up to 10)."
+    )
+
+
 class SupportAnswer(_Model):
     """Ranked candidates to support a school: trusts first-class, each one line with its schools near by."""
 
     school: SchoolBrief = Field(description="The school to support.")
-    in_difficulty: bool = Field(description="Its standing on the date is special measures, serious weaknesses, ...")
+    in_difficulty: bool = Field(
+        description="Its standing on the date is special measures, serious weaknesses, inadequate or requires "
+        "improvement, judged on itself (an inherited judgement counts only with the rule count_inherited)."
+    )
+    current_trust: CurrentTrust | None = Field(
+        default=None,
+        description="The trust or federation it is in on the date: shown as context, never ranked among candidates.",
+    )
     notes: list[str] = Field(description="Anything a broker should know about this answer.")
     rules_applied: list[str] = Field(description="Every rule applied to this answer, in words.")
     as_at: date = Field(description="The day the network is taken as it stood.")
@@ -724,9 +777,10 @@ def _support_of(graph: nx.MultiDiGraph) -> _Support:
     return known
 
 
-def _standing_fields(attrs: dict[str, Any], day: date) -> dict[str, Any]:
+def _standing_fields(graph: nx.MultiDiGraph, urn: str, day: date) -> dict[str, Any]:
     """The school's standing on ``day`` (analytics.standing), for its brief in a support answer."""
-    standing = standing_on(attrs, day)
+    standing = standing_in(graph, urn, day)
+    attrs = graph.nodes[urn]
     if standing is None:
         return {"ofsted_rating": None, "ofsted_date": None}
     inspection = standing.inspection or {}
@@ -735,6 +789,8 @@ def _standing_fields(attrs: dict[str, Any], day: date) -> dict[str, Any]:
         "ofsted_date": inspection.get("date", attrs.get("ofsted_date") if not inspection else None),
         "standing_basis": standing.basis,
         "judgements": standing.judgements or None,
+        "judged_urn": standing.judged_urn,
+        "inherited": standing.inherited,
     }
 
 
@@ -791,10 +847,11 @@ def support_partners(
                 {
                     "id": urn,
                     **{name: value for name, value in attrs.items() if name in SchoolBrief.model_fields},
-                    **_standing_fields(attrs, day),
+                    **_standing_fields(graph, urn, day),
                 }
             ),
             "in_difficulty": found["in_difficulty"],
+            "current_trust": found["current_trust"],
             "notes": found["notes"],
             "rules_applied": found["rules"],
             "as_at": day,

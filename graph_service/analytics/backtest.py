@@ -208,7 +208,7 @@ def run_backtest(
             row["skipped"] = "the successor was open on the day asked (GIAS dates out of order)"
             rows.append(row)
             continue
-        lines, _notes, _rules, _considered = rank_lines(
+        lines, *_ = rank_lines(
             graph,
             case.school,
             case.day,

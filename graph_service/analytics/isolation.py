@@ -295,6 +295,8 @@ def isolated(
             ofsted_date=inspection["date"] if inspection is not None else row["ofsted_date"] if standing else None,
             standing_basis=standing.basis if standing is not None else None,
             judgements=(standing.judgements or None) if standing is not None else None,
+            judged_urn=standing.judged_urn if standing is not None else None,
+            inherited=standing.inherited if standing is not None else False,
             name=attrs.get("name", node),
             risk=node_points,
             tie_count=len(ties),
