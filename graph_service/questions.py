@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 import networkx as nx
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from graph_service import memory
@@ -42,6 +43,7 @@ from graph_service.analytics.network import (
 )
 from graph_service.analytics.standing import standing_in
 from graph_service.analytics.support import (
+    PARTS,
     SupportIndex,
     SupportRules,
     SupportWeights,
@@ -451,6 +453,10 @@ class BacktestAnswer(_Model):
     held_out: Figures = Field(description="Cases from 2019-09-01 on.")
     by_year: dict[str, Figures] = Field(description="By year of the take-over.")
     by_phase: dict[str, Figures] = Field(description="By phase of the school.")
+    tuning_by_stage: dict[str, Figures] = Field(
+        default_factory=dict, description="Tuning cases by stage: primary, secondary (with all-through), other."
+    )
+    held_out_by_stage: dict[str, Figures] = Field(default_factory=dict, description="Held-out cases by stage.")
     cases: list[BacktestCase] = Field(description="One row per case.")
 
     def tables(self) -> list[tuple[str, Figures]]:
@@ -459,6 +465,8 @@ class BacktestAnswer(_Model):
             ("all", self.all),
             ("tuning (before 2019-09-01)", self.tuning),
             ("held out (2019-09-01 on)", self.held_out),
+            *((f"tuning, {stage}", figures) for stage, figures in self.tuning_by_stage.items()),
+            *((f"held out, {stage}", figures) for stage, figures in self.held_out_by_stage.items()),
             *((f"year {year}", figures) for year, figures in self.by_year.items()),
             *((f"phase {phase}", figures) for phase, figures in self.by_phase.items()),
         ]
@@ -936,7 +944,85 @@ def support_backtest(
             "held_out": tables["held_out"],
             "by_year": tables["by_year"],
             "by_phase": tables["by_phase"],
+            "tuning_by_stage": tables["tuning_by_stage"],
+            "held_out_by_stage": tables["held_out_by_stage"],
             "cases": rows,
+        }
+    )
+
+
+class Coefficient(_Model):
+    """One part's fitted weight."""
+
+    part: str = Field(description="The part (a SupportWeights field).")
+    coefficient: float = Field(description="Fitted coefficient on the part's 0-1 scale (the weight it suggests).")
+    standard_error: float = Field(description="Its standard error (inverse of the observed information).")
+    default: float = Field(description="The weight the service uses by default.")
+
+
+class FitAnswer(_Model):
+    """The support weights fitted by conditional logit on the tuning cases, and how well they rank."""
+
+    ignore_ratings: bool = Field(description="Every state-funded school treated as rated Good.")
+    cases: int = Field(description="Tuning cases with the real trust among the lines (the fit's cases).")
+    log_likelihood: float = Field(description="Log-likelihood of the fit.")
+    pseudo_r2: float = Field(description="McFadden's pseudo R-squared against a uniform choice among the lines.")
+    coefficients: list[Coefficient] = Field(description="One per part.")
+    cross_validated: Hits = Field(description="Tuning cases, each ranked with weights fitted without its block.")
+    tuning: Hits = Field(description="Tuning cases ranked with the weights fitted on all of them.")
+    held_out: Hits = Field(description="Held-out cases ranked with the fitted weights.")
+    defaults_tuning: Hits = Field(description="Tuning cases ranked with the default weights.")
+    defaults_held_out: Hits = Field(description="Held-out cases ranked with the default weights.")
+    by_stage: dict[str, Hits] = Field(description="Fitted weights by tuning/held out and stage.")
+
+
+@memory.answers_without_collector
+def support_fit(
+    store: GraphStore,
+    *,
+    ignore_ratings: bool = False,
+    radius_km: float = 15.0,
+    trust_radius_km: float = 40.0,
+    rules: SupportRules | None = None,
+    folds: int = 5,
+) -> FitAnswer:
+    """Refit the support weights on the store's take-overs before 2019-09-01 (``graph-service backtest --fit``)."""
+    graph = store.graph()
+    cases = takeovers.takeover_cases(graph)
+    if not cases:
+        raise BadQuestion("no take-overs to fit on: load GIAS with its links file")
+    found = takeovers.choices(
+        graph,
+        cases,
+        ignore_ratings=ignore_ratings,
+        rules=rules,
+        radius_km=radius_km,
+        trust_radius_km=trust_radius_km,
+        index=_support_of(graph).index,
+    )
+    if not any(not choice.held_out and choice.chosen >= 0 for choice in found):
+        raise BadQuestion("no take-over before 2019-09-01 has its real trust among the lines: nothing to fit on")
+    fitted = takeovers.fit_weights(found, folds=folds)
+    defaults = SupportWeights().model_dump()
+    as_array = np.array([defaults[part] for part in PARTS])
+    tuning = [choice for choice in found if not choice.held_out]
+    held = [choice for choice in found if choice.held_out]
+    return FitAnswer.model_validate(
+        {
+            "ignore_ratings": ignore_ratings,
+            "cases": fitted["cases"],
+            "log_likelihood": fitted["log_likelihood"],
+            "pseudo_r2": fitted["pseudo_r2"],
+            "coefficients": [
+                {"part": part, "coefficient": b, "standard_error": se, "default": defaults[part]}
+                for part, (b, se) in fitted["coefficients"].items()
+            ],
+            "cross_validated": fitted["cross_validated"],
+            "tuning": fitted["tuning"],
+            "held_out": fitted["held_out"],
+            "defaults_tuning": takeovers.hits(takeovers.choice_ranks(tuning, as_array)),
+            "defaults_held_out": takeovers.hits(takeovers.choice_ranks(held, as_array)),
+            "by_stage": fitted["by_stage"],
         }
     )
 

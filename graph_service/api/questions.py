@@ -115,6 +115,8 @@ async def support_rules(
     same_provision: Annotated[bool, _rule("same_provision")] = True,
     faith_first: Annotated[bool, _rule("faith_first")] = True,
     dated: Annotated[bool, _rule("dated")] = True,
+    secondary_trusts: Annotated[bool, _rule("secondary_trusts")] = True,
+    count_inherited: Annotated[bool, _rule("count_inherited")] = False,
 ) -> SupportRules:
     return SupportRules(
         state_funded_only=state_funded_only,
@@ -122,6 +124,8 @@ async def support_rules(
         same_provision=same_provision,
         faith_first=faith_first,
         dated=dated,
+        secondary_trusts=secondary_trusts,
+        count_inherited=count_inherited,
     )
 
 
