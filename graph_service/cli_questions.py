@@ -426,12 +426,14 @@ def _print_fit(answer: questions.FitAnswer) -> None:
     condition = "ratings ignored" if answer.ignore_ratings else "ratings as loaded"
     print(f"conditional logit on {answer.cases} tuning cases ({condition}): log-likelihood {answer.log_likelihood}, ")
     print(f"McFadden pseudo R2 {answer.pseudo_r2}")
-    print(f"{'part':<14}{'coefficient':>12}{'std error':>11}{'default':>9}")
+    print(f"{'part':<14}{'coefficient':>12}{'std error':>11}{'weight >= 0':>12}{'default':>9}")
     for row in answer.coefficients:
-        print(f"{row.part:<14}{row.coefficient:>12.3f}{row.standard_error:>11.3f}{row.default:>9g}")
-    print(f"\n{'ranked with':<34}{'hit@1':>7}{'hit@3':>7}{'hit@10':>8}{'MRR':>7}")
+        print(
+            f"{row.part:<14}{row.coefficient:>12.3f}{row.standard_error:>11.3f}{row.weight:>12.2f}{row.default:>9g}"
+        )
+    print(f"\n{'ranked with':<40}{'hit@1':>7}{'hit@3':>7}{'hit@10':>8}{'MRR':>7}")
     tables = [
-        ("fitted, cross-validated (tuning)", answer.cross_validated),
+        ("fitted >= 0, cross-validated (tuning)", answer.cross_validated),
         ("fitted, tuning", answer.tuning),
         ("fitted, held out", answer.held_out),
         ("defaults, tuning", answer.defaults_tuning),
@@ -439,7 +441,7 @@ def _print_fit(answer: questions.FitAnswer) -> None:
         *((f"fitted, {name}", hits) for name, hits in answer.by_stage.items()),
     ]
     for name, hits in tables:
-        print(f"{name:<34}{hits.hit_1:>7.1%}{hits.hit_3:>7.1%}{hits.hit_10:>8.1%}{hits.mrr:>7.3f}")
+        print(f"{name:<40}{hits.hit_1:>7.1%}{hits.hit_3:>7.1%}{hits.hit_10:>8.1%}{hits.mrr:>7.3f}")
 
 
 def run_backtest(args: argparse.Namespace, settings: Settings) -> int:

@@ -955,8 +955,12 @@ class Coefficient(_Model):
     """One part's fitted weight."""
 
     part: str = Field(description="The part (a SupportWeights field).")
-    coefficient: float = Field(description="Fitted coefficient on the part's 0-1 scale (the weight it suggests).")
+    coefficient: float = Field(description="Fitted coefficient on the part's 0-1 scale, all parts free.")
     standard_error: float = Field(description="Its standard error (inverse of the observed information).")
+    weight: float = Field(
+        description="The weight fitted with every coefficient at least 0 (a part that comes out negative beside "
+        "the others is left at 0): the weights the defaults are made of."
+    )
     default: float = Field(description="The weight the service uses by default.")
 
 
@@ -1014,8 +1018,8 @@ def support_fit(
             "log_likelihood": fitted["log_likelihood"],
             "pseudo_r2": fitted["pseudo_r2"],
             "coefficients": [
-                {"part": part, "coefficient": b, "standard_error": se, "default": defaults[part]}
-                for part, (b, se) in fitted["coefficients"].items()
+                {"part": part, "coefficient": b, "standard_error": se, "weight": weight, "default": defaults[part]}
+                for part, (b, se, weight) in fitted["coefficients"].items()
             ],
             "cross_validated": fitted["cross_validated"],
             "tuning": fitted["tuning"],

@@ -446,15 +446,15 @@ def fit_weights(found: Sequence[Choice], folds: int = 5) -> dict[str, Any]:
     """
     tuning = sorted((c for c in found if not c.held_out), key=lambda c: (c.case.taken_over, c.case.school))
     held = [c for c in found if c.held_out]
-    fitted = conditional_logit([c.parts for c in tuning], [c.chosen for c in tuning], ridge=RIDGE)
+    free = conditional_logit([c.parts for c in tuning], [c.chosen for c in tuning], ridge=RIDGE)
+    fitted, kept = nonnegative_fit(tuning)
     cross: list[int | None] = []
     for fold in range(folds):
         test = tuning[len(tuning) * fold // folds : len(tuning) * (fold + 1) // folds]
         train = [c for c in tuning if c not in test]
-        fold_fit = conditional_logit([c.parts for c in train], [c.chosen for c in train], ridge=RIDGE)
-        cross.extend(choice_ranks(test, fold_fit.coefficients))
-    tuning_ranks = choice_ranks(tuning, fitted.coefficients)
-    held_ranks = choice_ranks(held, fitted.coefficients)
+        cross.extend(choice_ranks(test, nonnegative_fit(train)[0]))
+    tuning_ranks = choice_ranks(tuning, fitted)
+    held_ranks = choice_ranks(held, fitted)
     by_stage = {
         f"{name}, {key}": hits([r for c, r in zip(group, ranks, strict=True) if c.stage == key])
         for name, group, ranks in (("tuning", tuning, tuning_ranks), ("held out", held, held_ranks))
@@ -463,17 +463,45 @@ def fit_weights(found: Sequence[Choice], folds: int = 5) -> dict[str, Any]:
     }
     return {
         "coefficients": {
-            part: (round(float(b), 4), round(float(se), 4))
-            for part, b, se in zip(PARTS, fitted.coefficients, fitted.standard_errors, strict=True)
+            part: (round(float(b), 4), round(float(se), 4), round(float(weight), 2))
+            for part, b, se, weight in zip(PARTS, free.coefficients, free.standard_errors, fitted, strict=True)
         },
-        "cases": fitted.cases,
-        "log_likelihood": round(fitted.log_likelihood, 2),
-        "pseudo_r2": round(fitted.pseudo_r2, 4),
+        "dropped": [part for part, keep in zip(PARTS, kept, strict=True) if not keep],
+        "cases": free.cases,
+        "log_likelihood": round(free.log_likelihood, 2),
+        "pseudo_r2": round(free.pseudo_r2, 4),
         "cross_validated": hits(cross),
         "tuning": hits(tuning_ranks),
         "held_out": hits(held_ranks),
         "by_stage": by_stage,
     }
+
+
+def nonnegative_fit(found: Sequence[Choice]) -> tuple[np.ndarray, np.ndarray]:
+    """Conditional logit with every coefficient at least 0: the weights a broker can read as reasons for a line.
+
+    A part whose coefficient comes out negative (a part that, beside the others, counts against
+    a line: collinear with them) is fixed at 0 and the fit repeated without it, the most
+    negative first, until none is negative. Returns the coefficients and which parts were kept.
+
+    Examples
+    --------
+    >>> case = Case("1", "2", "t", date(2020, 9, 1))
+    >>> parts = np.zeros((2, len(PARTS))); parts[:, 0] = [1.0, 0.0]; parts[:, 1] = [0.0, 1.0]
+    >>> chosen = [Choice(case, "primary", parts, 0, np.zeros(2, bool), np.zeros(2, bool))] * 3
+    >>> chosen += [Choice(case, "primary", parts, 1, np.zeros(2, bool), np.zeros(2, bool))]
+    >>> weights, kept = nonnegative_fit(chosen)
+    >>> round(float(weights[0]), 2), float(weights[1]), bool(kept[1])
+    (1.1, 0.0, False)
+    """
+    kept = np.ones(len(PARTS), dtype=bool)
+    while True:
+        fit = conditional_logit([c.parts[:, kept] for c in found], [c.chosen for c in found], ridge=RIDGE)
+        coefficients = np.zeros(len(PARTS))
+        coefficients[kept] = fit.coefficients
+        if (coefficients >= 0).all():
+            return coefficients, kept
+        kept[int(np.argmin(coefficients))] = False
 
 
 #: The ridge of the fit: keeps parts that never vary within a case (with ratings ignored: capacity,

@@ -81,41 +81,46 @@ SECONDARY_PHASES = frozenset({Phase.SECONDARY.value, Phase.ALL_THROUGH.value, Ph
 class SupportWeights(BaseModel):
     """How much each part of the support score counts (relative weights, 0 switches a part off).
 
-    The defaults were chosen on the take-overs before 2019-09-01 only (see ``graph-service backtest``).
+    The defaults were fitted on the take-overs before 2019-09-01 only, by conditional logit with
+    every weight at least 0 (``graph-service backtest --fit``, Ofsted's August 2025 file loaded):
+    a part whose coefficient came out negative beside the others is 0 (``footprint``,
+    ``fit_distance``, ``strength``). ``areas``, ``ties`` and ``designation`` never vary among
+    the take-overs' lines (no area grades, ties or hubs on record for those cases), so the fit
+    cannot weigh them: they keep weights set by judgement.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     takes_in: float = Field(
-        default=2.5,
+        default=10.01,
         ge=0,
         le=100,
         description="1 for a trust (it can take the school in), 0 for a federation, hub or single school.",
     )
     footprint: float = Field(
-        default=1.0,
+        default=0.0,
         ge=0,
         le=100,
         description=f"Its open schools near by, any phase, each counted exp(-km/{FOOTPRINT_SCALE_KM:g}): "
         f"s/(s+{FOOTPRINT_HALF:g}).",
     )
     local: float = Field(
-        default=2.0, ge=0, le=100, description="Its open schools in the school's local authority: n/(n+1)."
+        default=2.16, ge=0, le=100, description="Its open schools in the school's local authority: n/(n+1)."
     )
     distance: float = Field(
-        default=2.0,
+        default=2.94,
         ge=0,
         le=100,
         description=f"Its nearest open school, any phase: exp(-km/{DISTANCE_SCALE_KM:g}).",
     )
     fit_distance: float = Field(
-        default=0.25,
+        default=0.0,
         ge=0,
         le=100,
         description=f"Its nearest open school of a fitting phase: exp(-km/{DISTANCE_SCALE_KM:g}) (0 when none).",
     )
     phase: float = Field(
-        default=0.0,
+        default=1.23,
         ge=0,
         le=100,
         description="Stage fit of its best school near by: 1 same phase and provision, 0.5 compatible "
@@ -123,34 +128,34 @@ class SupportWeights(BaseModel):
         "Off by default: on the take-overs it did not help (trusts take schools of any phase).",
     )
     growth: float = Field(
-        default=1.25,
+        default=2.18,
         ge=0,
         le=100,
         description=f"Its schools near by that opened or joined in the {GROWTH_YEARS} years before the date, "
         f"each counted exp(-km/{FOOTPRINT_SCALE_KM:g}): g/(g+1).",
     )
     capacity: float = Field(
-        default=1.0,
+        default=2.79,
         ge=0,
         le=100,
         description="A trust or federation: the share of its open schools not in difficulty; a single school "
         "or hub: 1/(1+k) for k schools it already supports.",
     )
     track_record: float = Field(
-        default=1.0,
+        default=0.32,
         ge=0,
         le=100,
         description="Its sponsor-led academies (schools that joined it in difficulty) open on the date and "
         "rated Good or better: n/(n+2).",
     )
     strength: float = Field(
-        default=1.0,
+        default=0.0,
         ge=0,
         le=100,
         description="Its schools near by rated Good or Outstanding (Outstanding 1, Good 0.75, mean).",
     )
     faith: float = Field(
-        default=2.0,
+        default=3.06,
         ge=0,
         le=100,
         description="Share of its schools near by of the school's religious character (Catholic, Church of "
