@@ -58,7 +58,7 @@ def test_isolated_summary(client: TestClient) -> None:
 def test_support_with_weights_and_reasons(client: TestClient) -> None:
     body = client.get("/questions/support/104", params={"as_at": DAY}).json()
     assert body["school"]["id"] == "104" and body["in_difficulty"] is True
-    assert ids(body, "candidates") == ["group-1", "109", "tsh-x", "112"]
+    assert ids(body, "candidates") == ["group-1", "109", "112", "tsh-x"]
     first = body["candidates"][0]
     assert [school["id"] for school in first["schools"]] == ["102", "101"]
     assert [part["name"] for part in first["parts"]] == [
