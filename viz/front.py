@@ -56,7 +56,8 @@ def isolated_csv(answer: questions.IsolatedAnswer) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ["urn", "name", "type", "phase", "ofsted_rating", "ofsted_date", "ties", "nearest_partner", "km", "reasons"]
+        ["urn", "name", "type", "phase", "ofsted_rating", "ofsted_date", "ties"]
+        + ["nearest_partner", "nearest_partner_kind", "km", "reasons"]
     )
     for item in answer.items:
         partner = item.nearest_partner
@@ -71,6 +72,7 @@ def isolated_csv(answer: questions.IsolatedAnswer) -> str:
                 item.ofsted_date or "",
                 item.tie_count,
                 partner.name if partner else "",
+                partner.kind.value if partner and partner.kind else "",
                 f"{partner.distance_km:.2f}" if partner else "",
                 "; ".join(item.reasons),
             ]

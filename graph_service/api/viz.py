@@ -94,6 +94,15 @@ def _area(la_code: int | None, local_authority: str | None, district: str | None
         raise unprocessable(("query",), str(exc)) from None
 
 
+def _known(store: StoreDep, where: views.Area) -> views.Area:
+    """The area, or a 404 naming the nearest areas when it holds nothing (a misspelt name)."""
+    try:
+        areas.check_area(store, where.la_code, where.local_authority, where.district)
+    except areas.UnknownArea as exc:
+        raise HTTPException(404, str(exc)) from None
+    return where
+
+
 @router.get("/", response_class=HTMLResponse, responses={200: HTML})
 def viz_front(
     request: Request,
@@ -148,10 +157,7 @@ def viz_isolated_csv(
     where = _front_area(la_code, local_authority, district)
     if where is None:
         raise unprocessable(("query",), "give an area: la_code, local_authority or district")
-    try:
-        areas.check_area(store, where.la_code, where.local_authority, where.district)
-    except areas.UnknownArea as exc:
-        raise HTTPException(404, str(exc)) from None
+    _known(store, where)
     answer = isolated_answer(store, where, ListChoice(exclude=tuple(exclude or ()), all_types=all_types))
     name = f"isolated-{where.la_code if where.la_code is not None else (where.district or where.local_authority)}.csv"
     return Response(
@@ -275,7 +281,7 @@ def viz_area(
     include_closed: ClosedQ = False,
 ) -> HTMLResponse:
     """A local authority or district: its organisations with their trusts, hubs and groups."""
-    where = _area(la_code, local_authority, district)
+    where = _known(store, _area(la_code, local_authority, district))
     return _draw(
         request,
         store,
@@ -330,7 +336,7 @@ def viz_isolated(
     all_types: AllTypesQ = False,
 ) -> HTMLResponse:
     """An area's isolated schools against the nearest open schools of their phase that do collaborate."""
-    where = _area(la_code, local_authority, district)
+    where = _known(store, _area(la_code, local_authority, district))
     return _draw(
         request,
         store,
