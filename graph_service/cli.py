@@ -55,7 +55,12 @@ def print_rows(rows: Sequence[dict[str, Any]], fmt: str, out: Any = None) -> Non
     write_table(rows, out)
 
 
-def _store(settings: Settings) -> GraphStore:
+def _store(settings: Settings, reading: bool = True) -> GraphStore:
+    """The store a command works on, said on stderr; a reading command on an empty default store reads the demo's."""
+    from graph_service import demo
+
+    settings, note = demo.reading_settings(settings) if reading else (settings, "")
+    print(f"store: {demo.where(settings)}{note}", file=sys.stderr)
     if "neo4j_in_memory" not in settings.model_fields_set:
         # A command asks one question: on Neo4j, narrowing it down in Cypher beats reading the
         # whole graph into memory first (which pays off only in a server, question after question).
@@ -133,7 +138,7 @@ def cmd_load_gias(args: argparse.Namespace, settings: Settings) -> int:
     from loaders.gias import load_gias
 
     target = _report_target(args)
-    store = _store(settings)
+    store = _store(settings, reading=False)
     try:
         report = load_gias(
             store,
@@ -155,7 +160,7 @@ def cmd_load_ofsted(args: argparse.Namespace, settings: Settings) -> int:
     from loaders.ofsted import load_ofsted
 
     target = _report_target(args)
-    store = _store(settings)
+    store = _store(settings, reading=False)
     try:
         report = load_ofsted(store, Path(args.file), strict=args.strict, dry_run=args.dry_run)
     finally:
@@ -167,7 +172,7 @@ def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
     from loaders.ties import load_ties
 
     target = _report_target(args)
-    store = _store(settings)
+    store = _store(settings, reading=False)
     try:
         report = load_ties(store, Path(args.file), strict=args.strict, dry_run=args.dry_run)
     finally:
@@ -222,6 +227,10 @@ def _workers(value: str) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from graph_service import demo
+
+    print(f"store: {demo.where(settings)}", file=sys.stderr)
+
     from graph_service.api.app import create_app
     from graph_service.api.auth import server_options  # connection cap, header timeout, log floods
 
@@ -252,13 +261,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"demo store: {demo.where(settings)} (GRAPH_SERVICE_DB to choose another)")
-    store = _store(settings)
+    store = _store(settings, reading=False)
     try:
         loaded = demo.load_demo(store)
     finally:
         store.close()
     print("\n".join(loaded.lines()))
     print(f"start here: {demo.start_url(args.host, args.port)}  (API pages: /docs, /redoc; Ctrl-C stops)")
+    print(f"from the command line: {demo.command_line(settings)}")
     return cmd_serve(args, settings)
 
 
@@ -338,6 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LoadError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`| head`): end quietly, as other tools do; nothing more reaches stdout.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:
         # A file that cannot be written or read (a missing folder, no permission): one line, no traceback.
         where = f"{exc.filename}: " if exc.filename else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -344,8 +345,19 @@ def run_support(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _wrapped(text: str = "") -> None:
+    """Print within the terminal (at most 100 columns), continuation lines indented under their start."""
+    from graph_service.tables import terminal_width
+
+    width = terminal_width()
+    for line in text.split("\n"):
+        lead = " " * (len(line) - len(line.lstrip(" ")))
+        print(textwrap.fill(line, width, subsequent_indent=lead + "    ", break_on_hyphens=False) if line else "")
+
+
 def _print_support(answer: questions.SupportAnswer) -> None:
     """Each line, its schools near by under it, every part with value, weight and reason."""
+    print = _wrapped  # every line within 100 columns
     school = answer.school
     print(f"support for {school.name} ({school.id}) as at {answer.as_at}, rated {school.ofsted_rating or 'unknown'}")
     for note in answer.notes:
