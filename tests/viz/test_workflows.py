@@ -22,7 +22,7 @@ from graph_service import areas, questions
 from graph_service.cli import load_sample
 from graph_service.store import EmbeddedStore
 from viz import search
-from viz.headless import FLAGS, chromium_path, serving
+from viz.browser import chromium, missing, offline_page, serving
 from viz.render import LABEL_SCALE
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "viz" / "workflows"
@@ -30,15 +30,9 @@ BIRMINGHAM = questions.AreaFilter(la_code=330, types=areas.default_types())
 
 
 def require_playwright() -> None:
-    missing = []
-    if chromium_path() is None:
-        missing.append("Chromium (/usr/bin/chromium: apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package (test extras)")
-    if missing:
-        message = "workflow tests need " + " and ".join(missing)
+    needed = missing()
+    if needed:
+        message = "workflow tests need " + " and ".join(needed)
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true: {message}")
         pytest.skip(message)
@@ -67,36 +61,15 @@ def base_url(sample: EmbeddedStore) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(base_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=list(FLAGS))
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture
 def page(browser: Any, base_url: str) -> Iterator[Any]:
     """A fresh page that may reach the service only: anything else is recorded and refused."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    elsewhere: list[str] = []
-
-    def guard(route: Any) -> None:
-        if route.request.url.startswith(base_url) or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    tab = context.new_page()
-    tab.set_default_timeout(60_000)
-    try:
+    with offline_page(browser, base_url) as (tab, elsewhere):
         yield tab
-    finally:
-        context.close()
     assert elsewhere == [], "the pages reached outside the service (they must work offline)"
 
 
