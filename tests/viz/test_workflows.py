@@ -103,6 +103,20 @@ def test_broker_finds_a_school_by_name_and_downloads_its_partners(
     assert page.inner_text("#name") == target.name
     assert page.inner_text("#isolation").startswith("Isolated")
     answer = questions.support_partners(sample, target.id)
+    # The first screen answers first: the whole summary card is in view at 1400x900, without scrolling.
+    card = page.locator("#summary").bounding_box()
+    assert card is not None and card["y"] >= 0 and card["y"] + card["height"] <= 900
+    assert page.evaluate("window.scrollY") == 0
+    standing = answer.school.ofsted_rating
+    assert standing is not None and page.inner_text("#standing .rating").lower().startswith(
+        standing.value.replace("_", " ")
+    )
+    top = page.eval_on_selector_all("#top li > a", "els => els.map(e => e.textContent)")
+    assert top == [candidate.name for candidate in answer.candidates[:3]]
+    # Every detail is below it, folded; a heading unfolds its section.
+    assert not page.is_visible("#candidates")
+    page.click("#support h2 button")
+    assert page.is_visible("#candidates")
     items = page.eval_on_selector_all("#candidates > li > a b", "els => els.map(e => e.textContent)")
     assert items == [candidate.name for candidate in answer.candidates]
     # Every reason of every candidate is on the page.
@@ -123,6 +137,10 @@ def test_broker_finds_a_school_by_name_and_downloads_its_partners(
     page.emulate_media(media="print")
     assert page.eval_on_selector("nav", "e => getComputedStyle(e).display") == "none"
     shot(page, "04-school-page-print-layout")
+    # The whole page, every folded section open, on two A4 pages.
+    pdf = page.pdf(format="A4")
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") <= 2
+    assert page.is_visible("#facts-section dl.facts") and page.is_visible("#inspections")
 
 
 def test_broker_finds_schools_near_a_postcode(page: Any, base_url: str, sample: EmbeddedStore) -> None:
