@@ -179,12 +179,21 @@ def _safe(name: str) -> str:
 @router.get("/search")
 def viz_search(
     store: StoreDep,
-    q: Annotated[str, Query(min_length=1, max_length=100, description="Name, URN, LAESTAB, postcode or town.")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Name (misspelt too), URN, LAESTAB, postcode, its sector (B7 5) or district (B15), or town.",
+        ),
+    ],
     limit: Annotated[int, Query(ge=1, le=100, description="Most organisations returned.")] = 10,
     radius_km: Annotated[float, Query(gt=0, le=50, description="Schools near a postcode: within this many km.")] = 3,
 ) -> JSONResponse:
-    """Organisations matching a name, URN, LAESTAB, postcode or town; for a postcode also the open schools
-    near it (a full postcode GIAS carries, else the centre of its district's schools)."""
+    """Organisations matching a name, URN, LAESTAB, postcode, sector or district, or town, then names like the
+    text (``matched``: ``similar name``, for a misspelling); each with its phase, Ofsted standing and whether it
+    is closed. For a postcode also the open schools near it (a full postcode GIAS carries, else the centre of
+    its sector's or district's schools)."""
     found = search.index(store)
     body: dict[str, object] = {"q": q, "hits": [hit.as_json() for hit in found.search(q, limit)]}
     near = found.near(q, limit=limit, radius_km=radius_km)

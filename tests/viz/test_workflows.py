@@ -163,6 +163,38 @@ def test_broker_finds_schools_near_a_postcode(page: Any, base_url: str, sample: 
     shot(page, "05-search-by-postcode")
 
 
+def test_search_forgives_a_misspelling_and_takes_a_postcode_sector(
+    page: Any, base_url: str, sample: EmbeddedStore
+) -> None:
+    expected = search.index(sample).search("Nechels", 25)
+    assert expected and all(hit.matched == "similar name" for hit in expected)
+    assert any("Nechells" in hit.name for hit in expected)
+    page.goto(f"{base_url}/viz/")
+    page.fill("#search-box", "Nechels")
+    page.click("#search button[type=submit]")
+    page.wait_for_selector("#search-hits")
+    assert page.inner_text("#search-result p") == "No name holds \u201cNechels\u201d; similar names:"
+    names = page.eval_on_selector_all("#search-hits a", "els => els.map(e => e.textContent)")
+    assert names == [hit.name for hit in expected]
+    # Closed schools are marked; phase and Ofsted standing are shown.
+    closed = [hit for hit in expected if hit.closed]
+    assert page.locator("#search-hits li.closed").count() == len(closed) > 0
+    rated = next(hit for hit in expected if hit.ofsted_rating)
+    line = page.locator("#search-hits li", has_text=rated.name).first.inner_text()
+    assert f"Ofsted: {rated.ofsted_rating.replace('_', ' ')}" in line and str(rated.phase) in line
+    shot(page, "16-search-misspelt")
+
+    place, near = search.index(sample).near("B7 5", limit=25, radius_km=3) or ("", [])
+    assert place.endswith("in sector B7 5") and near
+    page.fill("#search-box", "B7 5")
+    page.click("#search button[type=submit]")
+    page.wait_for_function("((document.querySelector('#search-result p') || {}).textContent || '').includes('B7 5')")
+    assert page.inner_text("#search-result p") == f"Open schools within 3 km of B7 5 ({place}):"
+    names = page.eval_on_selector_all("#search-hits a", "els => els.map(e => e.textContent)")
+    assert names == [hit.name for hit in near]
+    shot(page, "17-search-postcode-sector")
+
+
 def test_strategist_lists_isolated_schools_leaves_independents_out_and_opens_one(
     page: Any, base_url: str, sample: EmbeddedStore
 ) -> None:
