@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from graph_service import areas
 from graph_service.api.app import IsoDate, OrgIdPath, Problem, SettingsDep, StoreDep
 from graph_service.api.errors import unprocessable
 from graph_service.models import MAX_LA_CODE
 from graph_service.settings import Settings
-from viz import school, search, views
+from viz import national, school, search, views
 from viz.front import ListChoice, front_page, isolated_answer, isolated_csv
 from viz.render import Colour, Layout, render_html
 
@@ -201,6 +201,44 @@ def viz_search(
         place, hits = near
         body["near"] = {"place": place, "radius_km": radius_km, "hits": [hit.as_json() for hit in hits]}
     return JSONResponse(body)
+
+
+MeasureQ = Annotated[
+    Literal["isolated_share", "in_group_share", "difficulty_share"],
+    Query(description="Colour the areas by share of isolated schools, of schools in groups, or in difficulty."),
+]
+
+
+@router.get("/national", response_class=HTMLResponse, responses={200: HTML})
+def viz_national(
+    request: Request, store: StoreDep, settings: SettingsDep, as_at: AsAtQ = None, measure: MeasureQ = "isolated_share"
+) -> HTMLResponse:
+    """England's local authorities on a map, coloured by a share of their schools, each clickable; a time slider."""
+    return HTMLResponse(
+        national.national_page(store, as_at=as_at, measure=measure, root=_root(request), tiles_url=settings.tiles_url)
+    )
+
+
+@router.get("/national.json")
+def viz_national_json(store: StoreDep, as_at: AsAtQ = None) -> JSONResponse:
+    """The national view's figures: per local authority, schools, isolated, in groups, in difficulty, outline."""
+    return JSONResponse(national.national_json(store, as_at=as_at))
+
+
+#: The map's files (Leaflet, the coast), by the path the pages use; nothing else is served from the folder.
+STATIC_FILES = {
+    str(path.relative_to(national.STATIC)): path
+    for path in national.STATIC.rglob("*")
+    if path.is_file() and path.suffix in (".js", ".css", ".png", ".json")
+}
+
+
+@router.get("/static/{name:path}", include_in_schema=False)
+def viz_static(name: str) -> FileResponse:
+    path = STATIC_FILES.get(name)
+    if path is None:
+        raise HTTPException(404, f"no file {name!r}")
+    return FileResponse(path, headers={"Cache-Control": "max-age=86400"})
 
 
 @router.get("/school/{org_id}", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})

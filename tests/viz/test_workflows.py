@@ -13,6 +13,7 @@ import io
 import os
 import struct
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -297,6 +298,54 @@ def test_strategist_draws_an_area_searches_inside_and_exports_a_png(page: Any, b
     )
     assert download.value.suggested_filename.endswith(".png")
     (OUTPUT / "13-area-exported.png").write_bytes(data)
+
+
+def test_strategist_reads_the_national_view_moves_in_time_and_exports_a_png(
+    page: Any, base_url: str, sample: EmbeddedStore
+) -> None:
+    from viz import national
+
+    (birmingham,) = national.national_rows(sample)
+    page.goto(f"{base_url}/viz/")
+    page.click("#national")
+    page.wait_for_function("window.vizDrawn")
+    assert page.evaluate("window.vizDrawn.areas") == 1
+    # The coast and the area are painted on the map's canvas; the name is labelled.
+    assert page.inner_text(".la-label") == "Birmingham"
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert text.startswith("Birmingham (330)")
+    assert f"isolated\t{birmingham.isolated} ({100 * birmingham.isolated_share:.1f}%)" in text
+    assert f"in difficulty (Ofsted)\t{birmingham.difficulty} ({100 * birmingham.difficulty_share:.1f}%)" in text
+    assert popup.locator("a").first.get_attribute("href") == "/viz/?la_code=330"
+    shot(page, "18-national-view")
+
+    page.select_option("#measure", "in_group_share")
+    assert page.inner_text("#legend-title") == "share of schools in a trust, federation or partnership"
+    # The time slider: back to 1 September 2016, the figures of that day.
+    page.fill("#as-at", "2016")
+    page.dispatch_event("#as-at", "change")
+    page.wait_for_url("**as_at=2016-09-01**")
+    page.wait_for_function("window.vizDrawn")
+    (then,) = national.national_rows(sample, date(2016, 9, 1))
+    assert page.inner_text("#facts").startswith(
+        f"1 local authorities, {then.schools:,} state-funded schools open on 2016-09-01"
+    )
+    assert page.input_value("#measure") == "in_group_share"
+
+    with page.expect_download() as download:
+        page.click("#png")
+    data = Path(download.value.path()).read_bytes()
+    exported = page.evaluate("window.pngExported")
+    assert _png_size(data) == (exported["width"], exported["height"])
+    size = page.evaluate("[map.getSize().x, map.getSize().y]")
+    assert (exported["width"], exported["height"]) == (size[0] + 230, size[1] + 86)  # map, legend, title, source
+    assert download.value.suggested_filename == "local-authorities-in_group_share-2016-09-01.png"
+    (OUTPUT / "19-national-exported.png").write_bytes(data)
 
 
 def test_the_api_pages_draw_offline(page: Any, base_url: str) -> None:
