@@ -95,6 +95,10 @@ class Picture:
     #: When served by the API, the front page's address (the page links back to it).
     home: str | None = None
     generated: date = field(default_factory=date.today)
+    #: The day drawn, if not today.
+    as_at: date | None = None
+    #: When served, the years the page's time slider offers (empty: no slider).
+    years: Sequence[int] = ()
 
 
 def _words(value: Any) -> str:
@@ -448,6 +452,9 @@ def render_html(picture: Picture) -> str:
         colour=picture.colour,
         physics=physics,
         legend=style.legend(),
+        legend_json=script_json(style.legend()),
+        as_at=picture.as_at,
+        years=list(picture.years),
         data_json=script_json(data.as_json()),
         options_json=script_json(options),
         link_base=script_json(picture.link_base),

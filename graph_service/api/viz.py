@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -67,6 +68,7 @@ def _draw(
     narrow: str,
     command: str,
     invalid_at: tuple[str, ...] = ("query",),
+    as_at: date | None = None,
 ) -> HTMLResponse:
     """Draw ``make(limit)``; ``narrow`` and ``command`` say what to do instead of a picture too large."""
     limit = max_nodes(settings)
@@ -84,7 +86,8 @@ def _draw(
         ) from None
     link_base = f"{_root(request)}/viz/organisation/"
     picture = views.picture(view, store, colour, layout, link_base=link_base)
-    return HTMLResponse(render_html(replace(picture, home=f"{_root(request)}/viz/")))
+    served = replace(picture, home=f"{_root(request)}/viz/", as_at=as_at, years=national.years(store))
+    return HTMLResponse(render_html(served))
 
 
 def _area(la_code: int | None, local_authority: str | None, district: str | None) -> views.Area:
@@ -311,6 +314,7 @@ def viz_organisation(
         layout,
         narrow="ask for fewer hops",
         command=f"render organisation ID --hops {hops}",
+        as_at=as_at,
     )
 
 
@@ -338,6 +342,7 @@ def viz_area(
         layout,
         narrow="choose a district (district=...), or one organisation's neighbourhood or group",
         command="render area --la-code N",
+        as_at=as_at,
     )
 
 
@@ -364,6 +369,7 @@ def viz_group(
         layout,
         narrow="look at one member's neighbourhood (/viz/organisation/{id})",
         command="render group ID",
+        as_at=as_at,
         invalid_at=("path", "org_id"),
     )
 
@@ -393,6 +399,7 @@ def viz_isolated(
         layout,
         narrow="choose a district (district=...) or fewer partners",
         command=f"render isolated --la-code N --partners {partners}",
+        as_at=as_at,
     )
 
 
@@ -416,4 +423,5 @@ def viz_graph(
         layout,
         narrow="choose an area (/viz/area?la_code=330), a group or one organisation's neighbourhood",
         command="render graph",
+        as_at=as_at,
     )

@@ -290,14 +290,26 @@ def test_strategist_draws_an_area_searches_inside_and_exports_a_png(page: Any, b
     assert hidden == page.evaluate("nodes.get().filter(n => n.kind !== 'school').length") and 0 < hidden < total
     shot(page, "12-area-schools-only")
 
+    scale = page.evaluate("network.getScale()")
     with page.expect_download() as download:
         page.click("#png")
     data = Path(download.value.path()).read_bytes()
-    assert _png_size(data) == tuple(
-        page.evaluate("[container.querySelector('canvas').width, container.querySelector('canvas').height]")
-    )
+    # The whole picture, with a title and date above, the legend beside and the source below.
+    exported = page.evaluate("window.pngExported")
+    width, height = page.evaluate("[container.clientWidth, container.clientHeight]")
+    assert exported["canvas"] == [width, height]
+    assert _png_size(data) == (exported["width"], exported["height"]) == (width + 330, height + 60 + 28)
     assert download.value.suggested_filename.endswith(".png")
+    assert page.evaluate("network.getScale()") == pytest.approx(scale)  # the view is given back
     (OUTPUT / "13-area-exported.png").write_bytes(data)
+
+    # The time slider: the picture as it stood on 1 September 2019.
+    page.fill("#as-at", "2019")
+    page.dispatch_event("#as-at", "change")
+    page.wait_for_url("**as_at=2019-09-01**")
+    page.wait_for_function("window.vizDrawn")
+    assert page.inner_text("header h1").endswith("on 2019-09-01")
+    shot(page, "20-area-in-2019")
 
 
 def test_strategist_reads_the_national_view_moves_in_time_and_exports_a_png(
