@@ -177,8 +177,8 @@ def neighbourhood(
     ring = "tie" if hops == 1 else "ties"
     note = "" if admin else "Administrative ties (a local authority maintaining a school) are left out."
     extra: tuple[ExtraEdge, ...] = ()
-    open_school = centre.kind is NodeKind.SCHOOL and centre.status.is_current and centre.la_code is not None
-    if open_school and not _collaborating(graph, org_id, day):
+    open_school = centre.kind is NodeKind.SCHOOL and centre.status.is_current
+    if open_school and centre.la_code is not None and not _collaborating(graph, org_id, day):
         # An isolated school's network would be a single dot: show whom it could turn to instead.
         graph, extra = _with_possible_partners(store, graph, org_id, centre.la_code, day)
         note = (note + " " if note else "") + (
