@@ -114,6 +114,7 @@ def test_broker_finds_a_school_by_name_and_downloads_its_partners(
     )
     top = page.eval_on_selector_all("#top li > a", "els => els.map(e => e.textContent)")
     assert top == [candidate.name for candidate in answer.candidates[:3]]
+    shot(page, "03-school-page")
     # Every detail is below it, folded; a heading unfolds its section.
     assert not page.is_visible("#candidates")
     page.click("#support h2 button")
@@ -123,7 +124,6 @@ def test_broker_finds_a_school_by_name_and_downloads_its_partners(
     # Every reason of every candidate is on the page.
     reasons = page.eval_on_selector_all("#candidates ul.reasons li", "els => els.map(e => e.textContent)")
     assert reasons == [reason for candidate in answer.candidates for reason in candidate.reasons]
-    shot(page, "03-school-page")
 
     with page.expect_download() as download:
         page.click("#partners-csv")
