@@ -12,6 +12,7 @@ from graph_service.models import NodeKind
 from graph_service.spreadsheet import cell
 from graph_service.store import GraphStore, OrganisationFilter
 from graph_service.tables import words
+from viz.national import years
 from viz.render import script_json, templates
 from viz.views import STATE_FUNDED, Area, ListChoice, NotFound, area_name, isolated_answer
 
@@ -122,6 +123,8 @@ def front_page(
             excludable=EXCLUDABLE,
             problem=problem,
             hops=range(1, max_hops + 1),
+            as_at=as_at,
+            years=years(store),
             max_nodes=max_nodes,
             root_json=script_json(root),
             words=words,

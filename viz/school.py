@@ -22,6 +22,7 @@ from graph_service.models import EdgeKind, Organisation
 from graph_service.spreadsheet import safe_rows
 from graph_service.store import GraphStore
 from graph_service.tables import words
+from viz.national import years
 from viz.render import templates
 
 #: Facts shown, in order: (label, attribute or property).
@@ -143,12 +144,14 @@ def ties_over_time(store: GraphStore, org: Organisation, today: date) -> list[Ti
     return sorted(lines, key=lambda line: (not line.current, -(line.since or date.min).toordinal(), line.other_name))
 
 
-def support(store: GraphStore, org: Organisation) -> tuple[dict[str, Any] | None, str | None]:
-    """The support answer as plain JSON data, or why there is none."""
+def support(
+    store: GraphStore, org: Organisation, as_at: date | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The support answer (on ``as_at``, today by default) as plain JSON data, or why there is none."""
     if org.urn is None:
         return None, "support partners are found for schools (with a URN)"
     try:
-        answer = questions.support_partners(store, str(org.urn))
+        answer = questions.support_partners(store, str(org.urn), as_at=as_at)
     except questions.QuestionError as exc:
         return None, str(exc)
     data: dict[str, Any] = answer.model_dump(mode="json")
@@ -315,15 +318,17 @@ def label(key: str) -> str:
     return LABELS.get(key, words(key))
 
 
-def school_page(store: GraphStore, org_id: str, root: str = "", today: date | None = None) -> str:
-    """The page as HTML."""
+def school_page(
+    store: GraphStore, org_id: str, root: str = "", today: date | None = None, as_at: date | None = None
+) -> str:
+    """The page as HTML, as things stood on ``as_at`` (today by default)."""
     org = store.get_organisation(org_id)
     if org is None:
         raise NoSuchSchool(f"no organisation with id {org_id!r}")
-    day = today or date.today()
+    day = as_at or today or date.today()
     ties = ties_over_time(store, org, day)
     current_collaboration = [tie for tie in ties if tie.current and tie.collaboration]
-    answer, problem = support(store, org)
+    answer, problem = support(store, org, as_at)
     card = summary(org, ties, answer, day)
     return (
         templates()
@@ -345,5 +350,7 @@ def school_page(store: GraphStore, org_id: str, root: str = "", today: date | No
             label=label,
             data_date=store.get_meta().get("data_date"),
             today=day.isoformat(),
+            as_at=as_at,
+            years=years(store),
         )
     )

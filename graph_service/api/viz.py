@@ -117,6 +117,7 @@ def viz_front(
     district: DistrictQ = None,
     exclude: ExcludeQ = None,
     all_types: AllTypesQ = False,
+    as_at: AsAtQ = None,
 ) -> HTMLResponse:
     """Search, the views, an area's isolated schools (state-funded unless asked), and support partners."""
     where = _front_area(la_code, local_authority, district)
@@ -127,6 +128,7 @@ def viz_front(
         root=_root(request),
         max_nodes=max_nodes(settings),
         choice=ListChoice(exclude=tuple(exclude or ()), all_types=all_types),
+        as_at=as_at,
     )
     return HTMLResponse(page)
 
@@ -155,13 +157,14 @@ def viz_isolated_csv(
     district: DistrictQ = None,
     exclude: ExcludeQ = None,
     all_types: AllTypesQ = False,
+    as_at: AsAtQ = None,
 ) -> Response:
     """The front page's isolated list as CSV: type, rating, ties, nearest partner and reasons of each school."""
     where = _front_area(la_code, local_authority, district)
     if where is None:
         raise unprocessable(("query",), "give an area: la_code, local_authority or district")
     _known(store, where)
-    answer = isolated_answer(store, where, ListChoice(exclude=tuple(exclude or ()), all_types=all_types))
+    answer = isolated_answer(store, where, ListChoice(exclude=tuple(exclude or ()), all_types=all_types), as_at)
     name = f"isolated-{where.la_code if where.la_code is not None else (where.district or where.local_authority)}.csv"
     return Response(
         isolated_csv(answer),
@@ -245,10 +248,10 @@ def viz_static(name: str) -> FileResponse:
 
 
 @router.get("/school/{org_id}", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
-def viz_school(org_id: OrgIdPath, request: Request, store: StoreDep) -> HTMLResponse:
+def viz_school(org_id: OrgIdPath, request: Request, store: StoreDep, as_at: AsAtQ = None) -> HTMLResponse:
     """A school's page: facts, inspections, ties over time, isolation, support partners with every reason."""
     try:
-        return HTMLResponse(school.school_page(store, org_id, root=_root(request)))
+        return HTMLResponse(school.school_page(store, org_id, root=_root(request), as_at=as_at))
     except school.NoSuchSchool as exc:
         raise HTTPException(404, str(exc)) from None
 

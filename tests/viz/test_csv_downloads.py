@@ -82,3 +82,12 @@ def test_a_misspelt_area_is_a_404_naming_the_nearest(client: TestClient, path: s
     response = client.get(path, params={"local_authority": "Brimingham"})
     assert response.status_code == 404, response.text
     assert response.json()["detail"].endswith("did you mean Birmingham (330)?")
+
+
+def test_the_isolated_list_as_it_stood_on_a_day(client: TestClient) -> None:
+    # On 2020-01-01 Juniper was in Trust One and Larch not open: Cedar, Kestrel, Gorse and Hazel.
+    params = {"la_code": 330, "as_at": "2020-01-01"}
+    rows = list(csv.DictReader(io.StringIO(client.get("/viz/isolated-list.csv", params=params).text)))
+    assert [row["urn"] for row in rows] == ["103", "111", "107", "108"]
+    page = client.get("/viz/", params=params).text
+    assert "isolated state-funded schools on 2020-01-01" in page and "&as_at=2020-01-01" in page

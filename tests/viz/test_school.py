@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -125,3 +126,11 @@ def test_the_first_screen_says_the_standing_the_trust_isolation_and_the_best_thr
     assert dict(page.facts(member, card.groups))["Trust or federation"] == "Trust Nine (trust)"
     html = page.school_page(seeded, "2", today=TODAY)
     assert '<a href="/viz/school/group-9">Trust Nine</a> (trust, since 2020-09-01;' in html
+
+
+def test_the_page_as_it_stood_on_a_day(seeded: GraphStore) -> None:
+    html = page.school_page(seeded, "1", as_at=date(2020, 9, 1))
+    # In 2020 it was still in Trust Nine: not isolated, the trust on the first screen.
+    assert "as it stood on 2020-09-01" in html and "Not isolated: works with 1 organisation now" in html
+    assert '<a href="/viz/school/group-9">Trust Nine</a> (trust, since 2019-09-01;' in html
+    assert re.search(r'id="as-at" min="2002"[^>]*value="2020"', html)  # the time slider, on that year
