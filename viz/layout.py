@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import networkx as nx
 
@@ -32,6 +32,31 @@ def map_span(node_count: int) -> float:
     return max(1000.0, 40.0 * math.sqrt(node_count))
 
 
+def projection(points: Iterable[Position], span: float) -> Callable[[float, float], Position] | None:
+    """The map's projection of ``(latitude, longitude)`` to pixels, fitted to ``points``: north up,
+    centred on 0, the longer side ``span``; ``None`` without points.
+
+    >>> to_map = projection([(52.0, -2.0), (53.0, -2.0)], span=1000)
+    >>> to_map(52.0, -2.0), to_map(52.5, -2.0)
+    ((0.0, 500.0), (0.0, 0.0))
+    """
+    kept = list(points)
+    if not kept:
+        return None
+    lats = [lat for lat, _ in kept]
+    lons = [lon for _, lon in kept]
+    mid_lat = (min(lats) + max(lats)) / 2
+    mid_lon = (min(lons) + max(lons)) / 2
+    shrink = math.cos(math.radians(mid_lat))
+    extent = max((max(lons) - min(lons)) * shrink, max(lats) - min(lats))
+    scale = span / extent if extent > 0 else 1.0
+
+    def to_map(lat: float, lon: float) -> Position:
+        return round((lon - mid_lon) * shrink * scale, 2), round((mid_lat - lat) * scale, 2)
+
+    return to_map
+
+
 def project(points: dict[str, Position], span: float) -> dict[str, Position]:
     """Project ``{id: (latitude, longitude)}`` to pixels, north up, centred on 0, longer side ``span``.
 
@@ -39,19 +64,20 @@ def project(points: dict[str, Position], span: float) -> dict[str, Position]:
     >>> pos["a"], pos["b"]
     ((0.0, 500.0), (0.0, -500.0))
     """
-    if not points:
+    to_map = projection(points.values(), span)
+    if to_map is None:
         return {}
-    lats = [lat for lat, _ in points.values()]
-    lons = [lon for _, lon in points.values()]
-    mid_lat = (min(lats) + max(lats)) / 2
-    mid_lon = (min(lons) + max(lons)) / 2
-    shrink = math.cos(math.radians(mid_lat))
-    extent = max((max(lons) - min(lons)) * shrink, max(lats) - min(lats))
-    scale = span / extent if extent > 0 else 1.0
-    return {
-        key: (round((lon - mid_lon) * shrink * scale, 2), round((mid_lat - lat) * scale, 2))
-        for key, (lat, lon) in points.items()
-    }
+    return {key: to_map(lat, lon) for key, (lat, lon) in points.items()}
+
+
+def located(graph: nx.Graph) -> dict[str, Position]:
+    """``{node: (latitude, longitude)}`` of the nodes with a location."""
+    points: dict[str, Position] = {}
+    for node, data in graph.nodes(data=True):
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if latitude is not None and longitude is not None:
+            points[node] = (latitude, longitude)
+    return points
 
 
 def _undirected_neighbours(graph: nx.Graph, node: str) -> Iterable[str]:
@@ -101,12 +127,7 @@ def geographic_positions(graph: nx.Graph, span: float | None = None) -> dict[str
     650
     """
     span = span if span is not None else map_span(graph.number_of_nodes())
-    points: dict[str, Position] = {}
-    for node, data in graph.nodes(data=True):
-        latitude, longitude = data.get("latitude"), data.get("longitude")
-        if latitude is not None and longitude is not None:
-            points[node] = (latitude, longitude)
-    placed = project(points, span)
+    placed = project(located(graph), span)
     unplaced = [node for node in graph if node not in placed]
     for _ in range(PLACEMENT_ROUNDS):
         newly: dict[str, Position] = {}
@@ -139,3 +160,31 @@ def has_locations(graph: nx.Graph) -> bool:
     False
     """
     return any(data.get("latitude") is not None for _, data in graph.nodes(data=True))
+
+
+def convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The convex hull of points, counter-clockwise from the lowest (monotone chain).
+
+    >>> convex_hull([(0, 0), (1, 1), (2, 0), (1, 0.5), (0, 2), (2, 2)])
+    [(0, 0), (2, 0), (2, 2), (0, 2)]
+    >>> convex_hull([(1, 1), (1, 1)])
+    [(1, 1)]
+    """
+    unique = sorted(set(points))
+    if len(unique) <= 2:
+        return unique
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    for point in unique:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], point) <= 0:
+            lower.pop()
+        lower.append(point)
+    upper: list[tuple[float, float]] = []
+    for point in reversed(unique):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], point) <= 0:
+            upper.pop()
+        upper.append(point)
+    return lower[:-1] + upper[:-1]

@@ -15,7 +15,6 @@ import weakref
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -24,9 +23,9 @@ from graph_service import areas, questions
 from graph_service.analytics.standing import rating_on
 from graph_service.models import DIFFICULTY_RATINGS
 from graph_service.store import GraphStore
+from viz.layout import convex_hull
 from viz.render import script_json, templates
 
-STATIC = Path(__file__).parent / "static"
 #: The measures an area can be coloured by: (field, words).
 MEASURES = (
     ("isolated_share", "share of isolated schools"),
@@ -55,34 +54,6 @@ class AreaRow:
     centre: tuple[float, float] | None
     #: The outline of its located schools, ``[latitude, longitude]`` pairs (approximate area).
     outline: list[tuple[float, float]]
-
-
-def convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The convex hull of points, counter-clockwise from the lowest (monotone chain).
-
-    >>> convex_hull([(0, 0), (1, 1), (2, 0), (1, 0.5), (0, 2), (2, 2)])
-    [(0, 0), (2, 0), (2, 2), (0, 2)]
-    >>> convex_hull([(1, 1), (1, 1)])
-    [(1, 1)]
-    """
-    unique = sorted(set(points))
-    if len(unique) <= 2:
-        return unique
-
-    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower: list[tuple[float, float]] = []
-    for point in unique:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], point) <= 0:
-            lower.pop()
-        lower.append(point)
-    upper: list[tuple[float, float]] = []
-    for point in reversed(unique):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], point) <= 0:
-            upper.pop()
-        upper.append(point)
-    return lower[:-1] + upper[:-1]
 
 
 _kept: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[date | None, list[AreaRow]]] = weakref.WeakKeyDictionary()

@@ -31,6 +31,7 @@ from markupsafe import Markup
 
 from graph_service.models import EdgeKind, GovernanceLevel, NodeKind, OfstedRating, Phase, Status
 from viz import style
+from viz.backdrop import backdrop
 from viz.layout import geographic_positions, has_locations
 
 Colour = Literal["kind", "rating"]
@@ -154,6 +155,8 @@ class PageData:
     edges: list[EdgeRow]
     looks: list[dict[str, Any]]
     colour: Colour
+    #: On a map: the coast and the local authorities' approximate areas drawn under it (viz.backdrop).
+    backdrop: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The object the page's script reads."""
@@ -169,6 +172,7 @@ class PageData:
             "colour": self.colour,
             "nodes": self.nodes,
             "edges": self.edges,
+            "backdrop": self.backdrop,
         }
 
 
@@ -341,7 +345,7 @@ def page_data(
         )
     # Groups first: vis-network draws in this order, so schools are drawn over their trusts, not under.
     nodes.sort(key=lambda row: row.kind in _LOCATED_KINDS)
-    return PageData(nodes, edges, looks, colour)
+    return PageData(nodes, edges, looks, colour, backdrop(graph) if layout == "geo" else None)
 
 
 def _filters(data: PageData) -> dict[str, list[tuple[str, str]]]:
@@ -453,6 +457,7 @@ def render_html(picture: Picture) -> str:
         physics=physics,
         legend=style.legend(),
         legend_json=script_json(style.legend()),
+        backdrop=data.backdrop is not None,
         as_at=picture.as_at,
         years=list(picture.years),
         data_json=script_json(data.as_json()),

@@ -15,7 +15,7 @@ from graph_service.api.app import IsoDate, OrgIdPath, Problem, SettingsDep, Stor
 from graph_service.api.errors import unprocessable
 from graph_service.models import MAX_LA_CODE
 from graph_service.settings import Settings
-from viz import national, school, search, views
+from viz import backdrop, national, school, search, views
 from viz.front import ListChoice, front_page, isolated_answer, isolated_csv
 from viz.render import Colour, Layout, render_html
 
@@ -233,8 +233,8 @@ def viz_national_json(store: StoreDep, as_at: AsAtQ = None) -> JSONResponse:
 
 #: The map's files (Leaflet, the coast), by the path the pages use; nothing else is served from the folder.
 STATIC_FILES = {
-    str(path.relative_to(national.STATIC)): path
-    for path in national.STATIC.rglob("*")
+    str(path.relative_to(backdrop.STATIC)): path
+    for path in backdrop.STATIC.rglob("*")
     if path.is_file() and path.suffix in (".js", ".css", ".png", ".json")
 }
 
