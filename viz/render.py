@@ -45,6 +45,8 @@ LABEL_CHARS = 40
 #: Labels are drawn only from this zoom in (and always for highlighted and searched-for nodes): on a
 #: map of an authority, closer than this is a few streets across, where names no longer overlap much.
 LABEL_SCALE = 1.5
+#: Up to this many ties every membership line is drawn at first; above, only the selected organisations'.
+MEMBERS_SHOWN = 400
 
 _COLLABORATION = frozenset(kind.value for kind in EdgeKind if kind.is_collaboration)
 _LEVELLED = frozenset({EdgeKind.FEDERATED_WITH.value, EdgeKind.MEMBER_OF.value})
@@ -458,6 +460,7 @@ def render_html(picture: Picture) -> str:
         legend=style.legend(),
         legend_json=script_json(style.legend()),
         backdrop=data.backdrop is not None,
+        members_shown=MEMBERS_SHOWN,
         as_at=picture.as_at,
         years=list(picture.years),
         data_json=script_json(data.as_json()),

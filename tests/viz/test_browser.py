@@ -209,8 +209,11 @@ def test_page_script_turns_rows_into_the_styled_items(page: Any, tmp_path: Path)
         timeout=10_000,
     ).json_value()
     assert shown == ["Alpha \u2192 Gamma", "federated with (soft)"]
-    # Zoomed in, every organisation is labelled.
-    page.evaluate(f"network.moveTo({{scale: {LABEL_SCALE + 0.5}}}); network.emit('zoom', {{}}); true")
+    # Zoomed in on Alpha, it is labelled (labels off the screen wait until it moves there).
+    page.evaluate(
+        f"network.moveTo({{position: network.getPositions(['1'])['1'], scale: {LABEL_SCALE + 0.5}}});"
+        " network.emit('zoom', {}); true"
+    )
     assert page.evaluate("nodes.get('1').label") == "Alpha"
 
 

@@ -263,9 +263,15 @@ def test_strategist_draws_an_area_searches_inside_and_exports_a_png(page: Any, b
     page.wait_for_function("document.getElementById('found').textContent.length > 0")
     tied = page.evaluate(f"network.getConnectedNodes({trust['id']!r})")
     assert page.evaluate("network.getSelectedNodes()") == [trust["id"]]
-    # Only the trust and those tied to it are labelled, and they fill the view.
+    # Only the trust and those tied to it are labelled (the trust first; no label over another), and they
+    # fill the view.
     labelled = page.evaluate("nodes.get().filter(n => n.label).map(n => n.id)")
-    assert set(labelled) == {trust["id"], *tied}
+    assert trust["id"] in labelled and set(labelled) <= {trust["id"], *tied}
+    boxes = page.evaluate("window.labelBoxes")
+    assert len(boxes) == len(labelled)
+    assert not any(
+        a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3] for i, a in enumerate(boxes) for b in boxes[:i]
+    )
     box = page.evaluate("(() => { const b = container.getBoundingClientRect(); return [b.width, b.height]; })()")
     for node in (trust["id"], *tied):
         point = page.evaluate(f"network.canvasToDOM(network.getPositions([{node!r}])[{node!r}])")
@@ -274,6 +280,11 @@ def test_strategist_draws_an_area_searches_inside_and_exports_a_png(page: Any, b
         page.inner_text("#found")
         == f"{trust['name']}: {len(tied)} tied organisation{'s' if len(tied) != 1 else ''} shown"
     )
+    # Not a hairball: of the membership lines only the selected trust's are drawn (683 ties: above 400).
+    hidden = page.evaluate("edges.get().filter(e => e.hidden).map(e => e.kind)")
+    assert hidden and set(hidden) <= {"member_of", "sponsored_by"} and not page.is_checked("#all-members")
+    own = set(page.evaluate(f"network.getConnectedEdges({trust['id']!r})"))
+    assert own and not own & set(page.evaluate("edges.get().filter(e => e.hidden).map(e => e.id)"))
     shot(page, "11-area-found-a-trust")
 
     # What the picture does not hold is looked up in the store, with a link to the school's page.
