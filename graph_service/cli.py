@@ -17,7 +17,7 @@ from graph_service.commands import iso_date
 from graph_service.settings import Settings
 from graph_service.spreadsheet import safe_rows
 from graph_service.store import GraphStore, StoreError, make_store
-from graph_service.tables import write_table
+from graph_service.tables import fit_lines, write_table
 from loaders.common import LoadError, LoadReport
 
 SAMPLE_FILES = {
@@ -56,11 +56,13 @@ def print_rows(rows: Sequence[dict[str, Any]], fmt: str, out: Any = None) -> Non
 
 
 def _store(settings: Settings, reading: bool = True) -> GraphStore:
-    """The store a command works on, said on stderr; a reading command on an empty default store reads the demo's."""
+    """The store a command works on; a reading command says which on stderr, and on an empty default store
+    reads the demo's (a load names its store with its summary, :func:`_finish_load`)."""
     from graph_service import demo
 
-    settings, note = demo.reading_settings(settings) if reading else (settings, "")
-    print(f"store: {demo.where(settings)}{note}", file=sys.stderr)
+    if reading:
+        settings, note = demo.reading_settings(settings)
+        print(f"store: {demo.where(settings)}{note}", file=sys.stderr)
     if "neo4j_in_memory" not in settings.model_fields_set:
         # A command asks one question: on Neo4j, narrowing it down in Cypher beats reading the
         # whole graph into memory first (which pays off only in a server, question after question).
@@ -101,17 +103,20 @@ def default_report_path(inputs: Sequence[str]) -> Path:
     return Path.cwd() / f"{name}-rejected.csv"
 
 
-def _finish_load(report: LoadReport, target: Path | None) -> int:
+def _finish_load(report: LoadReport, target: Path | None, settings: Settings) -> int:
     """Print the summary and write the report of rejected rows.
 
     With ``--report`` the report is always written (just its header after a clean load, so
     no earlier report stays behind); without it, rows that were rejected go to
     :func:`default_report_path`, and a clean load empties a report left there by an earlier one.
     """
-    print(report.summary())
+    from graph_service import demo
+
+    print(f"store: {demo.where(settings)}")  # a path is not wrapped: it is copied whole
+    print(fit_lines(report.summary()))
     shown = report.issues[:20]
     for issue in shown:
-        print(f"rejected: {issue}", file=sys.stderr)
+        print(fit_lines(f"rejected: {issue}"), file=sys.stderr)
     if len(report.issues) > len(shown):
         print(f"... and {len(report.issues) - len(shown)} more", file=sys.stderr)
     if target is not None:
@@ -153,7 +158,7 @@ def cmd_load_gias(args: argparse.Namespace, settings: Settings) -> int:
         )
     finally:
         store.close()
-    return _finish_load(report, target)
+    return _finish_load(report, target, settings)
 
 
 def cmd_load_ofsted(args: argparse.Namespace, settings: Settings) -> int:
@@ -165,7 +170,7 @@ def cmd_load_ofsted(args: argparse.Namespace, settings: Settings) -> int:
         report = load_ofsted(store, Path(args.file), strict=args.strict, dry_run=args.dry_run)
     finally:
         store.close()
-    return _finish_load(report, target)
+    return _finish_load(report, target, settings)
 
 
 def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
@@ -177,7 +182,7 @@ def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
         report = load_ties(store, Path(args.file), strict=args.strict, dry_run=args.dry_run)
     finally:
         store.close()
-    return _finish_load(report, target)
+    return _finish_load(report, target, settings)
 
 
 def load_sample(store: GraphStore) -> LoadReport:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -347,12 +346,9 @@ def run_support(args: argparse.Namespace, settings: Settings) -> int:
 
 def _wrapped(text: str = "") -> None:
     """Print within the terminal (at most 100 columns), continuation lines indented under their start."""
-    from graph_service.tables import terminal_width
+    from graph_service.tables import fit_lines
 
-    width = terminal_width()
-    for line in text.split("\n"):
-        lead = " " * (len(line) - len(line.lstrip(" ")))
-        print(textwrap.fill(line, width, subsequent_indent=lead + "    ", break_on_hyphens=False) if line else "")
+    print(fit_lines(text))
 
 
 def _print_support(answer: questions.SupportAnswer) -> None:

@@ -110,15 +110,17 @@ def test_scripts_demo_serves_the_front_page_it_prints(tmp_path: Path) -> None:
     assert asked.stderr.startswith(f"store: the embedded store file {demo_db}\n       (the demo's: the default store")
     assert asked.stdout.startswith("urn,name,") and len(asked.stdout.splitlines()) > 100
     # A load is never sent elsewhere: it writes the default store, and says so.
+    sample = ROOT / "graph_service" / "sample_data" / "edubasealldata20250718_birmingham.csv"
     loaded = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "graph-service"), "load", "ties", "/nonexistent.csv"],
+        [str(ROOT / ".venv" / "bin" / "graph-service"), "load", "gias", str(sample), "--dry-run"],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
     default_db = tmp_path / "graph-service" / "graph.sqlite3"
-    assert loaded.stderr.startswith(f"store: the embedded store file {default_db}\n"), loaded.stderr
+    assert loaded.stdout.startswith(f"store: the embedded store file {default_db}\n")
+    assert loaded.stdout.endswith("dry run: nothing was written\n")
 
 
 def _get(url: str, deadline: float) -> str:
