@@ -7,7 +7,6 @@ under CI=true it fails them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from graph_service.store import EmbeddedStore, WriteBatch
 from tests.factories import school, tie
 from tests.viz.test_render import network as tiny_network
 from viz import style, views
-from viz.browser import chromium, missing, offline_page, serving
 from viz.render import LABEL_SCALE, Picture, write_html
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "viz"
@@ -40,15 +38,6 @@ PAINTED = """(() => {
 })()"""
 
 
-def require_browser() -> None:
-    needed = missing()
-    if needed:
-        message = "browser tests need " + " and ".join(needed)
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true: {message}")
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
     """The Birmingham sample, plus an isolated school whose name tries to inject markup."""
@@ -65,32 +54,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
         yield backend
     finally:
         backend.close()
-
-
-@pytest.fixture(scope="module")
-def base_url(sample: EmbeddedStore) -> Iterator[str]:
-    """The API on a free loopback port, in a thread, on the sample's store file."""
-    require_browser()
-    from graph_service.api.app import create_app
-    from graph_service.settings import Settings
-
-    with serving(create_app(Settings(GRAPH_SERVICE_DB=sample.path, GRAPH_SERVICE_STORE="embedded"))) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(base_url: str) -> Iterator[Any]:
-    with chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def page(browser: Any, base_url: str) -> Iterator[Any]:
-    with offline_page(browser, base_url) as (tab, elsewhere):
-        # Any alert() an injected name managed to run is recorded here.
-        tab.add_init_script("window.__alerts = []; window.alert = function (m) { window.__alerts.push(String(m)); };")
-        yield tab
-    assert elsewhere == [], "the pages reached outside the service (they must work offline)"
 
 
 def open_network(page: Any, url: str) -> dict[str, float]:
@@ -225,3 +188,8 @@ def test_front_page_draws_an_area_from_its_form(page: Any, base_url: str) -> Non
     )
     page.wait_for_function("location.pathname === '/viz/area' && window.vizDrawn")
     assert page.evaluate("location.search") == "?la_code=330&colour=kind&layout=geo"
+
+
+@pytest.fixture(scope="module")
+def served_store(sample: EmbeddedStore) -> EmbeddedStore:
+    return sample

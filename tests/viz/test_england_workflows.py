@@ -4,7 +4,6 @@ refused any address but the service's. Screenshots go to ``test-output/viz/workf
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,14 +12,13 @@ import pytest
 
 from graph_service import areas, questions
 from graph_service.store import EmbeddedStore
+from tests.viz.pages import shot
 from viz import national, search
-from viz.browser import chromium, missing, offline_page, serving
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 ENGLAND = DATA / "gias" / "edubasealldata20250718_england.csv.gz"
 LINKS = DATA / "gias" / "links_edubasealldata20250718_england.csv"
 OUTCOMES = DATA / "ofsted" / "State-funded_schools_inspections_and_outcomes_as_at_31_August_2025.csv.gz"
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "viz" / "workflows"
 KENT = 886
 
 pytestmark = pytest.mark.slow
@@ -39,39 +37,6 @@ def england(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]
     load_ofsted(store, OUTCOMES)
     yield store
     store.close()
-
-
-@pytest.fixture(scope="module")
-def base_url(england: EmbeddedStore) -> Iterator[str]:
-    needed = missing()
-    if needed:
-        message = "workflow tests need " + " and ".join(needed)
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true: {message}")
-        pytest.skip(message)
-    from graph_service.api.app import create_app
-    from graph_service.settings import Settings
-
-    with serving(create_app(Settings(GRAPH_SERVICE_DB=england.path, GRAPH_SERVICE_STORE="embedded"))) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(base_url: str) -> Iterator[Any]:
-    with chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def page(browser: Any, base_url: str) -> Iterator[Any]:
-    with offline_page(browser, base_url) as (tab, elsewhere):
-        yield tab
-    assert elsewhere == [], "the pages reached outside the service (they must work offline)"
-
-
-def shot(page: Any, name: str) -> None:
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"{name}.png"))
 
 
 def test_england_national_view_and_kent(page: Any, base_url: str, england: EmbeddedStore) -> None:
@@ -119,3 +84,8 @@ def test_england_search_school_page_and_isolated_list(page: Any, base_url: str, 
     shot(page, "24-england-school-page")
     pdf = page.pdf(format="A4")
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") <= 2
+
+
+@pytest.fixture(scope="module")
+def served_store(england: EmbeddedStore) -> EmbeddedStore:
+    return england

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import struct
 from collections.abc import Iterator
 from datetime import date
@@ -22,21 +21,11 @@ import pytest
 from graph_service import areas, questions
 from graph_service.cli import load_sample
 from graph_service.store import EmbeddedStore
+from tests.viz.pages import OUTPUT, shot
 from viz import search
-from viz.browser import chromium, missing, offline_page, serving
 from viz.render import LABEL_SCALE
 
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "viz" / "workflows"
 BIRMINGHAM = questions.AreaFilter(la_code=330, types=areas.default_types())
-
-
-def require_playwright() -> None:
-    needed = missing()
-    if needed:
-        message = "workflow tests need " + " and ".join(needed)
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true: {message}")
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -48,35 +37,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
         yield store
     finally:
         store.close()
-
-
-@pytest.fixture(scope="module")
-def base_url(sample: EmbeddedStore) -> Iterator[str]:
-    require_playwright()
-    from graph_service.api.app import create_app
-    from graph_service.settings import Settings
-
-    with serving(create_app(Settings(GRAPH_SERVICE_DB=sample.path, GRAPH_SERVICE_STORE="embedded"))) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(base_url: str) -> Iterator[Any]:
-    with chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def page(browser: Any, base_url: str) -> Iterator[Any]:
-    """A fresh page that may reach the service only: anything else is recorded and refused."""
-    with offline_page(browser, base_url) as (tab, elsewhere):
-        yield tab
-    assert elsewhere == [], "the pages reached outside the service (they must work offline)"
-
-
-def shot(page: Any, name: str) -> None:
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=False)
 
 
 def test_broker_finds_a_school_by_name_and_downloads_its_partners(
@@ -382,3 +342,8 @@ def test_the_api_pages_draw_offline(page: Any, base_url: str) -> None:
     # A locator, not a JavaScript predicate: the page's Content-Security-Policy forbids eval.
     page.get_by_text("/questions/support/{urn}").first.wait_for(timeout=120_000)
     shot(page, "15-redoc-offline")
+
+
+@pytest.fixture(scope="module")
+def served_store(sample: EmbeddedStore) -> EmbeddedStore:
+    return sample
