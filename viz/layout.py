@@ -88,10 +88,55 @@ def _undirected_neighbours(graph: nx.Graph, node: str) -> Iterable[str]:
         yield from graph.adj[node]
 
 
-def _jitter(node: str, radius: float) -> Position:
-    """A small, stable offset so that a group does not sit exactly on its only member."""
-    angle = (zlib.crc32(node.encode()) % 3600) / 3600 * 2 * math.pi
-    return radius * math.cos(angle), radius * math.sin(angle)
+#: How far, in pixels, a group is kept from any located organisation (node sizes reach 40).
+CLEARANCE_PX = 45.0
+
+
+class Clearance:
+    """The located organisations on a grid, to find a place for a group that covers none of them.
+
+    >>> free = Clearance([(0.0, 0.0), (40.0, 0.0)])
+    >>> x, y = free.beside("t", (20.0, 0.0), 40.0)
+    >>> min(math.dist((x, y), p) for p in [(0.0, 0.0), (40.0, 0.0)]) >= CLEARANCE_PX
+    True
+    """
+
+    def __init__(self, points: Iterable[Position], clearance: float = CLEARANCE_PX) -> None:
+        self.clearance = clearance
+        self.cells: dict[tuple[int, int], list[Position]] = {}
+        for point in points:
+            self.cells.setdefault(self._cell(point), []).append(point)
+
+    def _cell(self, point: Position) -> tuple[int, int]:
+        return int(point[0] // self.clearance), int(point[1] // self.clearance)
+
+    def distance(self, point: Position) -> float:
+        """Distance to the nearest located organisation within two cells (else beyond the clearance)."""
+        cx, cy = self._cell(point)
+        found = [
+            math.dist(point, other)
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for other in self.cells.get((cx + dx, cy + dy), ())
+        ]
+        return min(found, default=2 * self.clearance)
+
+    def beside(self, node: str, middle: Position, radius: float) -> Position:
+        """The first clear place around ``middle`` (12 directions at 1, 1.5 and 2 times ``radius``), turning from
+        a direction fixed by the node's id; the clearest one when none is clear."""
+        start = (zlib.crc32(node.encode()) % 3600) / 3600 * 2 * math.pi
+        best: tuple[float, Position] | None = None
+        for ring in (1.0, 1.5, 2.0):
+            for step in range(12):
+                angle = start + step * math.pi / 6
+                place = (middle[0] + ring * radius * math.cos(angle), middle[1] + ring * radius * math.sin(angle))
+                room = self.distance(place)
+                if room >= self.clearance:
+                    return place
+                if best is None or room > best[0]:
+                    best = (room, place)
+        assert best is not None
+        return best[1]
 
 
 def geographic_positions(graph: nx.Graph, span: float | None = None) -> dict[str, Position]:
@@ -128,18 +173,18 @@ def geographic_positions(graph: nx.Graph, span: float | None = None) -> dict[str
     """
     span = span if span is not None else map_span(graph.number_of_nodes())
     placed = project(located(graph), span)
+    free = Clearance(placed.values())
     unplaced = [node for node in graph if node not in placed]
     for _ in range(PLACEMENT_ROUNDS):
         newly: dict[str, Position] = {}
         for node in unplaced:
             near = [placed[other] for other in _undirected_neighbours(graph, node) if other in placed]
             if near:
-                # Beside its members rather than on top of them: further than a node is wide.
-                dx, dy = _jitter(node, max(GROUP_OFFSET_PX, span * 0.04))
-                newly[node] = (
-                    round(sum(x for x, _ in near) / len(near) + dx, 2),
-                    round(sum(y for _, y in near) / len(near) + dy, 2),
-                )
+                # Beside its members rather than on top of them, nor on any other school: the first
+                # place around their middle that is clear, turning from a direction fixed by its id.
+                middle = (sum(x for x, _ in near) / len(near), sum(y for _, y in near) / len(near))
+                x, y = free.beside(node, middle, max(GROUP_OFFSET_PX, span * 0.04))
+                newly[node] = (round(x, 2), round(y, 2))
         if not newly:
             break
         placed.update(newly)
