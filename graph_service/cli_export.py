@@ -12,7 +12,6 @@ from graph_service.export import CsvFlavour, ExportError, ExportFormat, build_sp
 from graph_service.export.exporter import BUNDLES
 from graph_service.models import EdgeKind
 from graph_service.settings import Settings
-from graph_service.store import make_store
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -64,8 +63,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {fmt.value} writes several files: give a directory or a .zip path, not '-'", file=sys.stderr)
         return 2
     la_code, la_name = parse_la(args.la)
-    store = make_store(settings)
-    store.open()
+    from graph_service.cli import _store  # here: graph_service.cli imports this module
+
+    store = _store(settings)  # says which store it reads
     try:
         # An unknown area is an error naming the nearest ones, as in the other commands.
         check_area(store, la_code, la_name or args.local_authority, args.district, args.constituency)

@@ -354,8 +354,16 @@ def run_support(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _wrapped(text: str = "") -> None:
+    """Print within the terminal (at most 100 columns), continuation lines indented under their start."""
+    from graph_service.tables import fit_lines
+
+    print(fit_lines(text))
+
+
 def _print_support(answer: questions.SupportAnswer) -> None:
     """Each line, its schools near by under it, every part with value, weight and reason."""
+    print = _wrapped  # every line within 100 columns
     school = answer.school
     print(f"support for {school.name} ({school.id}) as at {answer.as_at}, rated {school.ofsted_rating or 'unknown'}")
     if school.standing_basis:

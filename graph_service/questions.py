@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from graph_service import memory
 from graph_service.analytics import backtest as takeovers
 from graph_service.analytics.health import health_report, health_task, measure, network_health
-from graph_service.analytics.isolation import area_summary, isolated
+from graph_service.analytics.isolation import area_summary, isolated, nearest_possible_partner
 from graph_service.analytics.network import (
     CollaborationTimeline,
     SchoolFilter,
@@ -165,7 +165,8 @@ class TieBrief(_Model):
 
 
 class Partner(_Model):
-    """The nearest organisation a school works with (directly, or through a shared group)."""
+    """The nearest organisation a school works with (directly, or through a shared group); for an isolated
+    school, the nearest open school of its phase that collaborates (``possible``)."""
 
     id: str = Field(description="Partner id.")
     name: str = Field(description="Partner name.")
@@ -173,6 +174,11 @@ class Partner(_Model):
     distance_km: float = Field(description="Straight-line distance in km.")
     via_id: str | None = Field(default=None, description="The group they share (trust, sponsor...), if not direct.")
     via_name: str | None = Field(default=None, description="Its name.")
+    possible: bool = Field(
+        default=False,
+        description="A possible partner: the school is isolated, and this is the nearest open school of its"
+        " phase (any phase when none of it collaborates) that does collaborate.",
+    )
 
 
 class IsolatedSchool(_Model):
@@ -213,7 +219,9 @@ class IsolatedSchool(_Model):
     risk: int = Field(description="Risk from the rating: 5 special measures ... 0 good/outstanding; unrated 1.")
     tie_count: int = Field(description="Number of collaboration ties holding on the date.")
     ties: list[TieBrief] = Field(description="Those ties.")
-    nearest_partner: Partner | None = Field(description="Nearest located partner, if any.")
+    nearest_partner: Partner | None = Field(
+        description="Nearest located partner, if any; for an isolated school the nearest possible one."
+    )
     criteria: list[Criterion] = Field(description="Which rules list it: isolated, weak, loose, remote.")
     reasons: list[str] = Field(description="Why it is listed, in words.")
 
@@ -720,6 +728,12 @@ def isolated_schools(
     )
     if scope.total is not None:
         found["total"] = scope.total
+    if scope.only is not None and any(not row["ties"] for row in found["rows"]):
+        # A narrowed graph lacks the schools an isolated one could turn to: the whole graph has them.
+        everything = _prepared(store, as_at)[1].collab
+        for row in found["rows"]:
+            if not row["ties"] and row["id"] in everything:
+                row["nearest_partner"] = nearest_possible_partner(everything, row["id"])
     # One validation of the whole answer: much faster than a model per row on all of England.
     answer = IsolatedAnswer.model_validate(
         {

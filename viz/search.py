@@ -1,8 +1,11 @@
-"""Finding an organisation the way people name it: name, URN, LAESTAB, postcode or town, and the
-schools near a postcode, from the postcodes GIAS itself carries (a full postcode where a school has
-it, else the centre of the schools of its district, e.g. ``B15``).
+"""Finding an organisation the way people name it: name (misspelt too), URN, LAESTAB, postcode,
+postcode sector or district, or town, and the schools near a postcode, from the postcodes GIAS itself
+carries (a full postcode where a school has it, else the centre of the schools of its sector, e.g.
+``B7 5``, or district, e.g. ``B15``).
 
-The index is built from the store's whole graph and rebuilt when that graph is (after a write).
+A misspelt name ("Nechels") is matched word by word with ``rapidfuzz``: each distinctive word of the
+query (not "school", "primary", "St"...) must be like a word of the name. The index is built from
+the store's whole graph and rebuilt when that graph is (after a write).
 """
 
 from __future__ import annotations
@@ -15,26 +18,82 @@ from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+from rapidfuzz import fuzz, process
 
 from graph_service.store import GraphStore
 from viz.isolation import distance_km
 
 #: Kinds offered by the search, schools first.
 ORDER = {"school": 0, "fe_college": 1, "trust": 2, "federation": 3, "teaching_school_hub": 4}
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})?$")
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)(?:\s*([0-9])([A-Z]{2})?)?$")
+_WORD = re.compile(r"[a-z0-9]+")
+#: Words too common in school names to tell one from another: a misspelt search ignores them.
+GENERIC = frozenset(
+    [
+        "school",
+        "schools",
+        "primary",
+        "secondary",
+        "academy",
+        "academies",
+        "the",
+        "and",
+        "of",
+        "at",
+        "st",
+        "saint",
+        "church",
+        "england",
+        "ce",
+        "cofe",
+        "rc",
+        "infant",
+        "infants",
+        "junior",
+        "juniors",
+        "nursery",
+        "college",
+        "high",
+        "community",
+        "catholic",
+        "first",
+        "middle",
+        "trust",
+        "learning",
+        "multi",
+        "centre",
+        "centres",
+        "education",
+        "federation",
+    ]
+)
+#: How alike (0 to 100, rapidfuzz's ratio) a word must be to a word of a name to match it.
+FUZZY_CUTOFF = 80.0
 
 
-def postcode_parts(text: str) -> tuple[str, str | None] | None:
-    """``(district, full postcode or None)`` when the text is a postcode or a postcode district.
+@dataclass(frozen=True)
+class Postcode:
+    """A postcode as searched: its district (``B7``), sector (``B7 5``) and the full postcode, as given."""
 
-    >>> postcode_parts("b15 2tt"), postcode_parts("B15"), postcode_parts("Birmingham")
-    (('B15', 'B15 2TT'), ('B15', None), None)
+    district: str
+    sector: str | None
+    full: str | None
+
+
+def postcode_parts(text: str) -> Postcode | None:
+    """The parts of a postcode, a postcode sector or a postcode district; ``None`` for other text.
+
+    >>> postcode_parts("b15 2tt")
+    Postcode(district='B15', sector='B15 2', full='B15 2TT')
+    >>> postcode_parts("B7 5"), postcode_parts("B15"), postcode_parts("Birmingham")
+    (Postcode(district='B7', sector='B7 5', full=None), Postcode(district='B15', sector=None, full=None), None)
     """
     found = _POSTCODE.match(" ".join(text.upper().split()))
     if found is None:
         return None
-    district, inward = found.groups()
-    return district, f"{district} {inward}" if inward else None
+    district, digit, letters = found.groups()
+    sector = f"{district} {digit}" if digit else None
+    return Postcode(district, sector, f"{sector}{letters}" if letters else None)
 
 
 @dataclass(frozen=True)
@@ -51,6 +110,10 @@ class Hit:
     status: str | None
     matched: str
     distance_km: float | None = None
+    phase: str | None = None
+    ofsted_rating: str | None = None
+    #: Closed (or proposed to open): marked in the results, listed after the open ones.
+    closed: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if value is not None}
@@ -68,8 +131,10 @@ class SearchIndex:
         #: (rank key, id, lower-case name, lower-case town, latitude, longitude, open school?)
         self.rows: list[tuple[tuple[int, int, str], str, str, str, float | None, float | None, bool]] = []
         self.by_key: dict[str, list[str]] = {}  # URN, LAESTAB, postcode (no space) -> ids
-        self.districts: dict[str, list[tuple[float, float]]] = {}
+        self.districts: dict[str, list[tuple[float, float]]] = {}  # district or sector -> located points
+        self.in_area: dict[str, list[str]] = {}  # postcode district or sector -> ids
         self.ranks: dict[str, tuple[int, int, str]] = {}
+        self.words: dict[str, list[str]] = {}  # a word of a name -> ids
         for node, data in graph.nodes(data=True):
             kind = data.get("kind")
             if kind == "local_authority":
@@ -93,8 +158,15 @@ class SearchIndex:
                 if key:
                     self.by_key.setdefault(str(key), []).append(node)
             parts = postcode_parts(str(data.get("postcode") or ""))
-            if parts and latitude is not None and longitude is not None:
-                self.districts.setdefault(parts[0], []).append((latitude, longitude))
+            for area in (parts.district, parts.sector) if parts else ():
+                if area is None:
+                    continue
+                self.in_area.setdefault(area, []).append(node)
+                if latitude is not None and longitude is not None:
+                    self.districts.setdefault(area, []).append((latitude, longitude))
+            for word in set(_WORD.findall(name.lower())):
+                self.words.setdefault(word, []).append(node)
+        self.vocabulary = list(self.words)
 
     def _hit(self, node: str, matched: str, km: float | None = None) -> Hit:
         data = self.graph.nodes[node]
@@ -109,13 +181,18 @@ class SearchIndex:
             status=data.get("status"),
             matched=matched,
             distance_km=km,
+            phase=data.get("phase"),
+            ofsted_rating=data.get("ofsted_rating"),
+            closed=data.get("status") in ("closed", "proposed_to_open"),
         )
 
     def search(self, text: str, limit: int = 10) -> list[Hit]:
-        """Organisations matching ``text``: exact URN, LAESTAB or postcode first, then names and towns.
+        """Organisations matching ``text``: exact URN, LAESTAB or postcode first, then a postcode
+        sector's or district's, then names and towns, then names like it (a misspelling).
 
         Names starting with the text come before names containing it, then towns; within each,
-        open organisations before closed ones, schools before groups, then by name.
+        open organisations before closed ones, schools before groups, then by name. Names like
+        the text come last, the most alike first.
         """
         query = " ".join(text.split())
         if not query:
@@ -126,6 +203,13 @@ class SearchIndex:
             exact.insert(0, self._hit(query, "id"))
         if exact and any(ch.isdigit() for ch in query):
             return exact[:limit]  # a URN, LAESTAB or postcode found: no name holds it
+        parts = postcode_parts(query)
+        if parts is not None and parts.full is None:
+            area = parts.sector or parts.district
+            within = sorted(self.in_area.get(area, []), key=lambda node: self.ranks[node])
+            if within:
+                how = "postcode sector" if parts.sector else "postcode district"
+                return [self._hit(node, how) for node in within[:limit]]
         lower = query.lower()
         starts: list[tuple[tuple[int, int, str], str]] = []
         contains: list[tuple[tuple[int, int, str], str]] = []
@@ -144,24 +228,66 @@ class SearchIndex:
                 if node not in seen and len(hits) < limit:
                     seen.add(node)
                     hits.append(self._hit(node, how))
+        if len(hits) < limit:
+            for node in self.alike(lower, limit + len(seen)):
+                if node not in seen and len(hits) < limit:
+                    seen.add(node)
+                    hits.append(self._hit(node, "similar name"))
         return hits[:limit]
 
+    def alike(self, text: str, limit: int = 10) -> list[str]:
+        """Ids of names like ``text`` word by word (a misspelling), the most alike first.
+
+        Every distinctive word of the text (not in :data:`GENERIC`, at least three letters) must be
+        like a word of the name (rapidfuzz's ratio at least :data:`FUZZY_CUTOFF`); a name scores
+        the sum of its best likeness per word, and a point for each other word of the text it holds.
+        """
+        words = _WORD.findall(text.lower())
+        wanted = [word for word in words if word not in GENERIC and len(word) >= 3] or [w for w in words if len(w) >= 3]
+        scores: dict[str, float] | None = None
+        for word in wanted:
+            found: dict[str, float] = {}
+            for match, likeness, _at in process.extract(
+                word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=50
+            ):
+                for node in self.words[match]:
+                    found[node] = max(found.get(node, 0.0), likeness)
+            scores = (
+                found
+                if scores is None
+                else {node: scores[node] + more for node, more in found.items() if node in scores}
+            )
+            if not scores:
+                return []
+        if not scores:
+            return []
+        # The common words break ties: "harbourne primary" puts Harborne Primary before Harborne Academy.
+        common = set(words) - set(wanted)
+        ranked = (
+            (-score - len(common & set(_WORD.findall(str(self.graph.nodes[node].get("name", "")).lower()))), node)
+            for node, score in scores.items()
+        )
+        return [
+            node for _score, node in heapq.nsmallest(limit, ranked, key=lambda item: (item[0], self.ranks[item[1]]))
+        ]
+
     def where(self, text: str) -> tuple[tuple[float, float], str] | None:
-        """A postcode's place: a school's own full postcode, else its district's centre; with how it was found."""
+        """A postcode's place: a school's own full postcode, else its sector's centre, else its
+        district's; with how it was found."""
         parts = postcode_parts(text)
         if parts is None:
             return None
-        district, full = parts
-        if full:
-            for node in self.by_key.get(_squash(full) or "", []):
+        if parts.full:
+            for node in self.by_key.get(_squash(parts.full) or "", []):
                 data = self.graph.nodes[node]
                 if data.get("latitude") is not None and data.get("longitude") is not None:
-                    return (data["latitude"], data["longitude"]), f"postcode {full}"
-        points = self.districts.get(district)
-        if not points:
-            return None
-        centre = (sum(lat for lat, _ in points) / len(points), sum(lon for _, lon in points) / len(points))
-        return centre, f"centre of the {len(points)} located organisations in district {district}"
+                    return (data["latitude"], data["longitude"]), f"postcode {parts.full}"
+        for area, what in ((parts.sector, "sector"), (parts.district, "district")):
+            points = self.districts.get(area or "")
+            if points:
+                centre = (sum(lat for lat, _ in points) / len(points), sum(lon for _, lon in points) / len(points))
+                return centre, f"centre of the {len(points)} located organisations in {what} {area}"
+        return None
 
     def near(self, text: str, limit: int = 20, radius_km: float = 5.0) -> tuple[str, list[Hit]] | None:
         """Open schools within ``radius_km`` of a postcode, nearest first, and how the place was found."""
