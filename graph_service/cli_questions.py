@@ -436,9 +436,7 @@ def _print_fit(answer: questions.FitAnswer) -> None:
     print(f"McFadden pseudo R2 {answer.pseudo_r2}")
     print(f"{'part':<14}{'coefficient':>12}{'std error':>11}{'weight >= 0':>12}{'default':>9}")
     for row in answer.coefficients:
-        print(
-            f"{row.part:<14}{row.coefficient:>12.3f}{row.standard_error:>11.3f}{row.weight:>12.2f}{row.default:>9g}"
-        )
+        print(f"{row.part:<14}{row.coefficient:>12.3f}{row.standard_error:>11.3f}{row.weight:>12.2f}{row.default:>9g}")
     print(f"\n{'ranked with':<40}{'hit@1':>7}{'hit@3':>7}{'hit@10':>8}{'MRR':>7}")
     tables = [
         ("fitted >= 0, cross-validated (tuning)", answer.cross_validated),
