@@ -134,3 +134,13 @@ def test_the_page_as_it_stood_on_a_day(seeded: GraphStore) -> None:
     assert "as it stood on 2020-09-01" in html and "Not isolated: works with 1 organisation now" in html
     assert '<a href="/viz/school/group-9">Trust Nine</a> (trust, since 2019-09-01;' in html
     assert re.search(r'id="as-at" min="2002"[^>]*value="2020"', html)  # the time slider, on that year
+
+
+def test_the_school_s_own_trust_is_shown_as_context_with_its_schools_that_could_support(seeded: GraphStore) -> None:
+    html = page.school_page(seeded, "2", today=TODAY)
+    context = html[html.index('<div id="current-trust">') :]
+    context = context[: context.index("</div>")]
+    assert "Its own trust, shown as context and never ranked" in context and "Trust Nine" in context
+    assert "Good Primary" in context  # its school 1.1 km away, rated Good
+    candidates = html[html.index('id="candidates"') :] if 'id="candidates"' in html else ""
+    assert "Trust Nine" not in candidates
