@@ -153,7 +153,8 @@ def test_panel_rows(loaded: GraphStore) -> None:
     ] + [(CENSUS, urn) for urn in ("101", "102", "103", "104", "105", "201", "202")]
     by = {(row["as_at"], row["urn"]): row for row in rows}
     assert (by[BEFORE, "104"]["trust_id"], by[CENSUS, "104"]["trust_id"]) == (None, "group-11")
-    assert (by[CENSUS, "104"]["degree"], by[CENSUS, "104"]["across_trust"], by[CENSUS, "104"]["strength"]) == (2, 1, 2.0)
+    row = by[CENSUS, "104"]
+    assert (row["degree"], row["across_trust"], row["strength"]) == (2, 1, 2.0)
     assert (by[BEFORE, "203"]["federation_id"], by[BEFORE, "203"]["successor_urns"]) == ("group-20", "202")
     assert by[CENSUS, "202"]["predecessor_urns"] == "203"
     assert (by[CENSUS, "105"]["isolated"], by[CENSUS, "104"]["isolated"]) == (True, False)
@@ -170,7 +171,10 @@ def test_projection_weights_and_closed_partners(tmp_path: Path) -> None:
     edges = {
         (ids[a], ids[b]): (weight, in_trust)
         for a, b, weight, in_trust in zip(
-            found.edge_a.tolist(), found.edge_b.tolist(), found.edge_weight.tolist(), found.edge_in_trust.tolist(),
+            found.edge_a.tolist(),
+            found.edge_b.tolist(),
+            found.edge_weight.tolist(),
+            found.edge_in_trust.tolist(),
             strict=True,
         )
     }
