@@ -263,3 +263,40 @@ def test_cli_panel_files(cli_store: Path, tmp_path: Path, capsys: pytest.Capture
     assert table.num_rows == 7 and str(table.schema.field("as_at").type) == "date32[day]"
     assert main(["export", "--format", "panel", "-o", str(out)]) == 2
     assert "needs --from and --to" in capsys.readouterr().err
+
+
+# -- the API ------------------------------------------------------------------------------------
+
+
+def test_api_gives_what_the_cli_gives(loaded: GraphStore, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from graph_service.api.app import create_app
+    from tests.graph_service.api.test_writes import make_settings
+
+    with TestClient(create_app(make_settings(tmp_path), store=loaded)) as client:
+        table = client.get("/questions/areas", params={"as_at": "2024-01-18"})
+        assert table.status_code == 200, table.text
+        expected = json.loads(area_questions.area_table(loaded, CENSUS).model_dump_json())
+        assert table.json()["rows"] == expected["rows"] and len(expected["rows"]) == 2
+        series = client.get("/questions/areas/series", params={"from": "2019-08-31", "to": "2024-08-31", "area": "331"})
+        assert series.status_code == 200, series.text
+        assert series.json()["areas"][0]["values"]["schools"] == [3, 3, 2, 2, 2, 2]
+        panel = client.get("/export/panel", params={"from": "2019-08-31", "to": "2024-08-31"})
+        assert panel.status_code == 200 and panel.headers["content-type"].startswith("text/csv")
+        assert 'filename="panel-2019-08-31_2024-08-31.csv"' in panel.headers["content-disposition"]
+        assert len(panel.text.strip().splitlines()) == 42  # header and 41 rows, as the CLI writes
+        parquet = client.get(
+            "/export/panel", params=[("on", "2024-01-18"), ("on", "2019-08-31"), ("format", "parquet")]
+        )
+        assert parquet.status_code == 200 and parquet.content[:4] == b"PAR1"
+        for path, params, words in (
+            ("/questions/areas/series", {"from": "2024-08-31", "to": "2019-08-31"}, "ends on or after"),
+            ("/questions/areas/series", {"from": "2019-08-31"}, "to"),
+            ("/questions/areas/series", {"from": "2019-08-31", "to": "2020-08-31", "by": "ward"}, "by"),
+            ("/questions/areas", {"as_at": "2024-13-01"}, "as_at"),
+            ("/export/panel", {}, "give 'from' and 'to'"),
+            ("/export/panel", {"from": "2019-08-31"}, "needs both"),
+        ):
+            response = client.get(path, params=params)
+            assert response.status_code == 422 and words in response.text, (path, params, response.text)

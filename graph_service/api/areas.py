@@ -1,0 +1,96 @@
+"""API routes: every area's collaboration measures on a day or as series, and the researchers' panel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from graph_service import area_questions
+from graph_service.api.app import IsoDate, Problem, StoreDep, json_answer
+from graph_service.api.errors import unprocessable
+from graph_service.area_questions import AreaBy, AreaSeries, AreaTable, Step
+from graph_service.export.panel import PanelFormat, days_label, panel_bytes
+from graph_service.questions import BadQuestion
+
+router = APIRouter(tags=["areas"])
+
+By = Annotated[AreaBy, Query(description="Areas: local authorities (la), districts or regions.")]
+From = Annotated[IsoDate, Query(alias="from", description="First day of the series (YYYY-MM-DD), e.g. 2010-08-31.")]
+To = Annotated[IsoDate, Query(alias="to", description="Last day of the series (YYYY-MM-DD), e.g. 2025-08-31.")]
+Every = Annotated[Step, Query(description="Step between the days of the series: year (default) or month.")]
+
+
+@contextmanager
+def _asking() -> Iterator[None]:
+    try:
+        yield
+    except BadQuestion as exc:
+        raise unprocessable(("query",), str(exc)) from None
+
+
+@router.get("/questions/areas", response_model=AreaTable, responses={422: {"model": Problem}})
+def areas(
+    store: StoreDep,
+    by: By = AreaBy.LA,
+    as_at: Annotated[IsoDate | None, Query(description="The day measured (YYYY-MM-DD); today when omitted.")] = None,
+) -> Response:
+    """Every area side by side on a day: open state-funded schools, shares in a trust, in a federation and
+    isolated, trusts and their concentration, ties across trusts, fragmentation (docs/questions.md)."""
+    return json_answer(area_questions.area_table(store, as_at, by))
+
+
+@router.get("/questions/areas/series", response_model=AreaSeries, responses={422: {"model": Problem}})
+def area_series(
+    store: StoreDep,
+    start: From,
+    end: To,
+    every: Every = Step.YEAR,
+    by: By = AreaBy.LA,
+    area: Annotated[
+        str | None, Query(max_length=200, description="Only this area: an LA code (330) or an area's name.")
+    ] = None,
+) -> Response:
+    """Each area's measures on every day from ``from`` to ``to`` (every year by default), for small line charts."""
+    with _asking():
+        return json_answer(area_questions.area_trends(store, start, end, every, by, area))
+
+
+@router.get(
+    "/export/panel",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/csv": {}, "application/vnd.apache.parquet": {}},
+            "description": "One row per open state-funded school per day (the codebook: docs/questions.md).",
+        },
+        422: {"model": Problem},
+    },
+)
+def export_panel(
+    store: StoreDep,
+    start: Annotated[IsoDate | None, Query(alias="from", description="First day of a series (YYYY-MM-DD).")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="Last day of a series (YYYY-MM-DD).")] = None,
+    every: Every = Step.YEAR,
+    on: Annotated[
+        list[IsoDate] | None, Query(description="A day (repeatable), as well as or instead of a series.")
+    ] = None,
+    format: Annotated[PanelFormat, Query(description="csv or parquet.")] = PanelFormat.CSV,
+) -> Response:
+    """The researchers' panel: one row per open state-funded school per day, as CSV or Parquet."""
+    with _asking():
+        if (start is None) != (end is None):
+            raise BadQuestion("a series needs both 'from' and 'to'")
+        days: list[date] = list(on or ())
+        if start is not None and end is not None:
+            days += area_questions.series_days(start, end, every)
+        if not days:
+            raise BadQuestion("give 'from' and 'to' (a series) or 'on' (a day, repeatable)")
+        columns = area_questions.panel(store, days)
+    body = panel_bytes(columns, format, store.get_meta().get("data_date"))
+    media = "text/csv; charset=utf-8" if format is PanelFormat.CSV else "application/vnd.apache.parquet"
+    name = f"panel-{days_label(days)}.{format.value}"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
