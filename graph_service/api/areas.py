@@ -7,14 +7,18 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from graph_service import area_questions
+from graph_service.analytics.panel import AREA_MEASURES
 from graph_service.api.app import IsoDate, Problem, StoreDep, json_answer
 from graph_service.api.errors import unprocessable
 from graph_service.area_questions import AreaBy, AreaSeries, AreaTable, Step
 from graph_service.export.panel import PanelFormat, days_label, panel_bytes
 from graph_service.questions import BadQuestion
+from viz import areas as areas_view
+from viz.areas import DEFAULT_MEASURE
 
 router = APIRouter(tags=["areas"])
 
@@ -94,3 +98,87 @@ def export_panel(
     media = "text/csv; charset=utf-8" if format is PanelFormat.CSV else "application/vnd.apache.parquet"
     name = f"panel-{days_label(days)}.{format.value}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+HTML_PAGE = {"content": {"text/html": {}}, "description": "A self-contained HTML page (works offline)."}
+CSV_FILE = {"content": {"text/csv": {}}, "description": "A CSV file (UTF-8)."}
+Measure = Annotated[str, Query(max_length=40, description="The measure charted beside each area.")]
+Year = Annotated[int | None, Query(ge=1900, le=2100, description="A year: its 31 August.")]
+
+
+def _root(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+@router.get("/viz/areas", response_class=HTMLResponse, responses={200: HTML_PAGE, 422: {"model": Problem}})
+def areas_page(
+    request: Request,
+    store: StoreDep,
+    by: By = AreaBy.LA,
+    as_at: Annotated[
+        IsoDate | None, Query(description="The day of the table; 31 August of the data's year when omitted.")
+    ] = None,
+    measure: Measure = DEFAULT_MEASURE,
+    start: Year = None,
+    end: Year = None,
+) -> HTMLResponse:
+    """Every area side by side on a day, sortable, each with a small chart of one measure over the years."""
+    if measure not in AREA_MEASURES:
+        raise unprocessable(("query", "measure"), f"measure is one of {', '.join(AREA_MEASURES)}")
+    with _asking():
+        return HTMLResponse(areas_view.table_page(store, as_at, by, measure, start, end, root=_root(request)))
+
+
+@router.get("/viz/areas.csv", response_class=Response, responses={200: CSV_FILE})
+def areas_csv(
+    store: StoreDep,
+    by: By = AreaBy.LA,
+    as_at: Annotated[IsoDate | None, Query(description="The day; 31 August of the data's year when omitted.")] = None,
+) -> Response:
+    """The area table as CSV."""
+    return Response(
+        areas_view.table_csv(store, as_at, by),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="areas.csv"'},
+    )
+
+
+@router.get("/viz/areas/series.csv", response_class=Response, responses={200: CSV_FILE, 422: {"model": Problem}})
+def areas_series_csv(
+    store: StoreDep,
+    by: By = AreaBy.LA,
+    area: Annotated[str | None, Query(max_length=200, description="Only this area.")] = None,
+    start: Year = None,
+    end: Year = None,
+) -> Response:
+    """Every area's (or one area's) measures on 31 August each year, as CSV."""
+    first, last = areas_view.series_span(store, start, end)
+    with _asking():
+        series = area_questions.area_trends(store, first, last, by=by, area=area)
+    return Response(
+        areas_view.series_csv(series),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="area-series.csv"'},
+    )
+
+
+@router.get(
+    "/viz/areas/{area}",
+    response_class=HTMLResponse,
+    responses={200: HTML_PAGE, 404: {"model": Problem}, 422: {"model": Problem}},
+)
+def area_page(
+    request: Request,
+    store: StoreDep,
+    area: Annotated[str, Path(max_length=200, description="An LA code (330), or a district or region name.")],
+    by: By = AreaBy.LA,
+    start: Year = None,
+    end: Year = None,
+) -> HTMLResponse:
+    """One area's measures as small line charts, 31 August each year, with the figures."""
+    try:
+        return HTMLResponse(areas_view.area_page(store, area, by, start, end, root=_root(request)))
+    except BadQuestion as exc:
+        raise HTTPException(404, str(exc)) from None
