@@ -36,8 +36,8 @@ def sparkline(values: Sequence[float | int | None], width: int = 120, height: in
     """A small line chart of a series as inline SVG (gaps where a value is missing).
 
     >>> svg = sparkline([0.1, 0.5, None, 0.9], label="in trust")
-    >>> svg.count("<polyline"), 'aria-label="in trust' in svg
-    (2, True)
+    >>> svg.count("<polyline"), svg.count("<circle"), 'aria-label="in trust' in svg  # a lone point is a dot
+    (1, 1, True)
     >>> sparkline([None, None]).count("<polyline")
     0
     """
