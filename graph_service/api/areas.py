@@ -36,7 +36,7 @@ def _asking() -> Iterator[None]:
         raise unprocessable(("query",), str(exc)) from None
 
 
-@router.get("/questions/areas", response_model=AreaTable, responses={422: {"model": Problem}})
+@router.get("/questions/areas", response_model=AreaTable)
 def areas(
     store: StoreDep,
     by: By = AreaBy.LA,
@@ -47,7 +47,7 @@ def areas(
     return json_answer(area_questions.area_table(store, as_at, by))
 
 
-@router.get("/questions/areas/series", response_model=AreaSeries, responses={422: {"model": Problem}})
+@router.get("/questions/areas/series", response_model=AreaSeries)
 def area_series(
     store: StoreDep,
     start: From,
@@ -71,7 +71,6 @@ def area_series(
             "content": {"text/csv": {}, "application/vnd.apache.parquet": {}},
             "description": "One row per open state-funded school per day (the codebook: docs/questions.md).",
         },
-        422: {"model": Problem},
     },
 )
 def export_panel(
@@ -112,7 +111,7 @@ def _root(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-@router.get("/viz/areas", response_class=HTMLResponse, responses={200: HTML_PAGE, 422: {"model": Problem}})
+@router.get("/viz/areas", response_class=HTMLResponse, responses={200: HTML_PAGE})
 def areas_page(
     request: Request,
     store: StoreDep,
@@ -145,7 +144,7 @@ def areas_csv(
     )
 
 
-@router.get("/viz/areas/series.csv", response_class=Response, responses={200: CSV_FILE, 422: {"model": Problem}})
+@router.get("/viz/areas/series.csv", response_class=Response, responses={200: CSV_FILE})
 def areas_series_csv(
     store: StoreDep,
     by: By = AreaBy.LA,
@@ -167,7 +166,13 @@ def areas_series_csv(
 @router.get(
     "/viz/areas/{area}",
     response_class=HTMLResponse,
-    responses={200: HTML_PAGE, 404: {"model": Problem}, 422: {"model": Problem}},
+    responses={
+        200: HTML_PAGE,
+        404: {
+            "description": "No such area had open state-funded schools in those years.",
+            "content": {"application/json": {"schema": Problem.model_json_schema()}},
+        },
+    },
 )
 def area_page(
     request: Request,
