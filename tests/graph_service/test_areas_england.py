@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from graph_service import area_questions
 from graph_service.analytics.panel import academy_shares
 from graph_service.store import EmbeddedStore
-from loaders.gias import load_gias
+from tests.graph_service.export import test_england
 
-GIAS = Path(__file__).resolve().parents[3] / "shared" / "data" / "gias"
-ENGLAND = GIAS / "edubasealldata20250718_england.csv.gz"
-LINKS = GIAS / "links_edubasealldata20250718_england.csv"
+pytestmark = pytest.mark.slow
 #: "Schools, pupils and their characteristics 2023/24" (DfE, June 2024): academies and free schools
 #: as a share of state-funded schools, by phase, in January 2024.
 PUBLISHED = {"primary": 0.427, "secondary": 0.819, "special": 0.468}
-
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def england(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
-    if not ENGLAND.exists():
-        pytest.skip(f"{ENGLAND} is not here")
-    store = EmbeddedStore(tmp_path_factory.mktemp("england") / "graph.sqlite3")
-    store.open()
-    load_gias(store, [ENGLAND], links=LINKS)
-    yield store
-    store.close()
+# GIAS England (July 2025) and its links in an embedded store, as the export tests load it.
+england = test_england.england
 
 
 def test_academy_shares_match_dfe_in_january_2024(england: EmbeddedStore) -> None:
