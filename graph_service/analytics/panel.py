@@ -532,6 +532,8 @@ def panel_columns(p: Projection, days: Iterable[date]) -> dict[str, list[Any]]:
             standing = standing_on(attrs, day)
             if standing is None:
                 rating, basis = None, ""
+            elif standing.inspection is None:  # a flat rating with no inspection records
+                rating, basis = standing.rating, standing.basis
             else:
                 # One school's inspection is read on many days: its words are made once.
                 rating, basis = judged.setdefault(id(standing.inspection), (standing.rating, standing.basis))

@@ -37,8 +37,8 @@ def network() -> WriteBatch:
         school(101, type_name="Academy converter", subtype="academy_converter", phase="primary"),
         school(102, opened=date(2021, 9, 1)),
         school(103),
-        school(104),
-        school(105),
+        school(104, ofsted_rating="inadequate"),
+        school(105, ofsted_rating="good"),
         school(109, subtype="independent"),
         school(201, **cov),
         school(202, **cov),
@@ -159,6 +159,13 @@ def test_panel_rows(loaded: GraphStore) -> None:
     assert by[CENSUS, "202"]["predecessor_urns"] == "203"
     assert (by[CENSUS, "105"]["isolated"], by[CENSUS, "104"]["isolated"]) == (True, False)
     assert by[CENSUS, "101"]["type_name"] == "Academy converter"
+    # Flat ratings (no inspection records) stand on every day, each school its own.
+    assert (by[BEFORE, "104"]["standing"], by[CENSUS, "105"]["standing"], by[CENSUS, "101"]["standing"]) == (
+        "inadequate",
+        "good",
+        None,
+    )
+    assert by[CENSUS, "105"]["standing_basis"] == "rated good (no inspection records)"
 
 
 def test_projection_weights_and_closed_partners(tmp_path: Path) -> None:
