@@ -47,6 +47,7 @@ _WEIGHT = np.array([KIND_WEIGHTS[kind] for kind in _KINDS])
 _TRUST = _CODE[NodeKind.TRUST.value]
 _FEDERATION = _CODE[NodeKind.FEDERATION.value]
 _FEDERATED_WITH = _CODE[EdgeKind.FEDERATED_WITH.value]
+_SCHOOL = NodeKind.SCHOOL.value
 #: School types the panel and the area measures leave out: not state-funded (as in areas.NOT_STATE_FUNDED).
 _NOT_STATE_FUNDED = frozenset({SchoolType.INDEPENDENT.value, SchoolType.OTHER.value})
 #: Groups whose members are tied to one another in the projection.
@@ -63,7 +64,7 @@ def state_funded(attrs: Mapping[str, Any]) -> bool:
     ...     "subtype": "independent"}), state_funded({"kind": "trust"})
     (True, False, False)
     """
-    return attrs.get("kind") == NodeKind.SCHOOL.value and attrs.get("subtype") not in _NOT_STATE_FUNDED
+    return attrs.get("kind") == _SCHOOL and attrs.get("subtype") not in _NOT_STATE_FUNDED
 
 
 @dataclass(frozen=True, eq=False)
@@ -292,8 +293,8 @@ def projection(graph: nx.MultiDiGraph, timeline: CollaborationTimeline | None = 
         pair_until=np.concatenate([part[4] for part in pair_parts]),
         tie_school=np.array(tie_school, dtype=np.int64),
         tie_index=np.array(tie_index, dtype=np.int64),
-        predecessors={node: sorted(found) for node, found in predecessors.items()},
-        successors={node: sorted(found) for node, found in successors.items()},
+        predecessors={node: found if len(found) == 1 else sorted(found) for node, found in predecessors.items()},
+        successors={node: found if len(found) == 1 else sorted(found) for node, found in successors.items()},
     )
     _projections[timeline] = made
     return made
