@@ -101,7 +101,8 @@ def area_graph(collab: nx.Graph, flt: SchoolFilter | None = None, as_at: date | 
     area = nx.Graph()
     keep = sorted({node for pair in joined for node in pair})
     area.add_nodes_from((node, collab.nodes[node]) for node in keep)
-    area.add_edges_from((a, b, {"ties": sorted(set(via))}) for (a, b), via in sorted(joined.items()))
+    # Schools and their ties come in id order, so the edges do too: the same order on either backend.
+    area.add_edges_from((a, b, {"ties": via if len(via) == 1 else sorted(set(via))}) for (a, b), via in joined.items())
     return area
 
 
