@@ -81,6 +81,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "json" and (args.area is None or args.start is not None):
         json.dump(answer.model_dump(mode="json"), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
+    elif args.format == "table":
+        # In a terminal: one day's date once above the table, and a district's or region's name once.
+        drop = {"name"} if by is not AreaBy.LA else set()
+        if args.start is None:
+            drop.add("as_at")
+            print(f"as at {table.as_at}")
+        print_rows([{k: v for k, v in row.items() if k not in drop} for row in rows], args.format)
     else:
         print_rows(rows, args.format)
     return 0

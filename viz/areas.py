@@ -32,6 +32,12 @@ def series_span(store: GraphStore, start: int | None = None, end: int | None = N
     return date(start or FIRST_YEAR, *YEAR_END), date(end or last, *YEAR_END)
 
 
+def data_day(store: GraphStore) -> date:
+    """The day the data describes (the store's data date), or today."""
+    data_date = store.get_meta().get("data_date")
+    return date.fromisoformat(data_date) if data_date else date.today()
+
+
 def sparkline(values: Sequence[float | int | None], width: int = 120, height: int = 32, label: str = "") -> str:
     """A small line chart of a series as inline SVG (gaps where a value is missing).
 
@@ -85,7 +91,7 @@ def table_page(
 ) -> str:
     """Every area on a day, each with a small chart of one measure over the years, sortable, with CSV."""
     first, last = series_span(store, start, end)
-    day = as_at or last
+    day = as_at or data_day(store)
     table = area_questions.area_table(store, day, by)
     series = area_questions.area_trends(store, first, last, by=by)
     trends = {trend.area: trend.values.get(measure, []) for trend in series.areas}
@@ -161,7 +167,7 @@ def _first(values: Sequence[float | int | None]) -> float | int | None:
 
 def table_csv(store: GraphStore, as_at: date | None, by: AreaBy) -> str:
     """The area table of a day as CSV (shares as fractions, as the API gives them)."""
-    table = area_questions.area_table(store, as_at or series_span(store)[1], by)
+    table = area_questions.area_table(store, as_at or data_day(store), by)
     return _csv([{"as_at": table.as_at, **row.model_dump()} for row in table.rows])
 
 

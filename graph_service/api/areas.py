@@ -116,9 +116,7 @@ def areas_page(
     request: Request,
     store: StoreDep,
     by: By = AreaBy.LA,
-    as_at: Annotated[
-        IsoDate | None, Query(description="The day of the table; 31 August of the data's year when omitted.")
-    ] = None,
+    as_at: Annotated[IsoDate | None, Query(description="The day of the table; the data's date when omitted.")] = None,
     measure: Measure = DEFAULT_MEASURE,
     start: Year = None,
     end: Year = None,
@@ -134,7 +132,7 @@ def areas_page(
 def areas_csv(
     store: StoreDep,
     by: By = AreaBy.LA,
-    as_at: Annotated[IsoDate | None, Query(description="The day; 31 August of the data's year when omitted.")] = None,
+    as_at: Annotated[IsoDate | None, Query(description="The day; the data's date when omitted.")] = None,
 ) -> Response:
     """The area table as CSV."""
     return Response(
