@@ -270,6 +270,12 @@ def test_cli_panel_files(cli_store: Path, tmp_path: Path, capsys: pytest.Capture
     assert table.num_rows == 7 and str(table.schema.field("as_at").type) == "date32[day]"
     assert main(["export", "--format", "panel", "-o", str(out)]) == 2
     assert "needs --from and --to" in capsys.readouterr().err
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    assert main(["export", "--format", "panel", "--on", "2024-01-18", "-o", str(taken)]) == 1
+    assert f"cannot write {taken}" in capsys.readouterr().err
+    assert main(["areas", "--on", "2024-01-18", "--area", "Nowhere"]) == 1
+    assert "no la 'Nowhere' had open state-funded schools on 2024-01-18" in capsys.readouterr().err
 
 
 # -- the API ------------------------------------------------------------------------------------
