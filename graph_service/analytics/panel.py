@@ -522,54 +522,76 @@ def panel_columns(p: Projection, days: Iterable[date]) -> dict[str, list[Any]]:
     (['2', '1', '2'], ['t', None, 't'], ['', '2', ''])
     """
     nodes = p.timeline.nodes
-    columns: dict[str, list[Any]] = {name: [] for name in PANEL_COLUMNS}
+    # What does not change with the day, per school, as arrays the days' rows are taken from.
+    every = [nodes[node] for node in p.ids]
+    fixed = {
+        "urn": [str(attrs.get("urn", node)) for node, attrs in zip(p.ids, every, strict=True)],
+        **{name: [attrs.get(name) for attrs in every] for name in _FIXED},
+        "status": [
+            "open_proposed_to_close"
+            if attrs.get("status") == "open_proposed_to_close" and attrs.get("closed") is None
+            else "open"
+            for attrs in every
+        ],
+        "predecessor_urns": [";".join(p.predecessors.get(node, ())) for node in p.ids],
+        "successor_urns": [";".join(p.successors.get(node, ())) for node in p.ids],
+    }
+    taken = {name: _objects(values) for name, values in fixed.items()}
+    groups = _objects([*p.group_ids, None])  # -1, no group, takes the last: None
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in PANEL_COLUMNS}
     judged: dict[int, tuple[str | None, str]] = {}
-    group_ids = p.group_ids
     for day in days:
         snap = p.on(day)
-        for i in np.flatnonzero(snap.open).tolist():
-            node = p.ids[i]
-            attrs = nodes[node]
-            standing = standing_on(attrs, day)
+        rows = np.flatnonzero(snap.open)
+        for name, values in taken.items():
+            parts[name].append(values[rows])
+        parts["as_at"].append(_objects([day] * len(rows)))
+        parts["trust_id"].append(groups[snap.trust[rows]])
+        parts["federation_id"].append(groups[snap.federation[rows]])
+        for name, values in (
+            ("isolated", snap.isolated),
+            ("degree", snap.degree),
+            ("strength", snap.strength),
+            ("across_trust", snap.across),
+        ):
+            parts[name].append(values[rows])
+        ratings, bases = [], []
+        for i in rows.tolist():
+            standing = standing_on(every[i], day)
             if standing is None:
                 rating, basis = None, ""
             elif standing.inspection is None:  # a flat rating with no inspection records
                 rating, basis = standing.rating, standing.basis
             else:
-                # One school's inspection is read on many days: its words are made once.
+                # One school's inspection is read on many days: its words are kept once.
                 rating, basis = judged.setdefault(id(standing.inspection), (standing.rating, standing.basis))
-            trust, federation = int(snap.trust[i]), int(snap.federation[i])
-            row = (
-                day,
-                attrs.get("urn", node),
-                attrs.get("laestab"),
-                attrs.get("name"),
-                attrs.get("la_code"),
-                attrs.get("local_authority"),
-                attrs.get("region"),
-                attrs.get("phase"),
-                attrs.get("type_group"),
-                attrs.get("type_name"),
-                "open_proposed_to_close"
-                if attrs.get("status") == "open_proposed_to_close" and attrs.get("closed") is None
-                else "open",
-                attrs.get("opened"),
-                attrs.get("closed"),
-                group_ids[trust] if trust >= 0 else None,
-                group_ids[federation] if federation >= 0 else None,
-                rating,
-                basis,
-                bool(snap.isolated[i]),
-                int(snap.degree[i]),
-                float(snap.strength[i]),
-                int(snap.across[i]),
-                ";".join(p.predecessors.get(node, ())),
-                ";".join(p.successors.get(node, ())),
-            )
-            for values, value in zip(columns.values(), row, strict=True):
-                values.append(value)
-    columns["urn"] = [str(urn) for urn in columns["urn"]]
-    return columns
+            ratings.append(rating)
+            bases.append(basis)
+        parts["standing"].append(_objects(ratings))
+        parts["standing_basis"].append(_objects(bases))
+    return {name: np.concatenate(found).tolist() if found else [] for name, found in parts.items()}
+
+
+#: Panel columns read as they are from each school's attributes.
+_FIXED = (
+    "laestab",
+    "name",
+    "la_code",
+    "local_authority",
+    "region",
+    "phase",
+    "type_group",
+    "type_name",
+    "opened",
+    "closed",
+)
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """Values as a one-dimensional array of Python objects (never split into a second dimension)."""
+    found = np.empty(len(values), dtype=object)
+    found[:] = values
+    return found
 
 
 #: How DfE's "Schools, pupils and their characteristics" counts state-funded schools by phase
