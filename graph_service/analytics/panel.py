@@ -524,7 +524,7 @@ def panel_columns(p: Projection, days: Iterable[date]) -> dict[str, list[Any]]:
     nodes = p.timeline.nodes
     # What does not change with the day, per school, as arrays the days' rows are taken from.
     every = [nodes[node] for node in p.ids]
-    fixed = {
+    fixed: dict[str, list[Any]] = {
         "urn": [str(attrs.get("urn", node)) for node, attrs in zip(p.ids, every, strict=True)],
         **{name: [attrs.get(name) for attrs in every] for name in _FIXED},
         "status": [
