@@ -19,10 +19,11 @@ from graph_service.models import EdgeKind, NodeKind
 from graph_service.store import EmbeddedStore, WriteBatch
 from tests.factories import org, school, tie
 from tests.viz import test_workflows as workflows
-from tests.viz.test_workflows import require_playwright, shot
-from viz.headless import serving
+from tests.viz.test_workflows import shot
 
-# The workflow tests' Chromium and pages, which may reach nothing but the service.
+# The workflow tests' server (on this module's sample), Chromium and pages, which may reach nothing
+# but the service.
+base_url = workflows.base_url
 browser = workflows.browser
 page = workflows.page
 
@@ -45,16 +46,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
         yield store
     finally:
         store.close()
-
-
-@pytest.fixture(scope="module")
-def base_url(sample: EmbeddedStore) -> Iterator[str]:
-    require_playwright()
-    from graph_service.api.app import create_app
-    from graph_service.settings import Settings
-
-    with serving(create_app(Settings(GRAPH_SERVICE_DB=sample.path, GRAPH_SERVICE_STORE="embedded"))) as url:
-        yield url
 
 
 def areas_order(page: Any) -> list[str]:
