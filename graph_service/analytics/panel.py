@@ -209,11 +209,13 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return labels
 
 
-_projections: weakref.WeakKeyDictionary[CollaborationTimeline, Projection] = weakref.WeakKeyDictionary()
+#: Per graph (a projection holds its timeline, which holds nothing of the graph object itself: keyed by
+#: the timeline, an entry would keep its own key alive and never drop out).
+_projections: weakref.WeakKeyDictionary[nx.MultiDiGraph, Projection] = weakref.WeakKeyDictionary()
 
 
 def projection(graph: nx.MultiDiGraph, timeline: CollaborationTimeline | None = None) -> Projection:
-    """The school-school projection of ``graph`` for every date at once; kept with its timeline.
+    """The school-school projection of ``graph`` for every date at once; kept while the graph lives.
 
     Two state-funded schools are tied on a day when both are open and members of one trust,
     federation, teaching school hub, alliance or partnership then, or joined by a direct
@@ -233,10 +235,10 @@ def projection(graph: nx.MultiDiGraph, timeline: CollaborationTimeline | None = 
     >>> snap.degree.tolist(), snap.across.tolist(), p.on(date(2019, 1, 1)).degree.tolist()
     ([1, 2, 1], [0, 1, 1], [0, 1, 1])
     """
-    timeline = timeline or collaboration_timeline(graph)
-    known = _projections.get(timeline)
+    known = _projections.get(graph)
     if known is not None:
         return known
+    timeline = timeline or collaboration_timeline(graph)
     nodes = timeline.nodes
     ids = [node for node, attrs in nodes.items() if state_funded(attrs)]
     number = {node: i for i, node in enumerate(ids)}
@@ -296,7 +298,7 @@ def projection(graph: nx.MultiDiGraph, timeline: CollaborationTimeline | None = 
         predecessors={node: found if len(found) == 1 else sorted(found) for node, found in predecessors.items()},
         successors={node: found if len(found) == 1 else sorted(found) for node, found in successors.items()},
     )
-    _projections[timeline] = made
+    _projections[graph] = made
     return made
 
 
