@@ -303,6 +303,18 @@ def test_api_gives_what_the_cli_gives(loaded: GraphStore, tmp_path: Path) -> Non
             "/export/panel", params=[("on", "2024-01-18"), ("on", "2019-08-31"), ("format", "parquet")]
         )
         assert parquet.status_code == 200 and parquet.content[:4] == b"PAR1"
+        # The pages' downloads and a page for an area that has no schools.
+        rows = client.get("/viz/areas.csv", params={"as_at": "2024-01-18"}).text.splitlines()
+        assert rows[0].startswith("as_at,area,name,schools") and rows[1].startswith("2024-01-18,330,Birmingham,5,")
+        rows = client.get("/viz/areas/series.csv", params={"area": "331", "start": 2019, "end": 2024}).text.splitlines()
+        assert [row.split(",")[:4] for row in rows[1:3]] == [
+            ["2019-08-31", "331", "Coventry", "3"],
+            ["2020-08-31", "331", "Coventry", "3"],
+        ]
+        missing = client.get("/viz/areas/999")
+        assert missing.status_code == 404 and "no la '999'" in missing.json()["detail"]
+        page = client.get("/viz/areas/331", params={"start": 2019, "end": 2024})
+        assert page.status_code == 200 and page.text.count("<figure") == 11
         for path, params, words in (
             ("/questions/areas/series", {"from": "2024-08-31", "to": "2019-08-31"}, "ends on or after"),
             ("/questions/areas/series", {"from": "2019-08-31"}, "to"),
