@@ -325,3 +325,37 @@ def test_api_gives_what_the_cli_gives(loaded: GraphStore, tmp_path: Path) -> Non
         ):
             response = client.get(path, params=params)
             assert response.status_code == 422 and words in response.text, (path, params, response.text)
+
+
+# -- real data ----------------------------------------------------------------------------------
+
+
+def test_birmingham_with_the_example_ties(store: GraphStore) -> None:
+    """The real sample, then the example ties file: support, a federation and a partnership join schools."""
+    from graph_service.cli import load_sample
+    from loaders.ties import load_ties
+    from tests.conftest import REPO
+
+    load_sample(store)
+    day = date(2025, 7, 18)
+    winter = date(2022, 12, 31)
+    before = area_questions.panel(store, [day, winter])
+    load_ties(store, REPO / "examples" / "ties_example.csv")
+    after = area_questions.panel(store, [day, winter])
+
+    def rows(columns: dict[str, list[object]], on: date) -> dict[object, dict[str, object]]:
+        found = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        return {row["urn"]: row for row in found if row["as_at"] == on}
+
+    was, now = rows(before, day), rows(after, day)
+    was_then, then = rows(before, winter), rows(after, winter)
+    # 103298, 103243 and 103444 share the partnership since 2022-23; 103298 supports 103243 since
+    # 2024-09-01; 103243 and 103130 federated in 2023; 103157 supports 103208 since January 2025.
+    for urn, gained in (("103298", 2), ("103243", 3), ("103444", 2), ("103130", 1), ("103157", 1), ("103208", 1)):
+        assert now[urn]["degree"] - was[urn]["degree"] == gained, urn
+        assert now[urn]["across_trust"] - was[urn]["across_trust"] == gained, urn
+    # At the end of 2022 the partnership held 103298 and 103243 only (103444 joined in January 2023).
+    assert [then[urn]["degree"] - was_then[urn]["degree"] for urn in ("103298", "103243", "103444")] == [1, 1, 0]
+    table = {row.area: row for row in area_questions.area_table(store, day).rows}
+    total = sum(row["across_trust"] for row in now.values())
+    assert table["330"].across_trust_per_school == round(total / table["330"].schools, 4)
