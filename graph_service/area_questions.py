@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
 import networkx as nx
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.analytics.panel import AREA_MEASURES, Projection, area_rows, area_series, panel_columns, projection
+from graph_service.analytics.panel import (
+    AREA_MEASURES,
+    Projection,
+    area_rows,
+    area_series,
+    panel_columns,
+    panel_days,
+    projection,
+)
 from graph_service.analytics.panel import yearly as _yearly
 from graph_service.questions import BadQuestion, _timeline_of
 from graph_service.store import GraphStore
@@ -181,9 +191,18 @@ def area_trends(
 
 def panel(store: GraphStore, days: list[date]) -> dict[str, list[Any]]:
     """One row per open state-funded school per day, as columns (analytics.panel.PANEL_COLUMNS)."""
+    return panel_columns(*_panel_days(store, days))
+
+
+def panel_by_day(store: GraphStore, days: list[date]) -> Iterator[dict[str, np.ndarray]]:
+    """The same a day at a time (for writing it out); the days are checked now, the rows made as read."""
+    return panel_days(*_panel_days(store, days))
+
+
+def _panel_days(store: GraphStore, days: list[date]) -> tuple[Projection, list[date]]:
     if not days:
         raise BadQuestion("a panel needs at least one day")
     if len(days) > MAX_DAYS:
         raise BadQuestion(f"a panel holds at most {MAX_DAYS} days, not {len(days)}")
     _graph, found = _projection(store)
-    return panel_columns(found, sorted(set(days)))
+    return found, sorted(set(days))

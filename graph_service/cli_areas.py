@@ -116,17 +116,16 @@ def run_panel(args: argparse.Namespace, settings: Settings) -> int:
         days = list(args.on or ())
         if args.start is not None:
             days += area_questions.series_days(args.start, args.end, Step(args.every))
-        columns = area_questions.panel(store, days)
+        rows = area_questions.panel_by_day(store, days)
         as_of = store.get_meta().get("data_date")
+        written, count = write_panel(rows, Path(args.output), PanelFormat(args.panel_format), as_of)
     except QuestionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    finally:
-        store.close()
-    try:
-        written = write_panel(columns, Path(args.output), PanelFormat(args.panel_format), as_of)
     except OSError as exc:
         print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    print(f"exported {len(columns['urn'])} rows ({len(set(days))} days) to {', '.join(map(str, written))}")
+    finally:
+        store.close()
+    print(f"exported {count} rows ({len(set(days))} days) to {', '.join(map(str, written))}")
     return 0

@@ -11,7 +11,7 @@ are defined, with their references, in docs/questions.md ("Collaboration by area
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -509,7 +509,8 @@ PANEL_COLUMNS: dict[str, str] = {
 
 
 def panel_columns(p: Projection, days: Iterable[date]) -> dict[str, list[Any]]:
-    """One row per open state-funded school per day, as columns (:data:`PANEL_COLUMNS`).
+    """One row per open state-funded school per day, as columns (:data:`PANEL_COLUMNS`): :func:`panel_days`
+    joined.
 
     Examples
     --------
@@ -523,6 +524,15 @@ def panel_columns(p: Projection, days: Iterable[date]) -> dict[str, list[Any]]:
     >>> table["urn"], table["trust_id"], table["successor_urns"]
     (['2', '1', '2'], ['t', None, 't'], ['', '2', ''])
     """
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in PANEL_COLUMNS}
+    for day in panel_days(p, days):
+        for name, values in day.items():
+            parts[name].append(values)
+    return {name: np.concatenate(found).tolist() if found else [] for name, found in parts.items()}
+
+
+def panel_days(p: Projection, days: Iterable[date]) -> Iterator[dict[str, np.ndarray]]:
+    """The panel a day at a time: per day, its rows' columns as arrays (URN order), made as asked for."""
     nodes = p.timeline.nodes
     # What does not change with the day, per school, as arrays the days' rows are taken from.
     every = [nodes[node] for node in p.ids]
@@ -540,23 +550,18 @@ def panel_columns(p: Projection, days: Iterable[date]) -> dict[str, list[Any]]:
     }
     taken = {name: _objects(values) for name, values in fixed.items()}
     groups = _objects([*p.group_ids, None])  # -1, no group, takes the last: None
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in PANEL_COLUMNS}
     judged: dict[int, tuple[str | None, str]] = {}
     for day in days:
         snap = p.on(day)
         rows = np.flatnonzero(snap.open)
-        for name, values in taken.items():
-            parts[name].append(values[rows])
-        parts["as_at"].append(_objects([day] * len(rows)))
-        parts["trust_id"].append(groups[snap.trust[rows]])
-        parts["federation_id"].append(groups[snap.federation[rows]])
-        for name, values in (
-            ("isolated", snap.isolated),
-            ("degree", snap.degree),
-            ("strength", snap.strength),
-            ("across_trust", snap.across),
-        ):
-            parts[name].append(values[rows])
+        found = {name: values[rows] for name, values in taken.items()}
+        found["as_at"] = _objects([day] * len(rows))
+        found["trust_id"] = groups[snap.trust[rows]]
+        found["federation_id"] = groups[snap.federation[rows]]
+        found["isolated"] = snap.isolated[rows]
+        found["degree"] = snap.degree[rows]
+        found["strength"] = snap.strength[rows]
+        found["across_trust"] = snap.across[rows]
         ratings, bases = [], []
         for i in rows.tolist():
             standing = standing_on(every[i], day)
@@ -569,9 +574,9 @@ def panel_columns(p: Projection, days: Iterable[date]) -> dict[str, list[Any]]:
                 rating, basis = judged.setdefault(id(standing.inspection), (standing.rating, standing.basis))
             ratings.append(rating)
             bases.append(basis)
-        parts["standing"].append(_objects(ratings))
-        parts["standing_basis"].append(_objects(bases))
-    return {name: np.concatenate(found).tolist() if found else [] for name, found in parts.items()}
+        found["standing"] = _objects(ratings)
+        found["standing_basis"] = _objects(bases)
+        yield {name: found[name] for name in PANEL_COLUMNS}
 
 
 #: Panel columns read as they are from each school's attributes.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +16,9 @@ import pyarrow.parquet as pq
 
 from graph_service.analytics.panel import PANEL_COLUMNS
 from graph_service.export.metadata import ATTRIBUTION, LICENCE_URL
+
+#: Panel columns by name: lists, or a day's arrays (analytics.panel.panel_days).
+Columns = Mapping[str, Any]
 
 
 class PanelFormat(StrEnum):
@@ -36,11 +39,15 @@ _TYPES: dict[str, pa.DataType] = {
 }
 
 
-def panel_table(columns: Mapping[str, Sequence[Any]], as_of: str | None = None) -> pa.Table:
-    """The panel's columns as an Arrow table, typed, with the attribution (and data date) in its metadata."""
-    arrays = [pa.array(columns[name], type=_TYPES.get(name, pa.string())) for name in PANEL_COLUMNS]
+def panel_schema(as_of: str | None = None) -> pa.Schema:
+    """The panel's Arrow schema, with the attribution (and the data's date) in its metadata."""
     meta = {"attribution": ATTRIBUTION, "licence": LICENCE_URL, **({"data_as_of": as_of} if as_of else {})}
-    return pa.Table.from_arrays(arrays, names=list(PANEL_COLUMNS)).replace_schema_metadata(meta)
+    return pa.schema([(name, _TYPES.get(name, pa.string())) for name in PANEL_COLUMNS], metadata=meta)
+
+
+def panel_table(columns: Columns, schema: pa.Schema) -> pa.Table:
+    """Panel columns (a day's, or several days') as an Arrow table of ``schema``."""
+    return pa.Table.from_arrays([pa.array(columns[f.name], type=f.type) for f in schema], schema=schema)
 
 
 def codebook() -> str:
@@ -61,30 +68,46 @@ def codebook() -> str:
 
 
 def write_panel(
-    columns: Mapping[str, Sequence[Any]], directory: Path, fmt: PanelFormat, as_of: str | None = None
-) -> list[Path]:
-    """Write ``panel.csv`` or ``panel.parquet`` and ``codebook.csv`` into ``directory`` (made if missing)."""
+    days: Iterable[Columns], directory: Path, fmt: PanelFormat, as_of: str | None = None
+) -> tuple[list[Path], int]:
+    """Write ``panel.csv`` or ``panel.parquet`` (a day at a time) and ``codebook.csv`` into ``directory``.
+
+    Returns the files written and the rows.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    table = panel_table(columns, as_of)
+    schema = panel_schema(as_of)
     target = directory / f"panel.{fmt.value}"
-    if fmt is PanelFormat.PARQUET:
-        pq.write_table(table, target)
-    else:
-        pacsv.write_csv(table, target)
+    rows = 0
+    writer = pq.ParquetWriter(target, schema) if fmt is PanelFormat.PARQUET else pacsv.CSVWriter(target, schema)
+    with writer:
+        for day in days:
+            table = panel_table(day, schema)
+            writer.write_table(table)
+            rows += table.num_rows
     book = directory / "codebook.csv"
     book.write_text(codebook(), encoding="utf-8")
-    return [target, book]
+    return [target, book], rows
 
 
-def panel_bytes(columns: Mapping[str, Sequence[Any]], fmt: PanelFormat, as_of: str | None = None) -> bytes:
-    """The panel file itself, for an answer over HTTP."""
-    table = panel_table(columns, as_of)
+def panel_stream(days: Iterable[Columns], fmt: PanelFormat, as_of: str | None = None) -> Iterator[bytes]:
+    """The panel file for an answer over HTTP: CSV a day at a time, Parquet whole (it is small)."""
+    schema = panel_schema(as_of)
     sink = io.BytesIO()
     if fmt is PanelFormat.PARQUET:
-        pq.write_table(table, sink)
-    else:
-        pacsv.write_csv(table, sink)
-    return sink.getvalue()
+        with pq.ParquetWriter(sink, schema) as writer:
+            for day in days:
+                writer.write_table(panel_table(day, schema))
+        yield sink.getvalue()
+        return
+    header = True
+    for day in days:
+        sink = io.BytesIO()
+        pacsv.write_csv(panel_table(day, schema), sink, pacsv.WriteOptions(include_header=header))
+        header = False
+        yield sink.getvalue()
+    if header:  # no day at all: the header alone
+        pacsv.write_csv(panel_table({name: [] for name in PANEL_COLUMNS}, schema), sink)
+        yield sink.getvalue()
 
 
 def days_label(days: Sequence[date]) -> str:
