@@ -9,7 +9,7 @@ import pytest
 
 from graph_service.analytics.health import area_graph
 from graph_service.analytics.isolation import isolated
-from graph_service.analytics.network import SchoolFilter, collaboration_graph, in_group, selected
+from graph_service.analytics.network import SchoolFilter, collaboration_graph, in_group, node_ties, selected
 from graph_service.analytics.panel import area_rows, panel_columns, projection, state_funded
 from graph_service.areas import default_types
 
@@ -78,6 +78,16 @@ def test_birmingham_projection_agrees_with_the_health_questions_own(
         if mine:
             by_trust[mine[0]] = by_trust.get(mine[0], 0) + 1
     total = sum(by_trust.values())
+    federated = sum(
+        1
+        for node in area_schools(collab, day)
+        if any(
+            data.get("kind") == "federated_with"
+            or (data.get("kind") == "member_of" and collab.nodes[other].get("kind") == "federation")
+            for other, _tie, _direction, data in node_ties(collab, node)
+        )
+    )
+    assert round(row["in_federation_share"] * row["schools"]) == federated > 0
     assert row["trusts"] == len(by_trust)
     assert row["trust_hhi"] == round(sum((n / total) ** 2 for n in by_trust.values()), 4)
 
