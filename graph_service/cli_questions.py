@@ -512,8 +512,9 @@ TABLES = ("summary", "nodes", "communities", "brokers")
 
 def configure_health(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Network health of an area (any of the area options) or of the whole graph: degree, betweenness, "
-        "eigenvector centrality, clustering, Leiden communities and brokers between them."
+        "Network health of an area (any of the area options) or of the whole graph, on the school-school projection "
+        "of the schools open on the day: degree, betweenness, eigenvector centrality, clustering, Leiden "
+        "communities and brokers between them (docs/questions.md)."
     )
     _area(parser)
     parser.add_argument("--table", choices=TABLES, default="nodes", help="which table to print (default nodes)")

@@ -500,11 +500,15 @@ class HealthSummary(_Model):
     """The shape of the area's collaboration network."""
 
     as_at: date = Field(description="The day the network is taken as it stood.")
-    organisations: int = Field(description="Organisations covered (all, or the schools the filters select).")
-    lone_organisations: int = Field(description="Of those, how many have no tie in the area.")
-    connected_organisations: int = Field(description="Organisations in the measured network (with a tie).")
-    edges: int = Field(description="Tied pairs.")
-    ties: int = Field(description="Ties (a pair can have several).")
+    organisations: int = Field(
+        description="Open schools covered (all, or those the filters select); closed ones never count."
+    )
+    lone_organisations: int = Field(description="Of those, how many have no partner school in the projection.")
+    connected_organisations: int = Field(
+        description="Schools in the measured school-school projection (with a partner school)."
+    )
+    edges: int = Field(description="Pairs of schools tied in the projection.")
+    ties: int = Field(description="Groups and direct ties joining those pairs (a pair can share several).")
     density: float = Field(description="Share of possible pairs that are tied.")
     components: int = Field(description="Connected components.")
     largest_component: int = Field(description="Organisations in the largest component.")
@@ -522,7 +526,7 @@ class NodeHealth(_Model):
     id: str = Field(description="Organisation id.")
     name: str = Field(description="Name.")
     kind: NodeKind | None = Field(description="Kind.")
-    degree: int = Field(description="Organisations it is tied to.")
+    degree: int = Field(description="Partner schools in the projection.")
     betweenness: float = Field(description="Normalised betweenness centrality (sampled on big networks).")
     eigenvector: float | None = Field(description="Eigenvector centrality (empty if it did not converge).")
     clustering: float = Field(description="Local clustering coefficient.")

@@ -450,7 +450,7 @@ def test_cli_support_and_its_errors(town_db: Path, capsys: pytest.CaptureFixture
 
 def test_cli_health_tables(town_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["health", "--as-at", "2025-09-01", "--table", "summary"]) == 0
-    assert "connected organisations  10" in capsys.readouterr().out  # measure names in words
+    assert "connected organisations  5" in capsys.readouterr().out  # measure names in words
     assert main(["health", "--as-at", "2025-09-01", "--la", "330", "--table", "communities", "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("community,size,schools")
     # One source gives networkx no betweenness estimate (NaN): refused with a message, exit 1.
