@@ -18,14 +18,7 @@ from graph_service.cli import load_sample
 from graph_service.models import EdgeKind, NodeKind
 from graph_service.store import EmbeddedStore, WriteBatch
 from tests.factories import org, school, tie
-from tests.viz import test_workflows as workflows
-from tests.viz.test_workflows import shot
-
-# The workflow tests' server (on this module's sample), Chromium and pages, which may reach nothing
-# but the service.
-base_url = workflows.base_url
-browser = workflows.browser
-page = workflows.page
+from tests.viz.pages import shot
 
 COVENTRY = {"la_code": 331, "local_authority": "Coventry"}
 
@@ -96,3 +89,9 @@ def test_a_schools_page_leads_to_its_areas_series(page: Any, base_url: str) -> N
     schools = page.locator("#series figure[data-measure='schools'] .range span").last.inner_text()
     assert schools == "2025: 3"
     shot(page, "school-area-series")
+
+
+@pytest.fixture(scope="module")
+def served_store(sample: EmbeddedStore) -> EmbeddedStore:
+    """The service of tests/viz/conftest.py answers from this module's sample."""
+    return sample
