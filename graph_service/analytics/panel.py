@@ -498,7 +498,10 @@ PANEL_COLUMNS: dict[str, str] = {
     "trust_id": "trust the school was a member of on the day ('group-<Group UID>'), if any",
     "federation_id": "federation the school was a member of on the day, if any",
     "standing": "Ofsted standing on the day (the judgement in force), if any",
-    "standing_basis": "how the standing was read: the inspection in force and the rule",
+    "standing_basis": "how the standing was read: the inspection in force and the rule (and, when it was judged on "
+    "a predecessor, on which school and before which re-opening)",
+    "judged_urn": "URN the standing was judged on: the school's own, or a predecessor's (empty: not known)",
+    "inherited": "the standing was judged on a predecessor before the school opened (not counted in difficulty)",
     "isolated": "no collaboration tie at all on the day (the isolated-schools question)",
     "degree": "partner schools in the school-school projection on the day",
     "strength": "partner schools weighted by the strongest kind of tie to each",
@@ -550,7 +553,7 @@ def panel_days(p: Projection, days: Iterable[date]) -> Iterator[dict[str, np.nda
     }
     taken = {name: _objects(values) for name, values in fixed.items()}
     groups = _objects([*p.group_ids, None])  # -1, no group, takes the last: None
-    judged: dict[int, tuple[str | None, str]] = {}
+    judged: dict[int, tuple[str | None, str, str | None, bool]] = {}
     for day in days:
         snap = p.on(day)
         rows = np.flatnonzero(snap.open)
@@ -562,20 +565,27 @@ def panel_days(p: Projection, days: Iterable[date]) -> Iterator[dict[str, np.nda
         found["degree"] = snap.degree[rows]
         found["strength"] = snap.strength[rows]
         found["across_trust"] = snap.across[rows]
-        ratings, bases = [], []
+        ratings, bases, judged_urns, inherited = [], [], [], []
         for i in rows.tolist():
             standing = standing_on(every[i], day)
             if standing is None:
-                rating, basis = None, ""
+                read: tuple[str | None, str, str | None, bool] = (None, "", None, False)
             elif standing.inspection is None:  # a flat rating with no inspection records
-                rating, basis = standing.rating, standing.basis
+                read = (standing.rating, standing.basis, None, False)
             else:
                 # One school's inspection is read on many days: its words are kept once.
-                rating, basis = judged.setdefault(id(standing.inspection), (standing.rating, standing.basis))
-            ratings.append(rating)
-            bases.append(basis)
+                read = judged.setdefault(
+                    id(standing.inspection),
+                    (standing.rating, standing.basis, standing.judged_urn, standing.inherited),
+                )
+            ratings.append(read[0])
+            bases.append(read[1])
+            judged_urns.append(read[2])
+            inherited.append(read[3])
         found["standing"] = _objects(ratings)
         found["standing_basis"] = _objects(bases)
+        found["judged_urn"] = _objects(judged_urns)
+        found["inherited"] = np.array(inherited, dtype=bool)
         yield {name: found[name] for name in PANEL_COLUMNS}
 
 

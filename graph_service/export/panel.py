@@ -36,6 +36,7 @@ _TYPES: dict[str, pa.DataType] = {
     "opened": pa.date32(),
     "closed": pa.date32(),
     "isolated": pa.bool_(),
+    "inherited": pa.bool_(),
     "degree": pa.int64(),
     "strength": pa.float64(),
     "across_trust": pa.int64(),
