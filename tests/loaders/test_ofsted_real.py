@@ -20,7 +20,7 @@ import pytest
 
 from graph_service import questions
 from graph_service.analytics.geo import haversine_km, location
-from graph_service.analytics.standing import rating_on
+from graph_service.analytics.standing import rating_on, standing_in, standing_on
 from graph_service.store import EmbeddedStore
 from loaders.gias import load_gias
 from loaders.ofsted import load_ofsted
@@ -147,3 +147,20 @@ def test_support_for_the_schools_in_a_category_today(england: EmbeddedStore) -> 
                 secondary_lines += 1
                 secondary_fit += _runs_secondary_near(graph, candidate.id, urn)
     assert secondary_lines > 100 and secondary_fit / secondary_lines >= 0.9
+
+
+def test_gias_links_alone_name_the_predecessors_ofsted_names(england: EmbeddedStore) -> None:
+    """Every open school judged on a predecessor (3,145 in England): the links give the same URN as Ofsted."""
+    graph = england.graph().copy()
+    compared = 0
+    for node, attrs in graph.nodes(data=True):
+        standing = standing_on(attrs, TODAY)
+        if attrs.get("status") not in ("open", "open_proposed_to_close") or standing is None or not standing.inherited:
+            continue
+        compared += 1
+        attrs["inspections"] = [
+            {key: value for key, value in inspection.items() if not key.endswith("_at_inspection")}
+            for inspection in attrs["inspections"]
+        ]
+        assert standing_in(graph, node, TODAY).judged_urn == standing.judged_urn, node
+    assert compared > 3000

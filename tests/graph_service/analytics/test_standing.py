@@ -250,3 +250,28 @@ def test_the_standing_says_on_which_urn_it_was_judged() -> None:
     # A good judgement inherited by a converter still counts: only difficulty is discounted.
     converter = {**academy, "inspections": [{**academy["inspections"][0], "overall": 2, "category": None}]}
     assert rating_on(converter, date(2025, 1, 1)) == "good"
+
+
+def test_gias_links_name_the_same_predecessor_as_ofsted_on_the_real_sample(
+    birmingham_inspected: nx.MultiDiGraph,
+) -> None:
+    """Where Ofsted names the URN at the time, GIAS's links alone (Ofsted's columns taken away) agree."""
+    graph = birmingham_inspected.copy()
+    day = date(2025, 9, 1)
+    compared = 0
+    for node, attrs in graph.nodes(data=True):
+        standing = standing_on(attrs, day)
+        if attrs.get("status") not in ("open", "open_proposed_to_close") or standing is None:
+            continue
+        if not standing.inherited:
+            assert standing.judged_urn == str(attrs["urn"])
+            continue
+        compared += 1
+        said = standing_in(graph, node, day)
+        assert said.reopened_in is not None and said.judged_name and said.basis.endswith(said.judged_words)
+        attrs["inspections"] = [
+            {key: value for key, value in inspection.items() if not key.endswith("_at_inspection")}
+            for inspection in attrs["inspections"]
+        ]
+        assert standing_in(graph, node, day).judged_urn == standing.judged_urn, node
+    assert compared >= 30  # 35 of Birmingham's open academies carry a predecessor's judgement
