@@ -215,7 +215,8 @@ def run_isolated(args: argparse.Namespace, settings: Settings) -> int:
                 "school": item.name,
                 "type": item.type_name or item.subtype,
                 "phase": item.phase,
-                "Ofsted": item.ofsted_rating,
+                # A predecessor's judgement is said so: it is not counted in the school's risk.
+                "Ofsted": f"{item.ofsted_rating} (predecessor's)" if item.inherited else item.ofsted_rating,
                 "ties": item.tie_count,
                 "nearest partner": (
                     f"{item.nearest_partner.name} ({item.nearest_partner.distance_km:.1f} km)"
@@ -243,6 +244,8 @@ def run_isolated(args: argparse.Namespace, settings: Settings) -> int:
                 # Last, so that the earlier columns keep their places for existing readers.
                 "type": item.type_name,
                 "subtype": item.subtype,
+                "judged_urn": item.judged_urn,
+                "standing_basis": item.standing_basis,
             }
             for item in answer.items
         ]
