@@ -288,7 +288,7 @@ async def load_file(
         Query(
             # Starts with a letter or digit: never "." or "..", which name a folder.
             pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
-            description="File name (its extract date is read from it).",
+            description="File name; a date in it (edubasealldata20250718.csv) must agree with its LastChangedDate.",
         ),
     ] = "upload.csv",
 ) -> LoadSummary:

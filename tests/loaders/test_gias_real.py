@@ -237,6 +237,7 @@ def test_a_newer_file_updates_a_changed_ofsted_rating_in_place(store: GraphStore
     for row in edited:
         if row["URN"] == changed:
             row["OfstedRating (name)"], row["OfstedLastInsp"] = "Outstanding", "12-02-2025"
+            row["LastChangedDate"] = "13-02-2025"  # as GIAS dates a record's change
     with newer.open("w", encoding="cp1252", newline="") as target:
         writer = csv.DictWriter(target, fieldnames=header, quoting=csv.QUOTE_ALL)
         writer.writeheader()
@@ -252,8 +253,10 @@ def test_a_newer_file_updates_a_changed_ofsted_rating_in_place(store: GraphStore
     assert (now.ofsted_rating.value, now.ofsted_date) == ("outstanding", date(2025, 2, 12))
     assert (old.ofsted_rating.value, old.ofsted_date) != ("outstanding", date(2025, 2, 12))
     # Only the rating, its date, the source file and the history changed: the same node, updated in place.
-    same = {"ofsted_rating", "ofsted_date", "source", "inspections"}
+    same = {"ofsted_rating", "ofsted_date", "source", "inspections", "properties"}
     assert now.model_dump(exclude=same) == old.model_dump(exclude=same)
+    assert (now.properties.pop("last_changed"), now.properties.pop("extracted")) == ("2025-02-13", "2025-03-01")
+    assert now.properties == {k: v for k, v in old.properties.items() if k not in ("last_changed", "extracted")}
     # The history keeps the January rating and adds the newer one (loaders.ofsted.merge_inspections).
     assert [(i.date, i.rating) for i in now.inspections] == [
         *((i.date, i.rating) for i in old.inspections),

@@ -1,0 +1,232 @@
+"""Issue 23's probes of the loaders, each a regression test, on both backends where a store is involved."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from graph_service.api.app import create_app
+from graph_service.models import EdgeKind, Organisation
+from graph_service.store import GraphStore
+from loaders.common import LoadError
+from loaders.gias import load_gias
+from tests.graph_service.api.test_writes import ADMIN, make_settings
+
+SAMPLE = Path(__file__).resolve().parents[2] / "graph_service" / "sample_data"
+JANUARY = SAMPLE / "edubasealldata20250115_birmingham_with_ofsted.csv"
+JULY = SAMPLE / "edubasealldata20250718_birmingham.csv"
+MEMBERSHIPS = [EdgeKind.MEMBER_OF, EdgeKind.SPONSORED_BY]
+#: What the probe saw January rewrite: pupils, status, closing dates, names, urban/rural.
+FACTS = ("name", "pupils", "status", "closed", "urban_rural", "capacity", "type_name")
+
+
+def _table(path: Path) -> tuple[list[str], list[list[str]]]:
+    reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""))
+    header = next(reader)
+    return header, list(reader)
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _facts(store: GraphStore) -> dict[str, tuple[object, ...]]:
+    orgs, _ = _all(store)
+    return {org.id: tuple(getattr(org, name) for name in FACTS) for org in orgs}
+
+
+def _all(store: GraphStore) -> tuple[list[Organisation], int]:
+    from graph_service.store import OrganisationFilter
+
+    return store.list_organisations(OrganisationFilter(), offset=0, limit=100_000)
+
+
+def _history(store: GraphStore) -> dict[str, tuple[object, ...]]:
+    return {t.id: (t.source_id, t.target_id, t.since, t.until) for t in store.all_ties(kinds=MEMBERSHIPS)}
+
+
+def test_an_undated_older_extract_rewrites_no_record(store: GraphStore, tmp_path: Path) -> None:
+    # Item 1: January's file as "upload.csv" after July's updated 1,094 records and ended 5 ties.
+    load_gias(store, [JULY])
+    facts, history, meta = _facts(store), _history(store), store.get_meta()
+    report = load_gias(store, [shutil.copy(JANUARY, tmp_path / "upload.csv")])
+    assert report.rows_rejected == 0 and report.ties_ended == 0
+    after = _facts(store)
+    assert {k: v for k, v in after.items() if k in facts} == facts
+    assert {k: v for k, v in _history(store).items() if k in history} == history
+    assert store.get_meta()["data_date"] == meta["data_date"] == "2025-07-18"
+    assert any("newest LastChangedDate" in note for note in report.notes)  # dated 2025-01-14 by its content
+    assert any("older than the stored ones" in note for note in report.notes)
+
+
+def test_records_are_dated_one_by_one_not_by_the_file(store: GraphStore, tmp_path: Path) -> None:
+    # A later extract (by name and content) holding one record older than the stored one: that record stands.
+    load_gias(store, [JULY])
+    header, rows = _table(JULY)
+    _, january_rows = _table(JANUARY)
+    urn, changed = header.index("URN"), header.index("LastChangedDate")
+    january = {row[urn]: row for row in january_rows}
+    stale = next(row for row in rows if row[urn] in january and row[changed] != january[row[urn]][changed])
+    fresh = next(row for row in rows if row is not stale)
+    old_name = store.get_organisation(stale[urn])
+    assert old_name is not None
+    stale_copy = list(stale)
+    stale_copy[changed] = "01-01-2020"
+    stale_copy[header.index("EstablishmentName")] = "Renamed By An Old Record"
+    fresh_copy = list(fresh)
+    fresh_copy[changed] = "20-07-2025"
+    fresh_copy[header.index("EstablishmentName")] = "Renamed By A New Record"
+    later = _write(tmp_path / "edubasealldata20250801_birmingham.csv", header, [stale_copy, fresh_copy])
+    load_gias(store, [later])
+    kept, changed_org = store.get_organisation(stale[urn]), store.get_organisation(fresh[urn])
+    assert kept is not None and kept.name == old_name.name
+    assert changed_org is not None and changed_org.name == "Renamed By A New Record"
+    assert changed_org.properties["last_changed"] == "2025-07-20"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("edubasealldata20991231_birmingham.csv", "its name dates it 2099-12-31, after today"),
+        (
+            "edubasealldata20250301_birmingham.csv",
+            "its name dates it 2025-03-01, but its newest record changed on 2025-07-17",
+        ),
+    ],
+)
+def test_a_name_that_contradicts_the_content_is_refused(
+    store: GraphStore, tmp_path: Path, name: str, message: str
+) -> None:
+    with pytest.raises(LoadError, match=message):
+        load_gias(store, [shutil.copy(JULY, tmp_path / name)])
+    assert sum(store.counts().values()) == 0
+    assert "data_date" not in store.get_meta()
+
+
+def test_as_of_before_the_content_is_refused(store: GraphStore) -> None:
+    from datetime import date
+
+    with pytest.raises(LoadError, match="--as-of 2025-01-01 is before the newest record's LastChangedDate"):
+        load_gias(store, [JULY], as_of=date(2025, 1, 1))
+
+
+def test_a_record_changed_after_today_is_rejected(store: GraphStore, tmp_path: Path) -> None:
+    header, rows = _table(JULY)
+    rows = [list(row) for row in rows[:3]]
+    rows[0][header.index("LastChangedDate")] = "31-12-2099"
+    report = load_gias(store, [_write(tmp_path / "upload.csv", header, rows)])
+    assert report.rows_rejected == 1
+    assert "LastChangedDate" in str(report.issues[0]) and "after today" in str(report.issues[0])
+
+
+def test_the_api_dates_an_upload_without_a_filename_by_its_content(store: GraphStore, tmp_path: Path) -> None:
+    with TestClient(create_app(make_settings(tmp_path), store=store)) as client:
+        assert (
+            client.post(
+                "/loads/gias?filename=edubasealldata20250718_birmingham.csv", content=JULY.read_bytes(), headers=ADMIN
+            ).status_code
+            == 200
+        )
+        facts, history = _facts(store), _history(store)
+        answer = client.post("/loads/gias", content=JANUARY.read_bytes(), headers=ADMIN)
+        assert answer.status_code == 200, answer.text
+        assert {k: v for k, v in _facts(store).items() if k in facts} == facts
+        assert {k: v for k, v in _history(store).items() if k in history} == history
+        assert client.get("/health").json()["data_date"] == "2025-07-18"
+        misdated = client.post(
+            "/loads/gias?filename=edubasealldata20991231.csv", content=JANUARY.read_bytes(), headers=ADMIN
+        )
+        assert misdated.status_code == 422 and "2099-12-31" in misdated.text and "after today" in misdated.text
+
+
+def test_the_cli_dates_a_file_by_its_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph_service.cli import main
+    from graph_service.store import EmbeddedStore
+
+    db = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("GRAPH_SERVICE_DB", str(db))
+    monkeypatch.setenv("GRAPH_SERVICE_STORE", "embedded")
+    assert main(["load", "gias", str(JULY)]) == 0
+    store = EmbeddedStore(db)
+    store.open()
+    try:
+        facts = _facts(store)
+    finally:
+        store.close()
+    assert main(["load", "gias", str(shutil.copy(JANUARY, tmp_path / "export.csv"))]) == 0
+    assert main(["load", "gias", str(shutil.copy(JULY, tmp_path / "edubasealldata20991231.csv"))]) == 1
+    store.open()
+    try:
+        assert {k: v for k, v in _facts(store).items() if k in facts} == facts
+        assert store.get_meta()["data_date"] == "2025-07-18"
+    finally:
+        store.close()
+
+
+def _blanked(tmp_path: Path, columns: set[str]) -> Path:
+    """July's file, a day later by name, with ``columns`` blank in every row."""
+    header, rows = _table(JULY)
+    blank = [header.index(column) for column in columns]
+    for row in rows:
+        for i in blank:
+            row[i] = ""
+    return _write(tmp_path / "edubasealldata20250719_birmingham.csv", header, rows)
+
+
+def _current(store: GraphStore) -> int:
+    return sum(1 for t in store.all_ties(kinds=MEMBERSHIPS) if t.until is None)
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        # Item 2: the membership columns present but empty in every row ended 480 of 485 memberships.
+        {
+            "Trusts (code)",
+            "Trusts (name)",
+            "Federations (code)",
+            "Federations (name)",
+            "SchoolSponsors (name)",
+            "TrustSchoolFlag (code)",
+            "TrustSchoolFlag (name)",
+            "FederationFlag (name)",
+            "SchoolSponsorFlag (name)",
+        },
+        # ... and Trusts blank while TrustSchoolFlag still says the school is in a trust ended 263.
+        {"Trusts (code)", "Trusts (name)"},
+    ],
+    ids=["all-blank", "trusts-blank-flag-set"],
+)
+def test_blank_membership_columns_end_no_membership(store: GraphStore, tmp_path: Path, columns: set[str]) -> None:
+    load_gias(store, [JULY])
+    history, current = _history(store), _current(store)
+    assert current > 400
+    report = load_gias(store, [_blanked(tmp_path, columns)])
+    assert report.ties_ended == 0 and report.rows_rejected == 0
+    assert _history(store) == history
+    warnings = [note for note in report.notes if note.startswith("warning:") and "'Trusts (code)'" in note]
+    assert len(warnings) == 1 and "trust memberships are unknown" in warnings[0]
+
+
+def test_a_school_that_left_its_trust_by_its_flag_still_ends_its_membership(store: GraphStore, tmp_path: Path) -> None:
+    # The rule is no blanket refusal: a row whose flag agrees ("not supported by a trust") is believed.
+    load_gias(store, [JULY])
+    header, rows = _table(JULY)
+    code, flag = header.index("Trusts (code)"), header.index("TrustSchoolFlag (code)")
+    leaver = next(row for row in rows if row[code] and "~" not in row[code])
+    tie_id = f"member_of:{leaver[header.index('URN')]}:group-{leaver[code]}"
+    leaver[code], leaver[header.index("Trusts (name)")], leaver[flag] = "", "", "2"
+    report = load_gias(store, [_write(tmp_path / "edubasealldata20250719_birmingham.csv", header, rows)])
+    assert report.ties_ended == 1
+    ended = store.get_tie(tie_id)
+    assert ended is not None and str(ended.until) == "2025-07-19"
+    assert not [note for note in report.notes if note.startswith("warning:")]
