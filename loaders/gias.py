@@ -493,6 +493,9 @@ def parse_establishments(
         phase = PHASES.get(phase_name.lower()) if phase_name else None
         if phase_name and phase is None:
             row.bad("PhaseOfEducation (name)", f"unknown phase {phase_name!r}")
+        inspected = row.day("OfstedLastInsp")
+        if inspected is not None and inspected > as_of:
+            row.bad("OfstedLastInsp", f"{inspected} is after the file's date ({as_of})")
         changed = row.day(CHANGED)
         if changed is not None and changed > today:
             row.bad(CHANGED, f"{changed} is after today ({today})")
@@ -528,7 +531,7 @@ def parse_establishments(
             "fsm_pct": row.number("PercentageFSM"),
             "urban_rural": row.text("UrbanRural (name)"),
             "ofsted_rating": rating,
-            "ofsted_date": (inspected := row.day("OfstedLastInsp")),
+            "ofsted_date": inspected,
             # GIAS's rating and date join the history the standing is read from (analytics.standing).
             "inspections": [{"date": inspected, "kind": "graded", "rating": rating, "source": source}]
             if rating is not None and inspected is not None

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph_service.api.app import create_app
-from graph_service.models import EdgeKind, Organisation
+from graph_service.models import EdgeKind, OfstedRating, Organisation
 from graph_service.store import GraphStore
 from loaders.common import LoadError
 from loaders.gias import load_gias
@@ -230,3 +230,77 @@ def test_a_school_that_left_its_trust_by_its_flag_still_ends_its_membership(stor
     ended = store.get_tie(tie_id)
     assert ended is not None and str(ended.until) == "2025-07-19"
     assert not [note for note in report.notes if note.startswith("warning:")]
+
+
+OUTCOMES = SAMPLE / "State-funded_schools_inspections_and_outcomes_as_at_31_August_2025_birmingham.csv"
+
+
+def _outcomes(path: Path, edit: dict[str, str], urn: str | None = None) -> tuple[str, Path]:
+    with OUTCOMES.open(encoding="cp1252", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        header = list(reader.fieldnames or [])
+    row = next(r for r in rows if (urn is None and r["Inspection start date"] not in ("", "NULL")) or r["URN"] == urn)
+    row.update(edit)
+    with path.open("w", encoding="cp1252", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return row["URN"], path
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        # Item 4: a row dated 31/12/2099 in a file "as at 31 August 2025" made a school Outstanding on 2099-12-31.
+        ("Inspection start date", "31/12/2099", "2099-12-31 is after the file's date (2025-08-31)"),
+        ("Inspection start date", "15/09/2025", "2025-09-15 is after the file's date (2025-08-31)"),
+        ("Publication date", "31/12/2099", "2099-12-31 is after today"),
+        ("Previous inspection start date", "01/01/2030", "2030-01-01 is after the file's date"),
+    ],
+)
+def test_inspections_dated_after_the_file_are_rejected(
+    store: GraphStore, tmp_path: Path, column: str, value: str, message: str
+) -> None:
+    from loaders.ofsted import load_ofsted
+
+    load_gias(store, [JULY])
+    edit = {column: value, "Overall effectiveness": "1"}
+    urn, path = _outcomes(tmp_path / OUTCOMES.name, edit)
+    report = load_ofsted(store, path)
+    bad = [issue for issue in report.issues if issue.column == column]
+    assert len(bad) == 1 and message in bad[0].reason and report.rows_rejected == 1
+    school = store.get_organisation(urn)
+    assert school is not None and all(i.date.year < 2026 for i in school.inspections)
+
+
+def test_a_later_file_corrects_an_inspection_with_the_same_number(store: GraphStore, tmp_path: Path) -> None:
+    # The 2099 inspection an earlier load accepted is replaced by the same inspection number, dated right.
+    from graph_service.store import WriteBatch
+    from loaders.ofsted import load_ofsted, merge_inspections, with_inspections
+
+    load_gias(store, [JULY])
+    urn, path = _outcomes(tmp_path / OUTCOMES.name, {})
+    load_ofsted(store, path)
+    school = store.get_organisation(urn)
+    assert school is not None
+    real = next(i for i in school.inspections if i.number and i.kind.value == "graded")
+    future = {"date": real.date.replace(year=2099), "overall": 1, "rating": OfstedRating.OUTSTANDING}
+    wrong = real.model_copy(update=future)
+    stale = with_inspections(school, merge_inspections([i for i in school.inspections if i != real], [wrong]))
+    store.apply(WriteBatch(organisations=[stale]))
+    assert store.get_organisation(urn).ofsted_date.year == 2099  # type: ignore[union-attr]
+    load_ofsted(store, path)
+    fixed = store.get_organisation(urn)
+    assert fixed is not None and [i for i in fixed.inspections if i.number == real.number and i.kind is real.kind] == [
+        real
+    ]
+    assert fixed.ofsted_date is not None and fixed.ofsted_date.year < 2026
+
+
+def test_a_gias_rating_dated_after_the_extract_is_rejected(store: GraphStore, tmp_path: Path) -> None:
+    header, rows = _table(JANUARY)
+    rows = [list(row) for row in rows[:5]]
+    rows[0][header.index("OfstedLastInsp")] = "31-12-2099"
+    report = load_gias(store, [_write(tmp_path / "edubasealldata20250115_birmingham.csv", header, rows)])
+    assert report.rows_rejected == 1 and "after the file's date (2025-01-15)" in str(report.issues[0])
