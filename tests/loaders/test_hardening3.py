@@ -304,3 +304,47 @@ def test_a_gias_rating_dated_after_the_extract_is_rejected(store: GraphStore, tm
     rows[0][header.index("OfstedLastInsp")] = "31-12-2099"
     report = load_gias(store, [_write(tmp_path / "edubasealldata20250115_birmingham.csv", header, rows)])
     assert report.rows_rejected == 1 and "after the file's date (2025-01-15)" in str(report.issues[0])
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_a_ties_file_of_too_many_rows_is_refused_before_it_is_held(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    # Item 3: 60 MB of JSON took 1.48 GB in the CLI; the rows a load holds are bounded (here, lowered to 50).
+    import json
+
+    import loaders.ties
+    from loaders.ties import load_ties
+
+    monkeypatch.setattr(loaders.ties, "MAX_TIE_ROWS", 50)
+    rows = [{"source_id": "1", "target_id": "2", "kind": "supports", "focus": f"f{i}"} for i in range(51)]
+    path = tmp_path / f"ties{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(rows))
+    else:
+        path.write_text("source_id,target_id,kind,focus\n" + "".join(f"1,2,supports,f{i}\n" for i in range(51)))
+    with pytest.raises(LoadError, match="more than 50 ties in one file"):
+        load_ties(store, path)
+    assert sum(store.counts().values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[1,]", "Illegal trailing comma"),
+        ("[{} {}]", "Expecting ',' delimiter"),
+        ('{"ties": []} []', "Extra data"),
+        ('{"ties": [], "more": 1}', "a list of ties, or an object"),
+        ('[{"a": [[[[[[[1]]]]]]]}]', "nested deeper"),
+        ("[", "Expecting value"),
+    ],
+)
+def test_json_ties_read_one_at_a_time_still_refuse_what_is_not_json(
+    store: GraphStore, tmp_path: Path, text: str, message: str
+) -> None:
+    from loaders.ties import load_ties
+
+    path = tmp_path / "ties.json"
+    path.write_text(text)
+    with pytest.raises(LoadError, match=message):
+        load_ties(store, path)
