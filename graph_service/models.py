@@ -328,6 +328,25 @@ def _calendar_date(value: Any) -> Any:
 #: A calendar day, given as ``YYYY-MM-DD`` (or a ``date`` in Python), never as a number.
 Day = Annotated[date, BeforeValidator(_calendar_date)]
 
+#: The days a question, picture or export may be asked about (``as_at``, ``--as-at``...): the analytics
+#: count years back from it and ties run to the end of time, which would overflow near years 1 and 9999.
+QUERY_DAYS = (date(1800, 1, 1), date(2199, 12, 31))
+
+
+def check_query_day(day: date) -> date:
+    """The one check of every date a caller asks about (API query parameters and CLI options alike).
+
+    >>> check_query_day(date(2025, 9, 1))
+    datetime.date(2025, 9, 1)
+    >>> check_query_day(date(1, 1, 1))
+    Traceback (most recent call last):
+    ValueError: 0001-01-01 is outside the dates the service answers for (1800-01-01 to 2199-12-31)
+    """
+    first, last = QUERY_DAYS
+    if not first <= day <= last:
+        raise ValueError(f"{day.isoformat()} is outside the dates the service answers for ({first} to {last})")
+    return day
+
 
 def _exact_id(value: Any) -> Any:
     """Refuse an id that is not already in its one canonical form.
