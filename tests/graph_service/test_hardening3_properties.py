@@ -4,13 +4,14 @@ and GIAS loads in any order. Few examples each (CI stays fast); each runs on bot
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from graph_service.api.app import create_app
@@ -79,3 +80,45 @@ def test_the_cli_refuses_dates_outside_the_bounds(capsys: pytest.CaptureFixture[
         main(["isolated", "--as-at", "0001-01-01"])
     assert exited.value.code == 2
     assert "outside the dates the service answers for" in capsys.readouterr().err
+
+
+#: Restated independently of the models: what no one-line field (a name) may hold (item 8).
+NEVER_IN_A_NAME = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u2028\u2029\u200b-\u200f\u2060-\u2064\ufeff\u061c\u180e"
+    "\ufdd0-\ufdef\U000e0000-\U000e007f]|[\ufffe\uffff]|[\U0001fffe\U0001ffff\U0010fffe\U0010ffff]"
+)
+#: What pydantic strips from the ends of text: Unicode's White_Space characters.
+WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+WHITE_SPACE += "\u2028\u2029\u202f\u205f\u3000"
+#: Every category; and, as often, the characters the probe found accepted among ordinary letters.
+PROBED = "\u2028\u2029\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\U000e0041\ufdd0\uffff\U0010ffff\u0301 aZ"
+one_line = st.one_of(
+    st.text(alphabet=st.characters(), min_size=1, max_size=12), st.text(alphabet=PROBED, min_size=1, max_size=8)
+)
+
+
+def _noncharacter(c: str) -> bool:
+    return 0xFDD0 <= ord(c) <= 0xFDEF or ord(c) & 0xFFFE == 0xFFFE
+
+
+@QUICK
+@given(name=one_line)
+@example(name="Saint\u2028Mary")
+@example(name="Alpha\u200bAcademy")
+@example(name="Tagged\U000e0041")
+@example(name="\ufdd0")
+def test_one_line_text_of_every_category_is_stored_as_sent_or_refused(
+    client: TestClient, store: GraphStore, name: str
+) -> None:
+    # Item 8: U+2028, U+2029, zero-width and bidi controls, tags and noncharacters were accepted in names.
+    body = {"kind": "partnership", "name": name, "subtype": "network"}
+    answer = client.put("/organisations/p-any", json=body, headers=EDITOR)
+    stripped = name.strip(WHITE_SPACE)
+    bad = NEVER_IN_A_NAME.search(stripped) or any(_noncharacter(c) for c in stripped)
+    assert answer.status_code < 500, answer.text
+    if bad or not stripped or len(stripped) > 300:
+        assert answer.status_code == 422, (name, answer.text)
+        return
+    assert answer.status_code in (200, 201), (name, answer.text)
+    stored = store.get_organisation("p-any")
+    assert stored is not None and stored.name == stripped == client.get("/organisations/p-any").json()["name"]

@@ -65,7 +65,10 @@ def valid_key(text: str) -> bool:
 
 
 def valid_text(text: str) -> bool:
-    return FORBIDDEN.search(text.strip(STRIPPED)) is None
+    # Noncharacters (U+FDD0-FDEF, U+xFFFE, U+xFFFF) are refused too, since issue 23 (the alphabet may draw them).
+    stripped = text.strip(STRIPPED)
+    noncharacter = any(0xFDD0 <= ord(c) <= 0xFDEF or ord(c) & 0xFFFE == 0xFFFE for c in stripped)
+    return FORBIDDEN.search(stripped) is None and not noncharacter
 
 
 def valid_value(value: object) -> bool:
