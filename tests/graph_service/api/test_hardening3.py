@@ -78,3 +78,59 @@ def test_editors_cannot_change_or_end_what_a_ties_load_wrote(
     assert partner is not None and partner.name == "Kings Heath Club"
     assert store.get_tie(tie.id) == tie
     assert client.post(f"/ties/{tie.id}/end", json={"until": "2025-01-01"}, headers=ADMIN).status_code == 200
+
+
+async def _send_and_stall(app: object, chunks: list[bytes], path: str = "/organisations/p1") -> list[dict[str, object]]:
+    """Send a JSON body in ``chunks`` without a Content-Length, then nothing more: what does the app answer?"""
+    import asyncio
+
+    pending = [{"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks]
+
+    async def receive() -> dict[str, object]:
+        if pending:
+            return pending.pop(0)
+        await asyncio.sleep(3600)  # a client that stalls
+        raise AssertionError("unreachable")
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "PUT",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"x-api-key", EDITOR["X-API-Key"].encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    await asyncio.wait_for(app(scope, receive, send), 10)  # type: ignore[operator]
+    return sent
+
+
+def _status(sent: list[dict[str, object]]) -> int:
+    starts = [m for m in sent if m["type"] == "http.response.start"]
+    assert len(starts) == 1, sent
+    return int(starts[0]["status"])  # type: ignore[call-overload]
+
+
+def test_a_stalled_json_body_is_a_408_and_an_oversized_chunked_one_a_413(store: GraphStore, tmp_path: Path) -> None:
+    # Item 10: a stalled request body answered 400 (FastAPI's "error parsing the body"); the README says 408.
+    import asyncio
+
+    store.apply(small_network())
+    settings = make_settings(tmp_path, GRAPH_SERVICE_BODY_TIMEOUT=0.3, GRAPH_SERVICE_MAX_BODY_BYTES=1000)
+    app = create_app(settings, store=store)
+    stalled = asyncio.run(_send_and_stall(app, [b'{"kind": "partnership",']))
+    assert _status(stalled) == 408
+    assert b"stalled" in b"".join(m.get("body", b"") for m in stalled)  # type: ignore[misc]
+    oversized = asyncio.run(_send_and_stall(app, [b'{"name": "' + b"x" * 600, b"y" * 600]))
+    assert _status(oversized) == 413
+    assert store.get_organisation("p1") is None
