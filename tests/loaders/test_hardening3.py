@@ -348,3 +348,14 @@ def test_json_ties_read_one_at_a_time_still_refuse_what_is_not_json(
     path.write_text(text)
     with pytest.raises(LoadError, match=message):
         load_ties(store, path)
+
+
+@pytest.mark.parametrize("bom", [b"\xef\xbb\xbf", b""], ids=["bom", "no-bom"])
+def test_a_stray_byte_after_a_bom_is_named_right(tmp_path: Path, bom: bytes) -> None:
+    # Item 11: a UTF-8 file with a BOM and one Windows-1252 byte was refused naming "0x53", not 0x96.
+    from loaders.common import read_text
+
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(bom + "URN,Name\n1,Caf\u00e9\n2,St Mary\x96s\n".encode("utf-8").replace(b"\xc2\x96", b"\x96"))
+    with pytest.raises(LoadError, match=r"mixed.csv:3: byte 0x96 is not UTF-8"):
+        read_text(path)
