@@ -189,6 +189,8 @@ CHANGED = "LastChangedDate"
 #: (by ``LastChangedDate``, then by extract) never overwrites a newer one, whatever the files are called.
 RECORD_DATE = "last_changed"
 EXTRACT_DATE = "extracted"
+#: The property naming the kinds of membership (trust, federation, sponsor) a record's file left unknown.
+UNKNOWN_MEMBERSHIPS = "memberships_unknown"
 _URN = re.compile(r"^\d{1,7}$")
 
 
@@ -230,6 +232,8 @@ class GiasParse:
     #: establishment (a column blank in every row) or for one (a row whose flag contradicts its column).
     unknown: set[str] = field(default_factory=set)
     unknown_of: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Records older than the stored ones: their own dates (``_keep_newer``).
+    older: dict[str, tuple[date, date]] = field(default_factory=dict)
     #: Fields a file did not carry, to be kept from the store rather than erased.
     keep_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Groups and authorities built from another file's columns: stored facts they lack are kept.
@@ -573,6 +577,12 @@ def parse_establishments(
 
     if with_groups:
         _unknown_memberships(path, header, parsed, parse, report)
+    unknown = frozenset(MEMBERSHIP_KINDS) if not describe else frozenset(parse.unknown)
+    for org, _, groups in parsed:
+        kinds = unknown | groups.unknown
+        if kinds:
+            # Kept with the record: a load of an older one, after it, must not read "unknown" as "left".
+            org.properties[UNKNOWN_MEMBERSHIPS] = ",".join(sorted(kinds))
     located = iter(_to_latlon([point for _, point, _ in parsed if point is not None]))
     for org, point, groups in parsed:
         if point is not None:
@@ -1127,7 +1137,7 @@ def _swap(parse: GiasParse, tie: Tie, since: date | None) -> None:
 
 
 def _ended_memberships(stored: list[Tie], parse: GiasParse, day: date, replaced: set[str]) -> list[tuple[str, date]]:
-    """Current GIAS memberships of described schools that the new files no longer state."""
+    """Current GIAS memberships of described schools that the new files no longer state, with their last day."""
     ended = []
     for tie in stored:
         if (
@@ -1139,7 +1149,10 @@ def _ended_memberships(stored: list[Tie], parse: GiasParse, day: date, replaced:
             and tie.id not in replaced
             and not _newer_than(tie, day)
         ):
-            until = _closed_on(parse.organisations.get(tie.source_id)) or day
+            member = parse.organisations.get(tie.source_id)
+            # An older record ending what a newer one left unknown ends it on its own date (_keep_newer).
+            record = parse.older.get(tie.source_id) or _version(member) or (day, day)
+            until = _closed_on(member) or _left_on(record)
             ended.append((tie.id, max(until, tie.since) if tie.since else until))
     return ended
 
@@ -1148,9 +1161,19 @@ def _unknown(tie: Tie, parse: GiasParse) -> bool:
     """Whether the load leaves this membership's kind (trust, federation, sponsor) unknown for its school."""
     if not (parse.unknown or parse.unknown_of):
         return False
-    group = parse.kind(tie.target_id)
-    kind = "sponsor" if tie.kind is EdgeKind.SPONSORED_BY else group.value if group is not None else None
+    kind = _membership_kind(tie, parse)
     return kind in parse.unknown or kind in parse.unknown_of.get(tie.source_id, frozenset())
+
+
+def _membership_kind(tie: Tie, parse: GiasParse) -> str | None:
+    group = parse.kind(tie.target_id)
+    return "sponsor" if tie.kind is EdgeKind.SPONSORED_BY else group.value if group is not None else None
+
+
+def _unknown_to(org: Organisation, tie: Tie, parse: GiasParse) -> bool:
+    """Whether the stored record ``org`` came from a file that left this membership's kind unknown."""
+    unknown = org.properties.get(UNKNOWN_MEMBERSHIPS)
+    return isinstance(unknown, str) and _membership_kind(tie, parse) in unknown.split(",")
 
 
 def _extract_date(source: str | None) -> date | None:
@@ -1199,6 +1222,19 @@ def _version(org: Organisation | None) -> tuple[date, date] | None:
     return changed, extracted or named or changed
 
 
+def _left_on(newer: tuple[date, date]) -> date:
+    """The last day of a membership a record no longer states: the day that record last changed.
+
+    Its ``LastChangedDate`` is the same whichever load comes first (an extract's date is not: it is
+    whichever later extract was loaded), so loads in any order end it on the same day. Without
+    ``LastChangedDate`` a record's date is its extract's.
+
+    >>> _left_on((date(2025, 7, 9), date(2025, 7, 18)))
+    datetime.date(2025, 7, 9)
+    """
+    return newer[0]
+
+
 def _keep_newer(
     store: GraphStore, parse: GiasParse, stored_orgs: dict[str, Organisation], day: date, *, check_ties: bool
 ) -> int:
@@ -1207,8 +1243,8 @@ def _keep_newer(
     Loads in any order give the same history: an organisation whose stored record changed later
     (its ``LastChangedDate``, whatever the files are called) stands as it is (the older record only
     fills its empty Ofsted facts), and a membership only the older record states was over by then:
-    it is added ended on the newer record's extract date, the day a newer load would have ended it.
-    Its stored memberships are not ended. Returns how many records were kept.
+    it is added ended on the day a newer load would have ended it (``_left_on``). Its stored
+    memberships are not ended. Returns how many records were kept.
     """
     newer: dict[str, date] = {}
     for org_id, stored in stored_orgs.items():
@@ -1216,8 +1252,13 @@ def _keep_newer(
         stated = _version(stored)
         if stated is None or stated <= (_version(fresh) or (day, day)):
             continue
-        newer[org_id] = stated[1]
-        parse.described.discard(org_id)
+        newer[org_id] = _left_on(stated)
+        # The stored record stands for the kinds of membership it knew; for those its file left
+        # unknown, this older record is the best knowledge there is, ending on its own date.
+        left_unknown = stored.properties.get(UNKNOWN_MEMBERSHIPS)
+        known = frozenset(MEMBERSHIP_KINDS) - set(left_unknown.split(",") if isinstance(left_unknown, str) else ())
+        parse.unknown_of[org_id] = parse.unknown_of.get(org_id, frozenset()) | known
+        parse.older[org_id] = _version(fresh) or (day, day)
         gaps: dict[str, Any] = {
             name: getattr(fresh, name)
             for name in _GAP_FIELDS
@@ -1237,6 +1278,11 @@ def _keep_newer(
                 parse.ties[tie.id] = old
             continue
         ended_by = newer.get(tie.source_id)
-        if tie.kind in MEMBERSHIPS and ended_by is not None and tie.until is None:
+        if (
+            tie.kind in MEMBERSHIPS
+            and ended_by is not None
+            and tie.until is None
+            and not _unknown_to(stored_orgs[tie.source_id], tie, parse)
+        ):
             parse.ties[tie.id] = tie.model_copy(update={"until": max(ended_by, tie.since) if tie.since else ended_by})
     return sum(1 for org_id in newer if org_id not in parse.derived)

@@ -225,6 +225,7 @@ def test_a_school_that_left_its_trust_by_its_flag_still_ends_its_membership(stor
     leaver = next(row for row in rows if row[code] and "~" not in row[code])
     tie_id = f"member_of:{leaver[header.index('URN')]}:group-{leaver[code]}"
     leaver[code], leaver[header.index("Trusts (name)")], leaver[flag] = "", "", "2"
+    leaver[header.index("LastChangedDate")] = "19-07-2025"  # GIAS dates the record's change
     report = load_gias(store, [_write(tmp_path / "edubasealldata20250719_birmingham.csv", header, rows)])
     assert report.ties_ended == 1
     ended = store.get_tie(tie_id)
