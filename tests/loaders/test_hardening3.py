@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import shutil
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from graph_service.store import GraphStore
 from loaders.common import LoadError
 from loaders.gias import load_gias
 from tests.graph_service.api.test_writes import ADMIN, make_settings
+from tests.loaders.test_hardening import _table, _write
 
 SAMPLE = Path(__file__).resolve().parents[2] / "graph_service" / "sample_data"
 JANUARY = SAMPLE / "edubasealldata20250115_birmingham_with_ofsted.csv"
@@ -23,20 +23,6 @@ JULY = SAMPLE / "edubasealldata20250718_birmingham.csv"
 MEMBERSHIPS = [EdgeKind.MEMBER_OF, EdgeKind.SPONSORED_BY]
 #: What the probe saw January rewrite: pupils, status, closing dates, names, urban/rural.
 FACTS = ("name", "pupils", "status", "closed", "urban_rural", "capacity", "type_name")
-
-
-def _table(path: Path) -> tuple[list[str], list[list[str]]]:
-    reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""))
-    header = next(reader)
-    return header, list(reader)
-
-
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def _facts(store: GraphStore) -> dict[str, tuple[object, ...]]:
