@@ -1035,6 +1035,7 @@ def load_gias(
         )
     for establishment in read:
         parse_establishments(establishment, parse, issues, report, day, with_groups=group_links is None)
+        establishment.rows = []  # England's raw rows: hundreds of MB, not needed past here
     if groups is not None:
         parse_groups(groups, parse, issues, report)
     if group_links is not None:
