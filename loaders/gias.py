@@ -1046,6 +1046,7 @@ def load_gias(
         parse_hubs(hubs, parse, store, issues, report)
 
     stored_orgs = _keep_known_fields(store, parse)
+    _refuse_foreign_records(stored_orgs, parse)
     kept = _keep_newer(store, parse, stored_orgs, day, check_ties=loaded > day.isoformat())
     if kept:
         report.notes.append(
@@ -1066,6 +1067,29 @@ def load_gias(
     if not dry_run:
         write_load(store, batch, report, audit)  # all or nothing; Neo4j writes England in stages, about 20 s
     return report
+
+
+#: Sources a load writes: a record so marked may change kind when a later extract says so.
+_LOADED = ("gias:", "dfe:", "ofsted:", "ties:")
+
+
+def _refuse_foreign_records(stored_orgs: dict[str, Organisation], parse: GiasParse) -> None:
+    """Refuse a load that would silently turn someone's record into an official one (with its ties).
+
+    Ids of the official shapes are reserved to loads and admins, but a record made through the API
+    before (or by an admin) may hold one: a URN held by a partnership stays the partnership's until
+    someone deletes or renames it.
+    """
+    clashes = [
+        f"{org_id} ({stored.kind.value}, source {stored.source or 'none'})"
+        for org_id, stored in stored_orgs.items()
+        if stored.kind is not parse.organisations[org_id].kind and not (stored.source or "").startswith(_LOADED)
+    ]
+    if clashes:
+        raise LoadError(
+            f"the store holds {len(clashes)} id(s) of this load as records no load wrote, of another kind:"
+            f" {', '.join(clashes[:5])}{'...' if len(clashes) > 5 else ''}; delete or rename them, then load again"
+        )
 
 
 def _keep_known_fields(store: GraphStore, parse: GiasParse) -> dict[str, Organisation]:

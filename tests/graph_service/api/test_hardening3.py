@@ -134,3 +134,27 @@ def test_a_stalled_json_body_is_a_408_and_an_oversized_chunked_one_a_413(store: 
     oversized = asyncio.run(_send_and_stall(app, [b'{"name": "' + b"x" * 600, b"y" * 600]))
     assert _status(oversized) == 413
     assert store.get_organisation("p1") is None
+
+
+def test_a_load_never_turns_an_api_record_into_an_official_one(
+    client: TestClient, store: GraphStore, tmp_path: Path
+) -> None:
+    # Item 7: an id of an official shape made through the API (by an editor before ids were reserved,
+    # or by an admin) became the official school at the next load, keeping its ties; now the load is
+    # refused, naming it, and changes nothing.
+    import csv
+
+    from loaders.common import LoadError
+    from loaders.gias import load_gias
+
+    sample = Path(__file__).resolve().parents[3] / "graph_service" / "sample_data"
+    july = sample / "edubasealldata20250718_birmingham.csv"
+    urn = next(csv.DictReader(july.open(encoding="utf-8-sig")))["URN"]
+    assert client.put(f"/organisations/{urn}", json=PARTNER, headers=ADMIN).status_code == 201
+    assert client.post("/ties", json={"source_id": urn, "target_id": "1", "kind": "supports"}, headers=EDITOR)
+    before = store.counts()
+    with pytest.raises(LoadError, match=rf"{urn} \(community_partner, source none\)"):
+        load_gias(store, [july])
+    assert store.counts() == before
+    partner = store.get_organisation(urn)
+    assert partner is not None and partner.name == PARTNER["name"]
