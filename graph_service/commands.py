@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Callable
 from datetime import date
 
+from graph_service.models import check_query_day
 from graph_service.settings import Settings
 
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -28,9 +29,13 @@ MODULES = (
 def iso_date(text: str) -> date:
     """An argparse ``type`` for ``YYYY-MM-DD`` dates, with a one-line error otherwise."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        return check_query_day(day)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def registry() -> dict[str, Command]:

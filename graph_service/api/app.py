@@ -14,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph_service import __version__
@@ -28,6 +28,7 @@ from graph_service.models import (
     Phase,
     Status,
     TieList,
+    check_query_day,
 )
 from graph_service.security import KeyRing, Role
 from graph_service.settings import Settings
@@ -101,8 +102,8 @@ def _iso_date(value: object) -> object:
     return value
 
 
-#: A date in a query: YYYY-MM-DD only.
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+#: A date in a query: YYYY-MM-DD only, within ``QUERY_DAYS``.
+IsoDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(check_query_day)]
 
 #: Query and path parameters shared by the routers, each with its bounds and description.
 LaCodeQuery = Annotated[int | None, Query(ge=0, le=MAX_LA_CODE, description="Local authority code, e.g. 330.")]
