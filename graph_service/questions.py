@@ -352,8 +352,9 @@ class Candidate(_Model):
     first: bool = Field(description="Put first by the religious-character rule (before any higher score).")
     phase_fit: bool = Field(
         default=True,
-        description="False for a trust offered to a secondary school with no open secondary or all-through school "
-        "within the trust radius: listed after those that run one (rule secondary_trusts).",
+        description="False for a trust that does not fit the school's stage: offered to a secondary school with no "
+        "open secondary or all-through school within the trust radius (rule secondary_trusts), or to a mainstream "
+        "school with only special or alternative provision near by (rule same_provision); listed after those that do.",
     )
     schools_near: int = Field(description="A trust's or federation's open schools within its radius (all of them).")
     schools: list[NearSchool] = Field(description="Those schools, nearest first (up to 10).")

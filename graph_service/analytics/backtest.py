@@ -385,7 +385,7 @@ def choices(
                     len(lines), len(PARTS)
                 ),
                 chosen,
-                np.array([line.demoted for line in lines], dtype=bool),
+                np.array([line.demoted is not None for line in lines], dtype=bool),
                 np.array([line.first and rules.faith_first for line in lines], dtype=bool),
             )
         )

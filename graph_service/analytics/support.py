@@ -595,8 +595,9 @@ class Line:
     first: bool = False
     #: A group line scored with upper bounds (see :func:`_group_line`): its schools near by, to score exactly.
     pending: list[tuple[str, float | None]] | None = None
-    #: Put after the lines that fit by phase (a trust with no secondary near a secondary school).
-    demoted: bool = False
+    #: Why it is put after the lines that fit the school's stage (a trust with no secondary near a
+    #: secondary school, or only special schools near a mainstream one); None when it fits.
+    demoted: str | None = None
 
 
 def _saturate(count: float, half: float) -> float:
@@ -806,17 +807,29 @@ def _group_line(question: _Question, group: str, near: list[tuple[str, float | N
     schools = [(m, km, value, nodes[m].get("la_code") == la) for m, km, value, _w in fits[:SCHOOLS_LISTED]]
     first = q.faith in ("catholic", "church_of_england") and same_faith > 0
     line = Line(group, str(nodes[group].get("kind")), 0.0, nearest_km, values, None, schools, len(near), first)
-    line.demoted = _lacks_secondary(q, group, near)
+    line.demoted = _demotion(q, group, near)
     return line
 
 
-def _lacks_secondary(q: _Question, group: str, near: Sequence[tuple[str, float | None]]) -> bool:
-    """A trust offered to a secondary school with no secondary or all-through school near by (the rule on)."""
-    if not q.rules.secondary_trusts or q.attrs.get("phase") not in SECONDARY_PHASES:
-        return False
-    if q.index.attrs[group].get("kind") != NodeKind.TRUST.value:
-        return False
-    return not any(q.index.attrs[m].get("phase") in SECONDARY_PHASES for m, _km in near)
+def _demotion(q: _Question, group: str, near: Sequence[tuple[str, float | None]]) -> str | None:
+    """Why a trust follows the trusts that fit the school's stage, or None when it fits (or the rules are off).
+
+    A secondary school (rule ``secondary_trusts``): the trust runs no secondary or all-through school
+    near by. A mainstream school (rule ``same_provision``): its schools near by are all special or
+    alternative provision.
+    """
+    nodes = q.index.attrs
+    if nodes[group].get("kind") != NodeKind.TRUST.value:
+        return None
+    radius = f"{q.trust_radius:g} km"
+    secondary = q.rules.secondary_trusts and q.attrs.get("phase") in SECONDARY_PHASES
+    if secondary and not any(nodes[m].get("phase") in SECONDARY_PHASES for m, _km in near):
+        return f"no open secondary or all-through school within {radius}"
+    if q.rules.same_provision and q.index.stage(q.target)[3] == "mainstream":
+        kinds = {q.index.stage(m)[3] for m, _km in near}
+        if "mainstream" not in kinds:
+            return f"no open mainstream school within {radius} (its schools near by are {' or '.join(sorted(kinds))})"
+    return None
 
 
 def _group_bound(q: _Question, group: str, near: list[tuple[str, float | None]]) -> Line:
@@ -850,7 +863,7 @@ def _group_bound(q: _Question, group: str, near: list[tuple[str, float | None]])
     }
     first = q.faith in ("catholic", "church_of_england") and same_faith > 0
     line = Line(group, str(nodes[group].get("kind")), 0.0, near[0][1], values, None, [], len(near), first, near)
-    line.demoted = _lacks_secondary(q, group, near)
+    line.demoted = _demotion(q, group, near)
     return line
 
 
@@ -1106,7 +1119,7 @@ def _own_group(q: _Question, own_near: Mapping[str, list[tuple[str, float | None
 def _order(line: Line, index: SupportIndex) -> tuple[bool, bool, float, bool, float, str, str]:
     """First by phase (a secondary's trusts without secondaries last), the faith rule, score, nearer, name, id."""
     name = str(index.attrs[line.id].get("name", line.id))
-    return line.demoted, not line.first, -line.score, line.km is None, line.km or 0.0, name, line.id
+    return line.demoted is not None, not line.first, -line.score, line.km is None, line.km or 0.0, name, line.id
 
 
 def rescore(lines: Iterable[Line], weights: SupportWeights, index: SupportIndex) -> list[Line]:
@@ -1221,11 +1234,7 @@ def support_candidates(
     for rank, line in enumerate(shown, start=1):
         parts, reasons = _parts(line.values, weight_of)
         if line.demoted:
-            reasons.insert(
-                0,
-                f"still listed, after the trusts that run one: no open secondary or all-through school within "
-                f"{trust_radius_km:g} km",
-            )
+            reasons.insert(0, f"still listed, after the trusts that fit the school's stage: {line.demoted}")
         shown_attrs = nodes[line.via] if line.via else nodes[line.id]
         candidates.append(
             {
@@ -1240,7 +1249,7 @@ def support_candidates(
                 "via_name": nodes[line.via].get("name", line.via) if line.via else None,
                 "score": line.score,
                 "first": line.first,
-                "phase_fit": not line.demoted,
+                "phase_fit": line.demoted is None,
                 "schools_near": line.near_count if line.kind in GROUP_KINDS else 0,
                 "schools": [
                     {

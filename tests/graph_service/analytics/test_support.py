@@ -560,9 +560,40 @@ def test_a_secondary_school_is_offered_the_trusts_that_run_secondaries_first() -
     assert (secondary["rank"], primary["rank"]) == (1, 2)
     assert (secondary["phase_fit"], primary["phase_fit"]) == (True, False)
     assert primary["reasons"][0] == (
-        "still listed, after the trusts that run one: no open secondary or all-through school within 40 km"
+        "still listed, after the trusts that fit the school's stage: no open secondary or all-through school within "
+        "40 km"
     )
     off = by_id(ask(g, rules=SupportRules(secondary_trusts=False)))
     assert (off["group-primary"]["rank"], off["group-secondary"]["rank"]) == (1, 2)
     # A primary school is not concerned by the rule.
     assert by_id(ask(g, target="2"))["group-secondary"]["phase_fit"] is True
+
+
+ALL_AGES = {"age_low": 3, "age_high": 19}
+
+
+def test_a_mainstream_school_is_offered_trusts_of_mainstream_schools_first() -> None:
+    """A special-schools trust next door follows a mainstream trust further away; a special school is not concerned."""
+    g = graph(
+        [
+            weak(),
+            near(2, 0.5, phase="not_applicable", type_name="Community special school", properties=ALL_AGES),
+            near(3, 0.8, phase="not_applicable", type_name="Foundation special school", properties=ALL_AGES),
+            near(4, 6.0),
+            org("group-special", NodeKind.TRUST, "Special Trust"),
+            org("group-main", NodeKind.TRUST, "Mainstream Trust"),
+        ],
+        [member(2, "group-special"), member(3, "group-special"), member(4, "group-main")],
+    )
+    answer = by_id(ask(g))
+    special, mainstream = answer["group-special"], answer["group-main"]
+    assert special["score"] > mainstream["score"]
+    assert (mainstream["rank"], special["rank"]) == (1, 2) and special["phase_fit"] is False
+    assert special["reasons"][0] == (
+        "still listed, after the trusts that fit the school's stage: no open mainstream school within 40 km "
+        "(its schools near by are special)"
+    )
+    off = by_id(ask(g, rules=SupportRules(same_provision=False)))
+    assert off["group-special"]["rank"] == 1
+    # A special school is offered either.
+    assert by_id(ask(g, target="2"))["group-main"]["phase_fit"] is True
