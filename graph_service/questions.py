@@ -48,6 +48,8 @@ from graph_service.analytics.support import (
     support_candidates,
     support_index,
 )
+from graph_service.derived import patch_support_index, patch_timeline, weak_graph
+from graph_service.index import Patch, on_patch
 from graph_service.models import EdgeKind, GovernanceLevel, MemberRole, NodeKind, OfstedRating, Phase, Status
 from graph_service.store import GraphStore
 
@@ -579,8 +581,25 @@ def forget_answers() -> None:
 _timelines: weakref.WeakKeyDictionary[nx.MultiDiGraph, CollaborationTimeline] = weakref.WeakKeyDictionary()
 
 
+@on_patch
+def _carry_over(patch: Patch) -> None:
+    """After a write by this process, the date-free structures of the new graph from the old one's."""
+    with _lock:
+        timeline = _timelines.get(patch.old)
+        support = _support.get(patch.old)
+    if timeline is not None:
+        patched = patch_timeline(timeline, patch)
+        with _lock:
+            _timelines[patch.new] = patched
+    if support is not None:
+        index = patch_support_index(support.index, patch)
+        index.graph = weak_graph(patch.new)
+        with _lock:
+            _support[patch.new] = _Support(index)
+
+
 def _timeline_of(graph: nx.MultiDiGraph) -> CollaborationTimeline:
-    known = _timelines.get(graph)
+    known = _timelines.get(graph)  # the caller holds _lock
     if known is None:
         known = _timelines[graph] = collaboration_timeline(graph)
     return known
@@ -716,7 +735,10 @@ def _support_of(graph: nx.MultiDiGraph) -> _Support:
     with _lock:
         known = _support.get(graph)
     if known is None:
-        known = _Support(support_index(graph))
+        index = support_index(graph)
+        # The index must not keep its graph alive: it is the value of a weak dictionary keyed by the graph.
+        index.graph = weak_graph(graph)
+        known = _Support(index)
         with _lock:
             known = _support.setdefault(graph, known)
         if memory.is_long_lived(graph):

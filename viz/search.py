@@ -7,6 +7,7 @@ The index is built from the store's whole graph and rebuilt when that graph is (
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import re
@@ -16,6 +17,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph_service.index import Patch, on_patch
 from graph_service.store import GraphStore
 from viz.isolation import distance_km
 
@@ -71,30 +73,84 @@ class SearchIndex:
         self.districts: dict[str, list[tuple[float, float]]] = {}
         self.ranks: dict[str, tuple[int, int, str]] = {}
         for node, data in graph.nodes(data=True):
-            kind = data.get("kind")
-            if kind == "local_authority":
-                continue
-            name = str(data.get("name", ""))
-            closed = data.get("status") == "closed"
-            latitude, longitude = data.get("latitude"), data.get("longitude")
-            rank = self.ranks[node] = (1 if closed else 0, ORDER.get(str(kind), 9), name.lower())
-            self.rows.append(
-                (
-                    rank,
-                    node,
-                    name.lower(),
-                    str(data.get("town") or "").lower(),
-                    latitude,
-                    longitude,
-                    kind == "school" and not closed,
-                )
+            self._add(node, data)
+
+    def _add(self, node: str, data: dict[str, Any]) -> None:
+        """Index one organisation (appended: callers add them in the graph's order)."""
+        kind = data.get("kind")
+        if kind == "local_authority":
+            return
+        self.rows.append(self._row(node, data))
+        for key in _keys(data):
+            self.by_key.setdefault(key, []).append(node)
+        district = _district(data)
+        if district is not None:
+            self.districts.setdefault(district, []).append((data["latitude"], data["longitude"]))
+
+    def _row(self, node: str, data: dict[str, Any]) -> tuple[tuple[int, int, str], str, str, str, Any, Any, bool]:
+        kind = data.get("kind")
+        name = str(data.get("name", ""))
+        closed = data.get("status") == "closed"
+        rank = self.ranks[node] = (1 if closed else 0, ORDER.get(str(kind), 9), name.lower())
+        town = str(data.get("town") or "").lower()
+        return (
+            rank,
+            node,
+            name.lower(),
+            town,
+            data.get("latitude"),
+            data.get("longitude"),
+            kind == "school" and not closed,
+        )
+
+    def patched(self, graph: nx.MultiDiGraph, changed: frozenset[str]) -> SearchIndex:
+        """The index of ``graph``, which differs from this one's only in the organisations ``changed``
+        (graph_service.index): the same as ``SearchIndex(graph)``, their rows alone redone."""
+        new = object.__new__(SearchIndex)
+        new.graph = graph
+        new.ranks = dict(self.ranks)
+        if not changed:
+            new.rows, new.by_key, new.districts = self.rows, self.by_key, self.districts
+            return new
+        order = {node: i for i, node in enumerate(graph)}
+        before, after = self.graph.nodes, graph.nodes
+        keys: set[str] = set()
+        districts: set[str] = set()
+        for node in changed:
+            new.ranks.pop(node, None)
+            for attrs in (before[node] if node in before else None, after[node] if node in after else None):
+                if attrs is not None and attrs.get("kind") != "local_authority":
+                    keys.update(_keys(attrs))
+                    if (district := _district(attrs)) is not None:
+                        districts.add(district)
+        present = [node for node in changed if node in after and after[node].get("kind") != "local_authority"]
+        rows = [row for row in self.rows if row[1] not in changed]
+        for node in sorted(present, key=order.__getitem__):
+            rows.insert(
+                bisect.bisect_left(rows, order[node], key=lambda row: order[row[1]]), new._row(node, after[node])
             )
-            for key in (data.get("urn"), data.get("laestab"), _squash(data.get("postcode"))):
-                if key:
-                    self.by_key.setdefault(str(key), []).append(node)
-            parts = postcode_parts(str(data.get("postcode") or ""))
-            if parts and latitude is not None and longitude is not None:
-                self.districts.setdefault(parts[0], []).append((latitude, longitude))
+        new.rows = rows
+        new.by_key = dict(self.by_key)
+        for key in keys:
+            listed = [node for node in self.by_key.get(key, []) if node not in changed]
+            listed += [node for node in present if key in _keys(after[node])]
+            listed.sort(key=order.__getitem__)
+            if listed:
+                new.by_key[key] = listed
+            else:
+                new.by_key.pop(key, None)
+        new.districts = dict(self.districts)
+        for district in districts:
+            points = [
+                (data["latitude"], data["longitude"])
+                for data in graph._node.values()
+                if data.get("kind") != "local_authority" and _district(data) == district
+            ]
+            if points:
+                new.districts[district] = points
+            else:
+                new.districts.pop(district, None)
+        return new
 
     def _hit(self, node: str, matched: str, km: float | None = None) -> Hit:
         data = self.graph.nodes[node]
@@ -185,6 +241,19 @@ class SearchIndex:
         return how, [self._hit(node, "near", round(km, 2)) for km, node in found[:limit]]
 
 
+def _keys(data: dict[str, Any]) -> list[str]:
+    """The exact keys an organisation is found by: URN, LAESTAB, postcode without its space."""
+    return [str(key) for key in (data.get("urn"), data.get("laestab"), _squash(data.get("postcode"))) if key]
+
+
+def _district(data: dict[str, Any]) -> str | None:
+    """The postcode district of a located organisation (None when it has no location or postcode)."""
+    parts = postcode_parts(str(data.get("postcode") or ""))
+    if parts and data.get("latitude") is not None and data.get("longitude") is not None:
+        return parts[0]
+    return None
+
+
 def _squash(value: object) -> str | None:
     """A key without spaces, upper case (postcodes, URNs)."""
     return "".join(str(value).split()).upper() if value else None
@@ -203,3 +272,12 @@ def index(store: GraphStore) -> SearchIndex:
             kept = (graph, SearchIndex(graph))
             _cache[id(store)] = kept
         return kept[1]
+
+
+@on_patch
+def _carry_over(patch: Patch) -> None:
+    """After a write by this process, the index of the new graph from the old one's (graph_service.index)."""
+    with _lock:
+        for store, (graph, found) in list(_cache.items()):
+            if graph is patch.old:
+                _cache[store] = (patch.new, found.patched(patch.new, patch.organisations))

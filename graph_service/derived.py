@@ -1,0 +1,303 @@
+"""Carrying the questions' date-free structures over a write (see :mod:`graph_service.index`).
+
+Each function takes the structure built from ``patch.old`` and returns the one
+:func:`~graph_service.analytics.network.collaboration_timeline` or
+:func:`~graph_service.analytics.support.support_index` would build from ``patch.new``, equal
+field by field (``tests/graph_service/test_index.py`` compares them), recomputing only the rows
+the write touched and sharing the rest with the previous version.
+"""
+
+from __future__ import annotations
+
+import weakref
+from bisect import bisect_left
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from graph_service.analytics.geo import PointIndex, location
+from graph_service.analytics.network import (
+    _CURRENT,
+    _NO_END,
+    _NO_START,
+    COLLABORATION_KINDS,
+    PROVIDER_KINDS,
+    CollaborationTimeline,
+    End,
+)
+from graph_service.analytics.support import GROUP_KINDS, SupportIndex, _span, state_funded
+from graph_service.index import Patch
+from graph_service.models import EdgeKind, MemberRole, NodeKind, Status
+
+
+def _node_values(attrs: dict[str, Any]) -> tuple[int, int, bool, bool]:
+    opened, closed = attrs.get("opened"), attrs.get("closed")
+    return (
+        _NO_START if opened is None else opened.toordinal(),
+        _NO_END if closed is None else closed.toordinal(),
+        closed is not None,
+        attrs.get("status", Status.OPEN.value) in _CURRENT,
+    )
+
+
+def _name_key(nodes: dict[str, dict[str, Any]], node: str) -> tuple[str, str]:
+    return (str(nodes[node].get("name", node)).lower(), node)
+
+
+def patch_timeline(old: CollaborationTimeline, patch: Patch) -> CollaborationTimeline:
+    """``collaboration_timeline(patch.new)``, from the previous version's."""
+    graph = patch.new
+    old_ids: list[str] = old.ids.tolist()
+    same_ids = not patch.created and not patch.deleted
+    if same_ids:
+        ids, position = old_ids, old.position
+        nodes = dict(old.nodes)
+        for node in patch.organisations:
+            nodes[node] = graph._node[node]
+        gather = None
+    else:
+        ids = sorted(graph._node)
+        position = {node: i for i, node in enumerate(ids)}
+        nodes = {node: graph._node[node] for node in ids}
+        gather = np.fromiter((old.position.get(node, -1) for node in ids), dtype=np.int64, count=len(ids))
+    # Node columns: carried over by position, the written organisations recomputed.
+    columns = [old.opened, old.closed, old.closed_known, old.current]
+    if gather is None:
+        columns = [column.copy() for column in columns]
+    else:
+        columns = [column[np.maximum(gather, 0)] for column in columns]
+    for node in patch.organisations - patch.deleted:
+        for column, value in zip(columns, _node_values(nodes[node]), strict=True):
+            column[position[node]] = value
+    opened, closed, closed_known, current = columns
+    kinds: dict[str, int] = {}
+    kind_codes = np.fromiter(
+        (kinds.setdefault(str(attrs.get("kind")), len(kinds)) for attrs in nodes.values()),
+        dtype=np.int32,
+        count=len(nodes),
+    )
+    # Names: the order by (name, id) patched where names changed or nodes came and went.
+    renamed = {
+        node
+        for node in patch.organisations - patch.created - patch.deleted
+        if _name_key(old.nodes, node) != _name_key(nodes, node)
+    }
+    if renamed or not same_ids:
+        order: list[str] = old.ids[np.argsort(old.ranks, kind="stable")].tolist()
+        gone = renamed | patch.deleted
+        order = [node for node in order if node not in gone]
+        for node in sorted(renamed | patch.created):
+            key = _name_key(nodes, node)
+            order.insert(bisect_left(order, key, key=lambda other: _name_key(nodes, other)), node)
+        ranks = np.empty(len(ids), dtype=np.int64)
+        ranks[np.fromiter((position[node] for node in order), dtype=np.int64, count=len(order))] = np.arange(len(order))
+    else:
+        ranks = old.ranks
+    # Collaboration ties: removed and added by (pair, tie id), the arrays kept in step.
+    ties = list(old.ties)
+    since, until = old.tie_since, old.tie_until
+    sources = old.tie_sources if gather is None else _moved(old.tie_sources, old_ids, position)
+    targets = old.tie_targets if gather is None else _moved(old.tie_targets, old_ids, position)
+    gone_at = []
+    for tie_id, (source, target, _key, attrs) in patch.removed.items():
+        if attrs.get("kind") in COLLABORATION_KINDS:
+            at = bisect_left(ties, (_pair(source, target), tie_id), key=_tie_key)
+            gone_at.append(at)
+    if gone_at:
+        keep = np.ones(len(ties), dtype=bool)
+        keep[gone_at] = False
+        ties = [tie for tie, kept in zip(ties, keep.tolist(), strict=True) if kept]
+        since, until, sources, targets = (array[keep] for array in (since, until, sources, targets))
+    new_ties = sorted(
+        (_pair(source, target), tie_id, source, target, attrs)
+        for source, target, tie_id, attrs in patch.added.values()
+        if attrs.get("kind") in COLLABORATION_KINDS
+    )
+    if new_ties:
+        ats = []
+        for offset, tie in enumerate(new_ties):
+            at = bisect_left(ties, (tie[0], tie[1]), key=_tie_key)
+            ties.insert(at, tie)
+            ats.append(at - offset)  # np.insert counts places in the array before any insertion
+        since = np.insert(since, ats, [_day(tie[4].get("since"), _NO_START) for tie in new_ties])
+        until = np.insert(until, ats, [_day(tie[4].get("until"), _NO_END) for tie in new_ties])
+        sources = np.insert(sources, ats, [position[tie[2]] for tie in new_ties])
+        targets = np.insert(targets, ats, [position[tie[3]] for tie in new_ties])
+    # Each touched node's ends and maintainers, from the new graph.
+    ends = dict(old.ends)
+    maintained = dict(old.maintained)
+    again = set(patch.touched)
+    for node in patch.organisations - patch.created - patch.deleted:
+        if nodes[node].get("name") != old.nodes[node].get("name"):
+            # A renamed local authority: the schools it maintains show its new name.
+            again.update(source for source, keys in graph._pred[node].items() if _maintains(keys))
+    for node in patch.deleted:
+        ends.pop(node, None)
+        maintained.pop(node, None)
+    for node in again:
+        found: list[End] = [
+            (other, tie_id, "out", attrs)
+            for other, keys in graph._succ[node].items()
+            for tie_id, attrs in keys.items()
+            if attrs.get("kind") in COLLABORATION_KINDS
+        ]
+        found += [
+            (other, tie_id, "in", attrs)
+            for other, keys in graph._pred[node].items()
+            for tie_id, attrs in keys.items()
+            if attrs.get("kind") in COLLABORATION_KINDS
+        ]
+        if found:
+            ends[node] = sorted(found, key=lambda end: (end[0], end[1]))
+        else:
+            ends.pop(node, None)
+        maintainers = [
+            (str(graph._node[other].get("name", other)), attrs)
+            for other, keys in graph._succ[node].items()
+            for attrs in keys.values()
+            if attrs.get("kind") == EdgeKind.MAINTAINED_BY.value
+        ]
+        if maintainers:
+            maintained[node] = maintainers
+        else:
+            maintained.pop(node, None)
+    return CollaborationTimeline(
+        nodes=nodes,
+        ids=np.array(ids, dtype=object),
+        kinds=list(kinds),
+        kind_codes=kind_codes,
+        opened=opened,
+        closed=closed,
+        closed_known=closed_known,
+        current=current,
+        ties=ties,
+        tie_since=since,
+        tie_until=until,
+        tie_sources=sources,
+        tie_targets=targets,
+        ends=ends,
+        maintained=maintained,
+        position=position,
+        ranks=ranks,
+    )
+
+
+def _maintains(keys: dict[str, dict[str, Any]]) -> bool:
+    return any(attrs.get("kind") == EdgeKind.MAINTAINED_BY.value for attrs in keys.values())
+
+
+def _pair(source: str, target: str) -> tuple[str, str]:
+    return (source, target) if source <= target else (target, source)
+
+
+def _tie_key(tie: tuple[Any, ...]) -> tuple[tuple[str, str], str]:
+    return tie[0], tie[1]
+
+
+def _day(value: Any, default: int) -> int:
+    return default if value is None else int(value.toordinal())
+
+
+def _moved(positions: np.ndarray, old_ids: list[str], position: dict[str, int]) -> np.ndarray:
+    """Positions in the old id order, as positions in the new (-1 for a node gone: its ties go too)."""
+    mapping = np.fromiter((position.get(node, -1) for node in old_ids), dtype=np.int64, count=len(old_ids))
+    return mapping[positions]
+
+
+def patch_support_index(old: SupportIndex, patch: Patch) -> SupportIndex:
+    """``support_index(patch.new)``, from the previous version's."""
+    graph = patch.new
+    nodes = graph._node
+    attrs = dict(old.attrs)
+    for node in patch.deleted:
+        del attrs[node]
+    for node in patch.organisations - patch.deleted:
+        attrs[node] = nodes[node]
+    lists = {name: dict(getattr(old, name)) for name in ("groups_of", "members", "hubs_led", "supports")}
+    for node in patch.deleted:
+        for listed in lists.values():
+            listed.pop(node, None)
+    for node in patch.touched:
+        _ends_of(graph, node, lists)
+    spans = dict(old.spans)
+    stages = dict(old.stages)
+    ratings = dict(old.ratings)
+    not_state_funded = set(old.not_state_funded)
+    moved = False
+    for node in patch.organisations:
+        stages.pop(node, None)
+        ratings.pop(node, None)
+        spans.pop(node, None)
+        not_state_funded.discard(node)
+        before = old.attrs.get(node)
+        after = attrs.get(node)
+        was = before is not None and before.get("kind") in PROVIDER_KINDS
+        now = after is not None and after.get("kind") in PROVIDER_KINDS
+        if was or now:
+            moved |= (was != now) or location(before or {}) != location(after or {})
+        if now and after is not None:
+            spans[node] = _span(after)
+            if not state_funded(after):
+                not_state_funded.add(node)
+    points = old.points
+    if moved:
+        points = PointIndex(
+            (node, point[0], point[1])
+            for node, node_attrs in attrs.items()
+            if node_attrs.get("kind") in PROVIDER_KINDS and (point := location(node_attrs)) is not None
+        )
+    member_points = old.member_points
+    if moved or lists["groups_of"].keys() != old.groups_of.keys():
+        keys = points._keys.tolist()
+        member_points = PointIndex(
+            (key, lat, lon)
+            for key, lat, lon in zip(keys, points._lats.tolist(), points._lons.tolist(), strict=True)
+            if key in lists["groups_of"]
+        )
+    return replace(
+        old,
+        graph=graph,
+        points=points,
+        member_points=member_points,
+        not_state_funded=frozenset(not_state_funded),
+        attrs=attrs,
+        spans=spans,
+        stages=stages,
+        ratings=ratings,
+        **lists,
+    )
+
+
+def _ends_of(graph: Any, node: str, lists: dict[str, dict[str, list[Any]]]) -> None:
+    """A touched node's memberships, members, hubs led and support, as support_index finds them."""
+    nodes = graph._node
+    found: dict[str, list[Any]] = {name: [] for name in lists}
+    for target, keys in graph._succ[node].items():
+        for data in keys.values():
+            kind = data.get("kind")
+            dated = (data.get("since"), data.get("until"))
+            if kind == EdgeKind.MEMBER_OF.value:
+                group_kind = nodes[target].get("kind")
+                if group_kind in GROUP_KINDS:
+                    found["groups_of"].append((target, *dated))
+                elif group_kind == NodeKind.TEACHING_SCHOOL_HUB.value and data.get("role") == MemberRole.LEAD.value:
+                    found["hubs_led"].append((target, *dated))
+            elif kind == EdgeKind.SUPPORTS.value:
+                found["supports"].append((target, *dated))
+    if nodes[node].get("kind") in GROUP_KINDS:
+        for source, keys in graph._pred[node].items():
+            for data in keys.values():
+                if data.get("kind") == EdgeKind.MEMBER_OF.value:
+                    found["members"].append((source, data.get("since"), data.get("until")))
+    for name, listed in found.items():
+        listed.sort(key=lambda end: end[0])
+        if listed:
+            lists[name][node] = listed
+        else:
+            lists[name].pop(node, None)
+
+
+def weak_graph(graph: Any) -> Any:
+    """A proxy for ``graph`` that does not keep it alive (for structures cached per graph)."""
+    return graph if isinstance(graph, weakref.ProxyType) else weakref.proxy(graph)
