@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from graph_service.analytics.geo import PointIndex, location
+from graph_service.analytics.isolation import RISK_POINTS, UNRATED_RISK, RiskHistory
 from graph_service.analytics.network import (
     _CURRENT,
     _NO_END,
@@ -26,6 +27,7 @@ from graph_service.analytics.network import (
     CollaborationTimeline,
     End,
 )
+from graph_service.analytics.standing import rating_history
 from graph_service.analytics.support import GROUP_KINDS, SupportIndex, _span, state_funded
 from graph_service.index import Patch
 from graph_service.models import EdgeKind, MemberRole, NodeKind, Status
@@ -71,12 +73,17 @@ def patch_timeline(old: CollaborationTimeline, patch: Patch) -> CollaborationTim
         for column, value in zip(columns, _node_values(nodes[node]), strict=True):
             column[position[node]] = value
     opened, closed, closed_known, current = columns
-    kinds: dict[str, int] = {}
-    kind_codes = np.fromiter(
-        (kinds.setdefault(str(attrs.get("kind")), len(kinds)) for attrs in nodes.values()),
-        dtype=np.int32,
-        count=len(nodes),
-    )
+    # Kinds by code: carried over by position, a new kind given the next code (the codes of a fresh
+    # build may come in another order; they name the same kinds).
+    kinds = list(old.kinds)
+    kind_codes = old.kind_codes if gather is None else old.kind_codes[np.maximum(gather, 0)]
+    for node in patch.organisations - patch.deleted:
+        kind = str(nodes[node].get("kind"))
+        if kind not in kinds:
+            kinds.append(kind)
+        if kind_codes is old.kind_codes:
+            kind_codes = kind_codes.copy()
+        kind_codes[position[node]] = kinds.index(kind)
     # Names: the order by (name, id) patched where names changed or nodes came and went.
     renamed = {
         node
@@ -165,7 +172,7 @@ def patch_timeline(old: CollaborationTimeline, patch: Patch) -> CollaborationTim
     return CollaborationTimeline(
         nodes=nodes,
         ids=np.array(ids, dtype=object),
-        kinds=list(kinds),
+        kinds=kinds,
         kind_codes=kind_codes,
         opened=opened,
         closed=closed,
@@ -181,6 +188,42 @@ def patch_timeline(old: CollaborationTimeline, patch: Patch) -> CollaborationTim
         position=position,
         ranks=ranks,
     )
+
+
+def patch_risk_history(
+    old: RiskHistory, before: CollaborationTimeline, after: CollaborationTimeline, patch: Patch
+) -> RiskHistory:
+    """``risk_history(after)``, from ``before``'s (the timeline ``after`` was patched from)."""
+    same_ids = not patch.created and not patch.deleted
+    if same_ids:
+        steady, owners = old.steady.copy(), old.owners
+    else:
+        gather = np.fromiter((before.position.get(node, -1) for node in after.ids.tolist()), dtype=np.int64)
+        steady = old.steady[np.maximum(gather, 0)]
+        owners = _moved(old.owners, before.ids.tolist(), after.position)
+    changed = sorted(after.position[node] for node in patch.organisations - patch.deleted)
+    # The segments of the changed (or deleted, now at -1) organisations go; theirs are made again.
+    lengths = np.diff(np.append(old.starts, len(old.days)))
+    keep = (owners >= 0) & ~np.isin(owners, changed)
+    days = old.days[np.repeat(keep, lengths)]
+    points = old.points[np.repeat(keep, lengths)]
+    owners, lengths = owners[keep], lengths[keep]
+    for position in changed:
+        attrs = after.nodes[after.ids[position]]
+        history = rating_history(attrs)
+        if history is None:
+            steady[position] = RISK_POINTS.get(attrs.get("ofsted_rating") or "", UNRATED_RISK)
+            continue
+        steady[position] = UNRATED_RISK
+        if history:
+            at = int(np.searchsorted(owners, position))
+            start = int(lengths[:at].sum())
+            days = np.insert(days, start, [day.toordinal() for day, _rating in history])
+            points = np.insert(points, start, [RISK_POINTS.get(rating or "", UNRATED_RISK) for _day, rating in history])
+            owners = np.insert(owners, at, position)
+            lengths = np.insert(lengths, at, len(history))
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(lengths) else np.zeros(0, dtype=np.int64)
+    return RiskHistory(steady=steady, owners=owners, starts=starts.astype(np.int64), days=days, points=points)
 
 
 def _maintains(keys: dict[str, dict[str, Any]]) -> bool:

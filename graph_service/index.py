@@ -18,7 +18,6 @@ known row by row: the store rebuilds then, as it always did.
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -102,22 +101,22 @@ class GraphIndex:
         return GraphIndex(self.version + 1, patch.new, tie_ends)
 
 
-def retire(graph: nx.MultiDiGraph) -> None:
-    """Let a replaced version be freed as soon as its last reader lets go of it.
+def retire(graph: nx.Graph) -> None:
+    """Let a replaced version be freed by reference counting as soon as its last reader lets go of it.
 
     networkx caches its views (``edges``, ``adj``...) on the graph, and they point back to it: a
-    cycle that only a full collection frees, which a busy server runs rarely, so every replaced
-    version would stay. Dropping the cached views breaks the cycles (a reader still using the
-    graph makes them again as it asks), then a collection frees what is left: quick, because
-    the objects of the last full build are frozen out of it (graph_service.memory).
+    cycle that only a full collection frees, which a busy server runs rarely (and which costs a
+    pass over millions of objects), so every replaced version would stay. Dropping the cached
+    views breaks the cycles; a reader still using the graph makes them again as it asks.
     """
     for name in [name for name in vars(graph) if name not in _GRAPH_DATA]:
         vars(graph).pop(name, None)
-    gc.collect()
 
 
 #: A networkx graph's own data; everything else in its ``__dict__`` is a cached view.
-_GRAPH_DATA = frozenset({"graph", "_node", "_adj", "_succ", "_pred", "__networkx_cache__"})
+_GRAPH_DATA = frozenset(
+    {"graph", "_node", "_adj", "_succ", "_pred", "__networkx_cache__", "_adjacency", "_fill", "_fill_lock"}
+)
 
 
 def _patch_graph(
@@ -206,6 +205,6 @@ def _patch_graph(
 def _adjacency(edges: Iterable[Edge], other: int) -> dict[str, dict[str, dict[str, Any]]]:
     """``{other end: {tie id: attributes}}`` in the order a build adding ties by id gives."""
     found: dict[str, dict[str, dict[str, Any]]] = {}
-    for edge in sorted(edges, key=lambda edge: edge[2]):
-        found.setdefault(edge[other], {})[edge[2]] = edge[3]
+    for source, target, tie_id, attrs in sorted(edges, key=lambda edge: edge[2]):
+        found.setdefault(target if other else source, {})[tie_id] = attrs
     return found

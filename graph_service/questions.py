@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from graph_service import memory
 from graph_service.analytics import backtest as takeovers
 from graph_service.analytics.health import health_report, health_task, measure, network_health
+from graph_service.analytics.isolation import _histories as isolation_histories
 from graph_service.analytics.isolation import area_summary, isolated
 from graph_service.analytics.network import (
     CollaborationTimeline,
@@ -48,8 +49,8 @@ from graph_service.analytics.support import (
     support_candidates,
     support_index,
 )
-from graph_service.derived import patch_support_index, patch_timeline, weak_graph
-from graph_service.index import Patch, on_patch
+from graph_service.derived import patch_risk_history, patch_support_index, patch_timeline, weak_graph
+from graph_service.index import Patch, on_patch, retire
 from graph_service.models import EdgeKind, GovernanceLevel, MemberRole, NodeKind, OfstedRating, Phase, Status
 from graph_service.store import GraphStore
 
@@ -589,8 +590,13 @@ def _carry_over(patch: Patch) -> None:
         support = _support.get(patch.old)
     if timeline is not None:
         patched = patch_timeline(timeline, patch)
+        history = isolation_histories.get(timeline)
+        if history is not None:
+            isolation_histories[patched] = patch_risk_history(history, timeline, patched, patch)
         with _lock:
             _timelines[patch.new] = patched
+        for prepared in list(_cache.get(patch.old, {}).values()):
+            retire(prepared.collab)
     if support is not None:
         index = patch_support_index(support.index, patch)
         index.graph = weak_graph(patch.new)

@@ -118,7 +118,7 @@ class SearchIndex:
         districts: set[str] = set()
         for node in changed:
             new.ranks.pop(node, None)
-            for attrs in (before[node] if node in before else None, after[node] if node in after else None):
+            for attrs in (before.get(node), after.get(node)):
                 if attrs is not None and attrs.get("kind") != "local_authority":
                     keys.update(_keys(attrs))
                     if (district := _district(attrs)) is not None:

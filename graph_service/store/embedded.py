@@ -558,7 +558,6 @@ class EmbeddedStore:
                 writes = self._writes
             # Built outside the store's lock: lookups and /health go on meanwhile.
             graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(orgs, ties))
-            del orgs, ties
             built = GraphIndex.of(graph, 0 if held is None else held.version + 1)
             with self._lock:
                 if self._data_version() == version and self._writes == writes:
