@@ -108,10 +108,10 @@ class SearchIndex:
         (graph_service.index): the same as ``SearchIndex(graph)``, their rows alone redone."""
         new = object.__new__(SearchIndex)
         new.graph = graph
-        new.ranks = dict(self.ranks)
-        if not changed:
-            new.rows, new.by_key, new.districts = self.rows, self.by_key, self.districts
+        if not changed:  # a tie written: nothing searched changed
+            new.rows, new.by_key, new.districts, new.ranks = self.rows, self.by_key, self.districts, self.ranks
             return new
+        new.ranks = dict(self.ranks)
         order = {node: i for i, node in enumerate(graph)}
         before, after = self.graph.nodes, graph.nodes
         keys: set[str] = set()
