@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from graph_service.commands import iso_date
+from graph_service.cli.commands import iso_date
 from graph_service.settings import Settings
 from graph_service.spreadsheet import safe_rows
 from graph_service.store import GraphStore, StoreError, make_store
@@ -243,7 +243,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from graph_service import demo
+    from graph_service.cli import demo
 
     settings = demo.demo_settings(settings)
     try:
@@ -321,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_question_commands(sub: Any) -> None:
-    from graph_service import commands
+    from graph_service.cli import commands
 
     for name, (helptext, configure, run) in commands.registry().items():
         p = sub.add_parser(name, help=helptext)

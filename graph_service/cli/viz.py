@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from graph_service.areas import UnknownArea, check_area, parse_la
-from graph_service.commands import Command, iso_date
+from graph_service.cli.commands import Command, iso_date
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, make_store
 

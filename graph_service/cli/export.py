@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from graph_service.areas import UnknownArea, check_area, parse_la
-from graph_service.commands import Command, iso_date
+from graph_service.cli.commands import Command, iso_date
 from graph_service.export import CsvFlavour, ExportError, ExportFormat, build_spec, prepare_export, write_export
 from graph_service.export.exporter import BUNDLES
 from graph_service.models import EdgeKind

@@ -17,7 +17,7 @@ Run = Callable[[argparse.Namespace, Settings], int]
 Command = tuple[str, Configure, Run]
 
 #: Modules that contribute verbs; each owns its verbs.
-MODULES = ("graph_service.cli_questions", "graph_service.cli_export", "graph_service.cli_viz")
+MODULES = ("graph_service.cli.questions", "graph_service.cli.export", "graph_service.cli.viz")
 
 
 def iso_date(text: str) -> date:
