@@ -1,6 +1,9 @@
-"""CLI verbs beyond loading and serving, each in its own module.
+"""CLI verbs beyond loading and serving, each in its own module, imported only when asked for.
 
 Each module exposes ``COMMANDS``: name -> (help, configure(parser), run(args, settings)).
+:data:`VERBS` names each verb's module and help, so that ``graph-service --help`` lists them
+without importing any (pip's ``commands`` table); ``tests/graph_service/test_cli.py`` checks it
+against the modules.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ import argparse
 import importlib
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
-from graph_service.settings import Settings
+if TYPE_CHECKING:
+    from graph_service.settings import Settings
 
 Configure = Callable[[argparse.ArgumentParser], None]
-Run = Callable[[argparse.Namespace, Settings], int]
+Run = Callable[[argparse.Namespace, "Settings"], int]
 Command = tuple[str, Configure, Run]
 
 #: Modules that contribute verbs; each owns its verbs.
@@ -26,6 +31,23 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+#: Verb -> (module, help), in the order ``--help`` lists them.
+VERBS: dict[str, tuple[str, str]] = {
+    "isolated": ("graph_service.cli.questions", "schools with no (or weak, or distant) collaboration, riskiest first"),
+    "support": ("graph_service.cli.questions", "who could support a school in difficulty, with reasons"),
+    "backtest": ("graph_service.cli.questions", "the support question measured against real take-overs"),
+    "health": ("graph_service.cli.questions", "network health: centrality, communities, brokers"),
+    "export": ("graph_service.cli.export", "export the graph for research tools"),
+    "render": ("graph_service.cli.viz", "draw a network picture as an offline HTML page"),
+}
+
+
+def load(name: str) -> Command:
+    """The verb's (help, configure, run), its module imported now."""
+    command: Command = importlib.import_module(VERBS[name][0]).COMMANDS[name]
+    return command
 
 
 def registry() -> dict[str, Command]:
