@@ -26,6 +26,7 @@ from graph_service.analytics.network import (
     PROVIDER_KINDS,
     CollaborationTimeline,
     End,
+    selections,
 )
 from graph_service.analytics.standing import rating_history
 from graph_service.analytics.support import GROUP_KINDS, SupportIndex, _span, state_funded
@@ -224,6 +225,21 @@ def patch_risk_history(
             lengths = np.insert(lengths, at, len(history))
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(lengths) else np.zeros(0, dtype=np.int64)
     return RiskHistory(steady=steady, owners=owners, starts=starts.astype(np.int64), days=days, points=points)
+
+
+def patch_selections(before: CollaborationTimeline, after: CollaborationTimeline, patch: Patch) -> None:
+    """Carry the areas :func:`~graph_service.analytics.network.selected` kept over to ``after``."""
+    kept = selections(before)
+    if not kept:
+        return
+    written = patch.organisations
+    carried = selections(after)
+    for (flt, as_at), ids in list(kept.items()):
+        found = [node for node in ids if node not in written]
+        for node in sorted(written - patch.deleted):
+            if flt.matches(after.nodes[node], as_at):
+                found.insert(bisect_left(found, node), node)
+        carried[(flt, as_at)] = tuple(found)
 
 
 def _maintains(keys: dict[str, dict[str, Any]]) -> bool:

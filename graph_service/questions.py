@@ -49,7 +49,13 @@ from graph_service.analytics.support import (
     support_candidates,
     support_index,
 )
-from graph_service.derived import patch_risk_history, patch_support_index, patch_timeline, weak_graph
+from graph_service.derived import (
+    patch_risk_history,
+    patch_selections,
+    patch_support_index,
+    patch_timeline,
+    weak_graph,
+)
 from graph_service.index import Patch, on_patch, retire
 from graph_service.models import EdgeKind, GovernanceLevel, MemberRole, NodeKind, OfstedRating, Phase, Status
 from graph_service.store import GraphStore
@@ -593,6 +599,7 @@ def _carry_over(patch: Patch) -> None:
         history = isolation_histories.get(timeline)
         if history is not None:
             isolation_histories[patched] = patch_risk_history(history, timeline, patched, patch)
+        patch_selections(timeline, patched, patch)
         with _lock:
             _timelines[patch.new] = patched
         for prepared in list(_cache.get(patch.old, {}).values()):
