@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api_load import free_port, get, wait_until_up  # noqa: E402
 from writes import LA, load_england, resident_mb  # noqa: E402
 
+CLI = "import sys; from graph_service.cli import main; sys.exit(main(sys.argv[1:]))"
 COMMANDS = [
     ["--help"],
     ["isolated", "--la", LA],
@@ -36,7 +37,7 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """Wall seconds, peak MB and exit code of one fresh process running ``graph-service <command>``."""
     start = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from graph_service.cli import main; sys.exit(main(sys.argv[1:]))", *command],
+        [sys.executable, "-c", CLI, *command],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
