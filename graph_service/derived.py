@@ -91,17 +91,7 @@ def patch_timeline(old: CollaborationTimeline, patch: Patch) -> CollaborationTim
         for node in patch.organisations - patch.created - patch.deleted
         if _name_key(old.nodes, node) != _name_key(nodes, node)
     }
-    if renamed or not same_ids:
-        order: list[str] = old.ids[np.argsort(old.ranks, kind="stable")].tolist()
-        gone = renamed | patch.deleted
-        order = [node for node in order if node not in gone]
-        for node in sorted(renamed | patch.created):
-            key = _name_key(nodes, node)
-            order.insert(bisect_left(order, key, key=lambda other: _name_key(nodes, other)), node)
-        ranks = np.empty(len(ids), dtype=np.int64)
-        ranks[np.fromiter((position[node] for node in order), dtype=np.int64, count=len(order))] = np.arange(len(order))
-    else:
-        ranks = old.ranks
+    ranks = _reranked(old, nodes, ids, position, gather, renamed, patch) if renamed or not same_ids else old.ranks
     # Collaboration ties: removed and added by (pair, tie id), the arrays kept in step.
     ties = list(old.ties)
     since, until = old.tie_since, old.tie_until
@@ -240,6 +230,35 @@ def patch_selections(before: CollaborationTimeline, after: CollaborationTimeline
             if flt.matches(after.nodes[node], as_at):
                 found.insert(bisect_left(found, node), node)
         carried[(flt, as_at)] = tuple(found)
+
+
+def _reranked(
+    old: CollaborationTimeline,
+    nodes: dict[str, dict[str, Any]],
+    ids: list[str],
+    position: dict[str, int],
+    gather: np.ndarray | None,
+    renamed: set[str],
+    patch: Patch,
+) -> np.ndarray:
+    """Each organisation's place in the order by (name, id), shifted for those renamed, made or deleted."""
+    ranks = old.ranks.copy() if gather is None else old.ranks[np.maximum(gather, 0)]
+    if gather is not None:
+        ranks[gather < 0] = -1  # made now: placed below
+    for node in renamed:
+        ranks[position[node]] = -1
+    # Those leaving their place close the gap, highest place first.
+    for rank in sorted((int(old.ranks[old.position[node]]) for node in renamed | patch.deleted), reverse=True):
+        ranks[ranks > rank] -= 1
+    placed = ranks >= 0
+    order = np.empty(int(placed.sum()), dtype=np.int64)
+    order[ranks[placed]] = np.flatnonzero(placed)
+    for node in sorted(renamed | patch.created, key=lambda node: _name_key(nodes, node)):
+        at = bisect_left(range(len(order)), _name_key(nodes, node), key=lambda i: _name_key(nodes, ids[order[i]]))
+        ranks[ranks >= at] += 1
+        ranks[position[node]] = at
+        order = np.insert(order, at, position[node])
+    return ranks
 
 
 def _maintains(keys: dict[str, dict[str, Any]]) -> bool:

@@ -7,8 +7,8 @@ The index is built from the store's whole graph and rebuilt when that graph is (
 
 from __future__ import annotations
 
-import bisect
 import heapq
+import itertools
 import math
 import re
 import threading
@@ -72,6 +72,7 @@ class SearchIndex:
         self.by_key: dict[str, list[str]] = {}  # URN, LAESTAB, postcode (no space) -> ids
         self.districts: dict[str, list[tuple[float, float]]] = {}
         self.ranks: dict[str, tuple[int, int, str]] = {}
+        self._rows_at: dict[str, int] | None = None  # see _row_of
         for node, data in graph.nodes(data=True):
             self._add(node, data)
 
@@ -103,16 +104,24 @@ class SearchIndex:
             kind == "school" and not closed,
         )
 
+    def _row_of(self) -> dict[str, int]:
+        """Each organisation's place in ``rows`` (made on the first patch, then carried over)."""
+        known = self._rows_at
+        if known is None:
+            known = self._rows_at = {row[1]: i for i, row in enumerate(self.rows)}
+        return known
+
     def patched(self, graph: nx.MultiDiGraph, changed: frozenset[str]) -> SearchIndex:
         """The index of ``graph``, which differs from this one's only in the organisations ``changed``
         (graph_service.index): the same as ``SearchIndex(graph)``, their rows alone redone."""
         new = object.__new__(SearchIndex)
         new.graph = graph
+        new._rows_at = None
         if not changed:  # a tie written: nothing searched changed
             new.rows, new.by_key, new.districts, new.ranks = self.rows, self.by_key, self.districts, self.ranks
+            new._rows_at = self._rows_at
             return new
         new.ranks = dict(self.ranks)
-        order = {node: i for i, node in enumerate(graph)}
         before, after = self.graph.nodes, graph.nodes
         keys: set[str] = set()
         districts: set[str] = set()
@@ -124,17 +133,34 @@ class SearchIndex:
                     if (district := _district(attrs)) is not None:
                         districts.add(district)
         present = [node for node in changed if node in after and after[node].get("kind") != "local_authority"]
-        rows = [row for row in self.rows if row[1] not in changed]
-        for node in sorted(present, key=order.__getitem__):
-            rows.insert(
-                bisect.bisect_left(rows, order[node], key=lambda row: order[row[1]]), new._row(node, after[node])
-            )
+        # Rows in the graph's order: a changed organisation keeps its place, a new one comes last.
+        rows = list(self.rows)
+        row_of = self._row_of()
+        at = {node: row_of[node] for node in changed if node in row_of}
+        made = {node for node in present if node not in before}
+        if any(node not in at and node not in made for node in present):
+            return SearchIndex(graph)  # an organisation that was a local authority: not worth patching
+        for node in present:
+            if node in at:
+                rows[at[node]] = new._row(node, after[node])
+        if len(at) > len(present) - len(made):  # some left the index
+            kept = set(present)
+            rows = [row for row in rows if row[1] not in changed or row[1] in kept]
+        last = list(itertools.islice(reversed(graph._node), len(made)))[::-1]
+        rows += [new._row(node, after[node]) for node in last if node in made]
+        if len(at) == len(present) - len(made):  # nothing left: the places of the others stand
+            new._rows_at = dict(row_of) if made else row_of
+            for i in range(len(rows) - len(made), len(rows)):
+                new._rows_at[rows[i][1]] = i
         new.rows = rows
         new.by_key = dict(self.by_key)
+        order: dict[str, int] | None = None
         for key in keys:
             listed = [node for node in self.by_key.get(key, []) if node not in changed]
             listed += [node for node in present if key in _keys(after[node])]
-            listed.sort(key=order.__getitem__)
+            if len(listed) > 1:
+                order = order or {node: i for i, node in enumerate(graph)}
+                listed.sort(key=order.__getitem__)
             if listed:
                 new.by_key[key] = listed
             else:
