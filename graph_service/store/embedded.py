@@ -7,6 +7,7 @@ file as it was before the load.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -41,6 +42,8 @@ from graph_service.store.base import (
     WriteProgress,
     WriteResult,
 )
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS organisations (
@@ -156,6 +159,8 @@ class EmbeddedStore:
         self._graph_version: int | None = None
         #: One rebuild at a time, outside ``_lock``: /health and lookups do not wait for it.
         self._build_lock = threading.Lock()
+        #: Writes patch the graph one at a time, in the order they committed.
+        self._patch_lock = threading.Lock()
         #: Writes by this store object: a graph read before one is not installed after it.
         self._writes = 0
 
@@ -216,8 +221,25 @@ class EmbeddedStore:
                 if held is not None and len(batch) <= PATCH_LIMIT:
                     change = self._change(conn, batch)
             self._writes += 1
-            # The next version patched from the one held (a big load is read afresh instead).
-            self._index = held.patched(change) if held is not None and change is not None else None
+            if change is None:
+                self._index = None  # a big load: read afresh by the next question
+                return result
+            # Taken before the store's lock is let go, so that writes patch in the order they committed,
+            # while /health and lookups go on.
+            self._patch_lock.acquire()
+        try:
+            # The next version patched from the one held; until it is in place readers answer from
+            # the previous one (this write has not answered yet).
+            try:
+                patched = held.patched(change) if held is not None else None
+            except Exception:  # never a stale graph: the next question reads it afresh
+                log.exception("patching the whole graph after a write failed; it will be read afresh")
+                patched = None
+            with self._lock:
+                if self._index is held:
+                    self._index = patched
+        finally:
+            self._patch_lock.release()
         if held is not None:
             retire(held.graph)
         return result

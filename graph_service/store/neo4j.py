@@ -643,7 +643,11 @@ class Neo4jStore:
 
         result = self._write_tx(work)
         if "change" in wrote and held is not None:
-            patched = held.patched(wrote["change"], wrote["version"])
+            try:
+                patched = held.patched(wrote["change"], wrote["version"])
+            except Exception:  # never a stale graph: the next question reads it afresh
+                log.exception("patching the whole graph after a write failed; it will be read afresh")
+                patched = None
             if patched is not None:
                 with self._graph_lock:
                     if self._graph_cache is None:

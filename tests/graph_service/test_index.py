@@ -290,3 +290,16 @@ def test_old_versions_are_freed(embedded: EmbeddedStore, sample_file: Path) -> N
 def test_big_writes_rebuild() -> None:
     index = GraphIndex.of(nx.MultiDiGraph())
     assert index.patched(Change({str(n): None for n in range(3000)})) is None
+
+
+def test_a_failed_patch_reads_afresh(embedded: EmbeddedStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write stands and the next question sees it, read from the store, if patching fails."""
+    embedded.apply(WriteBatch(organisations=[Organisation(id="a", kind=NodeKind.COMMUNITY_PARTNER, name="A")]))
+    assert "a" in embedded.graph()
+
+    def broken(self: GraphIndex, change: Change) -> GraphIndex:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(GraphIndex, "patched", broken)
+    embedded.apply(WriteBatch(organisations=[Organisation(id="b", kind=NodeKind.COMMUNITY_PARTNER, name="B")]))
+    assert sorted(embedded.graph()) == ["a", "b"]
