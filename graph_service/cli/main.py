@@ -60,13 +60,16 @@ def print_rows(rows: Sequence[dict[str, Any]], fmt: str, out: Any = None) -> Non
 
 
 def _store(settings: Settings) -> GraphStore:
-    if "neo4j_in_memory" not in settings.model_fields_set:
+    narrow = "neo4j_in_memory" not in settings.model_fields_set
+    if narrow:
         # A command asks one question: on Neo4j, narrowing it down in Cypher beats reading the
         # whole graph into memory first (which pays off only in a server, question after question).
         settings = settings.model_copy(update={"neo4j_in_memory": False})
     from graph_service.store import make_store
 
     store = make_store(settings)
+    if narrow and hasattr(store, "questions_in_memory"):
+        store.questions_in_memory = False  # the embedded store narrows the isolated question down too
     store.open()
     return store
 
