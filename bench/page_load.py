@@ -2,7 +2,7 @@
 
 Loads the bundled Birmingham sample into an embedded store in a temporary folder, serves the
 API on a loopback port, and opens ``/viz/area?la_code=330`` (the Birmingham graph) in Debian's
-headless Chromium, several times. The page records ``performance.now()`` at vis-network's first
+headless Chromium (driven by Playwright), several times. The page records ``performance.now()`` at vis-network's first
 ``afterDrawing`` event: the time from the start of navigation (request, server render, transfer,
 parse, first draw) until the network is on the canvas. The wall-clock time seen by the driver is
 printed too. Target: drawn in under 3 s. ``--england`` also opens the whole-England page from a
@@ -29,7 +29,7 @@ from graph_service.cli import load_sample
 from graph_service.settings import Settings, StoreKind
 from graph_service.store import EmbeddedStore
 from viz import views
-from viz.headless import Chromium, chromium_path, serving
+from viz.browser import chromium, chromium_path, offline_page, serving
 from viz.render import write_html
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gias"
@@ -37,14 +37,14 @@ RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_S = 3.0
 
 
-def draw(browser: Chromium, url: str) -> tuple[float, float, int]:
+def draw(page: Any, url: str) -> tuple[float, float, int]:
     """(page-side seconds to first draw, driver wall-clock seconds, nodes drawn) for one fresh load."""
-    browser.navigate("about:blank")
+    page.goto("about:blank")
     start = time.perf_counter()
-    browser.navigate(url)
-    drawn: dict[str, Any] = browser.wait_for("window.vizDrawn", timeout=120, interval=0.01)
+    page.goto(url)
+    drawn: dict[str, Any] = page.wait_for_function("window.vizDrawn", timeout=120_000, polling=10).json_value()
     wall = time.perf_counter() - start
-    return drawn["ms"] / 1000, wall, int(browser.evaluate("network.body.data.nodes.length"))
+    return drawn["ms"] / 1000, wall, int(page.evaluate("network.body.data.nodes.length"))
 
 
 def main() -> int:
@@ -62,7 +62,7 @@ def main() -> int:
         store.open()
         load_sample(store)
         app = create_app(Settings(db_path=db, store=StoreKind.EMBEDDED))
-        with serving(app) as base, Chromium(width=1400, height=900) as browser:
+        with serving(app) as base, chromium() as running, offline_page(running, base) as (browser, _elsewhere):
             url = f"{base}/viz/area?la_code=330"
             draw(browser, url)  # warm-up: the first page load also starts the browser's renderer
             runs = [draw(browser, url) for _ in range(args.runs)]

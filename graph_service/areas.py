@@ -102,7 +102,10 @@ def check_area(
 
 def _missing(what: str, name: str, choices: Iterable[str], codes: dict[str, int | None] | None = None) -> str:
     """The message for an area not found, e.g. ``no local authority 'Brum'; did you mean Birmingham (330)?``."""
+    choices = list(choices)
     found = nearest(name, choices)
+    if not choices:
+        return f"no {what} named {name!r} in the store: it is empty (graph-service load ..., or bash scripts/demo)"
     if not found:
         return f"no {what} named {name!r} in the store"
     shown = [f"{choice} ({codes[choice]})" if codes and codes.get(choice) is not None else choice for choice in found]

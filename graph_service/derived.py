@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import weakref
 from bisect import bisect_left
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
@@ -299,13 +299,19 @@ def patch_support_index(old: SupportIndex, patch: Patch) -> SupportIndex:
     for node in patch.touched:
         _ends_of(graph, node, lists)
     spans = dict(old.spans)
-    stages = dict(old.stages)
-    ratings = dict(old.ratings)
+    # Every other mapping by organisation (the caches filled as questions ask: stages, ratings...):
+    # copied, the written organisations' entries dropped.
+    handled = {"attrs", "spans", "groups_of", "members", "hubs_led", "supports"}
+    caches = {
+        item.name: dict(getattr(old, item.name))
+        for item in fields(old)
+        if item.name not in handled and isinstance(getattr(old, item.name), dict)
+    }
     not_state_funded = set(old.not_state_funded)
     moved = False
     for node in patch.organisations:
-        stages.pop(node, None)
-        ratings.pop(node, None)
+        for cache in caches.values():
+            cache.pop(node, None)
         spans.pop(node, None)
         not_state_funded.discard(node)
         before = old.attrs.get(node)
@@ -341,8 +347,7 @@ def patch_support_index(old: SupportIndex, patch: Patch) -> SupportIndex:
         not_state_funded=frozenset(not_state_funded),
         attrs=attrs,
         spans=spans,
-        stages=stages,
-        ratings=ratings,
+        **caches,
         **lists,
     )
 

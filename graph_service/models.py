@@ -484,6 +484,15 @@ class Inspection(_Strict):
         le=MAX_URN,
         description="The URN inspected, when not the school's own: a predecessor's judgement it carries.",
     )
+    laestab_at_inspection: int | None = Field(
+        default=None, ge=1, le=9999999, description="The LAESTAB inspected, when the URN was not the school's own."
+    )
+    name_at_inspection: str | None = Field(
+        default=None, max_length=300, description="The school's name when inspected, when the URN was not its own."
+    )
+    type_at_inspection: str | None = Field(
+        default=None, max_length=200, description="The school's type when inspected, when the URN was not its own."
+    )
     source: str | None = Field(default=None, max_length=300, description="File the inspection came from.")
 
     @field_validator("judgements")

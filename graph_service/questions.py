@@ -28,21 +28,23 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 import networkx as nx
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from graph_service import memory
 from graph_service.analytics import backtest as takeovers
 from graph_service.analytics.health import health_report, health_task, measure, network_health
 from graph_service.analytics.isolation import _histories as isolation_histories
-from graph_service.analytics.isolation import area_summary, isolated
+from graph_service.analytics.isolation import area_summary, isolated, nearest_possible_partner
 from graph_service.analytics.network import (
     CollaborationTimeline,
     SchoolFilter,
     collaboration_graph,
     collaboration_timeline,
 )
-from graph_service.analytics.standing import standing_on
+from graph_service.analytics.standing import standing_in
 from graph_service.analytics.support import (
+    PARTS,
     SupportIndex,
     SupportRules,
     SupportWeights,
@@ -172,7 +174,8 @@ class TieBrief(_Model):
 
 
 class Partner(_Model):
-    """The nearest organisation a school works with (directly, or through a shared group)."""
+    """The nearest organisation a school works with (directly, or through a shared group); for an isolated
+    school, the nearest open school of its phase that collaborates (``possible``)."""
 
     id: str = Field(description="Partner id.")
     name: str = Field(description="Partner name.")
@@ -180,6 +183,11 @@ class Partner(_Model):
     distance_km: float = Field(description="Straight-line distance in km.")
     via_id: str | None = Field(default=None, description="The group they share (trust, sponsor...), if not direct.")
     via_name: str | None = Field(default=None, description="Its name.")
+    possible: bool = Field(
+        default=False,
+        description="A possible partner: the school is isolated, and this is the nearest open school of its"
+        " phase (any phase when none of it collaborates) that does collaborate.",
+    )
 
 
 class IsolatedSchool(_Model):
@@ -207,10 +215,22 @@ class IsolatedSchool(_Model):
         " (docs/questions.md, 'Inspections and standing').",
     )
     judgements: str | None = Field(default=None, description="What that inspection says, in words.")
+    judged_urn: str | None = Field(
+        default=None,
+        description="The URN the inspection in force judged: the school's own, or a predecessor's when the "
+        "judgement was inherited (empty: no inspection, or a predecessor GIAS does not name).",
+    )
+    inherited: bool = Field(
+        default=False,
+        description="Judged on a predecessor before the school re-opened (standing_basis says on which, when, and "
+        "in which trust it re-opened): a difficulty judgement so inherited is not counted (risk, in difficulty).",
+    )
     risk: int = Field(description="Risk from the rating: 5 special measures ... 0 good/outstanding; unrated 1.")
     tie_count: int = Field(description="Number of collaboration ties holding on the date.")
     ties: list[TieBrief] = Field(description="Those ties.")
-    nearest_partner: Partner | None = Field(description="Nearest located partner, if any.")
+    nearest_partner: Partner | None = Field(
+        description="Nearest located partner, if any; for an isolated school the nearest possible one."
+    )
     criteria: list[Criterion] = Field(description="Which rules list it: isolated, weak, loose, remote.")
     reasons: list[str] = Field(description="Why it is listed, in words.")
 
@@ -283,6 +303,16 @@ class SchoolBrief(_Model):
         default=None, description="Where the standing comes from, in words: the inspection in force and the rule."
     )
     judgements: str | None = Field(default=None, description="What that inspection says, in words.")
+    judged_urn: str | None = Field(
+        default=None,
+        description="The URN the inspection in force judged: the school's own, or a predecessor's when the "
+        "judgement was inherited (empty: no inspection, or a predecessor GIAS does not name).",
+    )
+    inherited: bool = Field(
+        default=False,
+        description="Judged on a predecessor before the school re-opened (standing_basis says on which, when, and "
+        "in which trust it re-opened): a difficulty judgement so inherited is not counted (risk, in difficulty).",
+    )
     latitude: float | None = Field(default=None, description="WGS84 latitude.")
     longitude: float | None = Field(default=None, description="WGS84 longitude.")
 
@@ -329,17 +359,50 @@ class Candidate(_Model):
     via_name: str | None = Field(default=None, description="Its name.")
     score: float = Field(description="0 to 100: the sum of the parts' points.")
     first: bool = Field(description="Put first by the religious-character rule (before any higher score).")
+    phase_fit: bool = Field(
+        default=True,
+        description="False for a trust offered to a secondary school with no open secondary or all-through school "
+        "within the trust radius: listed after those that run one (rule secondary_trusts).",
+    )
     schools_near: int = Field(description="A trust's or federation's open schools within its radius (all of them).")
     schools: list[NearSchool] = Field(description="Those schools, nearest first (up to 10).")
     parts: list[ScorePart] = Field(description="Every part of the score.")
     reasons: list[str] = Field(description="Why it is suggested, in words, strongest first.")
 
 
+class OwnSupporter(NearSchool):
+    """One of the school's own trust's schools that could support it (open, Good or better, a fitting phase)."""
+
+
+class CurrentTrust(_Model):
+    """The trust (else federation) the school is in on the date: context, never a ranked line."""
+
+    id: str = Field(description="Its id.")
+    kind: NodeKind = Field(description="trust or federation.")
+    name: str = Field(description="Its name.")
+    open_schools: int = Field(description="Its open schools on the date, anywhere.")
+    schools_near: int = Field(description="Those within the trust radius (a federation: the radius).")
+    in_difficulty: int = Field(description="Its open schools in difficulty on the date.")
+    sponsor_led_good: int = Field(description="Its sponsor-led academies rated Good or better (its record).")
+    secondary_near: bool = Field(description="It runs a secondary or all-through school within the radius.")
+    supporters: list[OwnSupporter] = Field(
+        description="Its schools near by that could support the school (its own school-improvement route), nearest "
+        "first (up to 10)."
+    )
+
+
 class SupportAnswer(_Model):
     """Ranked candidates to support a school: trusts first-class, each one line with its schools near by."""
 
     school: SchoolBrief = Field(description="The school to support.")
-    in_difficulty: bool = Field(description="Its standing on the date is special measures, serious weaknesses, ...")
+    in_difficulty: bool = Field(
+        description="Its standing on the date is special measures, serious weaknesses, inadequate or requires "
+        "improvement, judged on itself (an inherited judgement counts only with the rule count_inherited)."
+    )
+    current_trust: CurrentTrust | None = Field(
+        default=None,
+        description="The trust or federation it is in on the date: shown as context, never ranked among candidates.",
+    )
     notes: list[str] = Field(description="Anything a broker should know about this answer.")
     rules_applied: list[str] = Field(description="Every rule applied to this answer, in words.")
     as_at: date = Field(description="The day the network is taken as it stood.")
@@ -407,6 +470,10 @@ class BacktestAnswer(_Model):
     held_out: Figures = Field(description="Cases from 2019-09-01 on.")
     by_year: dict[str, Figures] = Field(description="By year of the take-over.")
     by_phase: dict[str, Figures] = Field(description="By phase of the school.")
+    tuning_by_stage: dict[str, Figures] = Field(
+        default_factory=dict, description="Tuning cases by stage: primary, secondary (with all-through), other."
+    )
+    held_out_by_stage: dict[str, Figures] = Field(default_factory=dict, description="Held-out cases by stage.")
     cases: list[BacktestCase] = Field(description="One row per case.")
 
     def tables(self) -> list[tuple[str, Figures]]:
@@ -415,6 +482,8 @@ class BacktestAnswer(_Model):
             ("all", self.all),
             ("tuning (before 2019-09-01)", self.tuning),
             ("held out (2019-09-01 on)", self.held_out),
+            *((f"tuning, {stage}", figures) for stage, figures in self.tuning_by_stage.items()),
+            *((f"held out, {stage}", figures) for stage, figures in self.held_out_by_stage.items()),
             *((f"year {year}", figures) for year, figures in self.by_year.items()),
             *((f"phase {phase}", figures) for phase, figures in self.by_phase.items()),
         ]
@@ -440,11 +509,15 @@ class HealthSummary(_Model):
     """The shape of the area's collaboration network."""
 
     as_at: date = Field(description="The day the network is taken as it stood.")
-    organisations: int = Field(description="Organisations covered (all, or the schools the filters select).")
-    lone_organisations: int = Field(description="Of those, how many have no tie in the area.")
-    connected_organisations: int = Field(description="Organisations in the measured network (with a tie).")
-    edges: int = Field(description="Tied pairs.")
-    ties: int = Field(description="Ties (a pair can have several).")
+    organisations: int = Field(
+        description="Open schools covered (all, or those the filters select); closed ones never count."
+    )
+    lone_organisations: int = Field(description="Of those, how many have no partner school in the projection.")
+    connected_organisations: int = Field(
+        description="Schools in the measured school-school projection (with a partner school)."
+    )
+    edges: int = Field(description="Pairs of schools tied in the projection.")
+    ties: int = Field(description="Groups and direct ties joining those pairs (a pair can share several).")
     density: float = Field(description="Share of possible pairs that are tied.")
     components: int = Field(description="Connected components.")
     largest_component: int = Field(description="Organisations in the largest component.")
@@ -462,7 +535,7 @@ class NodeHealth(_Model):
     id: str = Field(description="Organisation id.")
     name: str = Field(description="Name.")
     kind: NodeKind | None = Field(description="Kind.")
-    degree: int = Field(description="Organisations it is tied to.")
+    degree: int = Field(description="Partner schools in the projection.")
     betweenness: float = Field(description="Normalised betweenness centrality (sampled on big networks).")
     eigenvector: float | None = Field(description="Eigenvector centrality (empty if it did not converge).")
     clustering: float = Field(description="Local clustering coefficient.")
@@ -691,6 +764,12 @@ def isolated_schools(
     )
     if scope.total is not None:
         found["total"] = scope.total
+    if scope.only is not None and any(not row["ties"] for row in found["rows"]):
+        # A narrowed graph lacks the schools an isolated one could turn to: the whole graph has them.
+        everything = _prepared(store, as_at)[1].collab
+        for row in found["rows"]:
+            if not row["ties"] and row["id"] in everything:
+                row["nearest_partner"] = nearest_possible_partner(everything, row["id"])
     # One validation of the whole answer: much faster than a model per row on all of England.
     answer = IsolatedAnswer.model_validate(
         {
@@ -759,9 +838,10 @@ def _support_of(graph: nx.MultiDiGraph) -> _Support:
     return known
 
 
-def _standing_fields(attrs: dict[str, Any], day: date) -> dict[str, Any]:
+def _standing_fields(graph: nx.MultiDiGraph, urn: str, day: date) -> dict[str, Any]:
     """The school's standing on ``day`` (analytics.standing), for its brief in a support answer."""
-    standing = standing_on(attrs, day)
+    standing = standing_in(graph, urn, day)
+    attrs = graph.nodes[urn]
     if standing is None:
         return {"ofsted_rating": None, "ofsted_date": None}
     inspection = standing.inspection or {}
@@ -770,6 +850,8 @@ def _standing_fields(attrs: dict[str, Any], day: date) -> dict[str, Any]:
         "ofsted_date": inspection.get("date", attrs.get("ofsted_date") if not inspection else None),
         "standing_basis": standing.basis,
         "judgements": standing.judgements or None,
+        "judged_urn": standing.judged_urn,
+        "inherited": standing.inherited,
     }
 
 
@@ -826,10 +908,11 @@ def support_partners(
                 {
                     "id": urn,
                     **{name: value for name, value in attrs.items() if name in SchoolBrief.model_fields},
-                    **_standing_fields(attrs, day),
+                    **_standing_fields(graph, urn, day),
                 }
             ),
             "in_difficulty": found["in_difficulty"],
+            "current_trust": found["current_trust"],
             "notes": found["notes"],
             "rules_applied": found["rules"],
             "as_at": day,
@@ -914,7 +997,89 @@ def support_backtest(
             "held_out": tables["held_out"],
             "by_year": tables["by_year"],
             "by_phase": tables["by_phase"],
+            "tuning_by_stage": tables["tuning_by_stage"],
+            "held_out_by_stage": tables["held_out_by_stage"],
             "cases": rows,
+        }
+    )
+
+
+class Coefficient(_Model):
+    """One part's fitted weight."""
+
+    part: str = Field(description="The part (a SupportWeights field).")
+    coefficient: float = Field(description="Fitted coefficient on the part's 0-1 scale, all parts free.")
+    standard_error: float = Field(description="Its standard error (inverse of the observed information).")
+    weight: float = Field(
+        description="The weight fitted with every coefficient at least 0 (a part that comes out negative beside "
+        "the others is left at 0): the weights the defaults are made of."
+    )
+    default: float = Field(description="The weight the service uses by default.")
+
+
+class FitAnswer(_Model):
+    """The support weights fitted by conditional logit on the tuning cases, and how well they rank."""
+
+    ignore_ratings: bool = Field(description="Every state-funded school treated as rated Good.")
+    cases: int = Field(description="Tuning cases with the real trust among the lines (the fit's cases).")
+    log_likelihood: float = Field(description="Log-likelihood of the fit.")
+    pseudo_r2: float = Field(description="McFadden's pseudo R-squared against a uniform choice among the lines.")
+    coefficients: list[Coefficient] = Field(description="One per part.")
+    cross_validated: Hits = Field(description="Tuning cases, each ranked with weights fitted without its block.")
+    tuning: Hits = Field(description="Tuning cases ranked with the weights fitted on all of them.")
+    held_out: Hits = Field(description="Held-out cases ranked with the fitted weights.")
+    defaults_tuning: Hits = Field(description="Tuning cases ranked with the default weights.")
+    defaults_held_out: Hits = Field(description="Held-out cases ranked with the default weights.")
+    by_stage: dict[str, Hits] = Field(description="Fitted weights by tuning/held out and stage.")
+
+
+@memory.answers_without_collector
+def support_fit(
+    store: GraphStore,
+    *,
+    ignore_ratings: bool = False,
+    radius_km: float = 15.0,
+    trust_radius_km: float = 40.0,
+    rules: SupportRules | None = None,
+    folds: int = 5,
+) -> FitAnswer:
+    """Refit the support weights on the store's take-overs before 2019-09-01 (``graph-service backtest --fit``)."""
+    graph = store.graph()
+    cases = takeovers.takeover_cases(graph)
+    if not cases:
+        raise BadQuestion("no take-overs to fit on: load GIAS with its links file")
+    found = takeovers.choices(
+        graph,
+        cases,
+        ignore_ratings=ignore_ratings,
+        rules=rules,
+        radius_km=radius_km,
+        trust_radius_km=trust_radius_km,
+        index=_support_of(graph).index,
+    )
+    if not any(not choice.held_out and choice.chosen >= 0 for choice in found):
+        raise BadQuestion("no take-over before 2019-09-01 has its real trust among the lines: nothing to fit on")
+    fitted = takeovers.fit_weights(found, folds=folds)
+    defaults = SupportWeights().model_dump()
+    as_array = np.array([defaults[part] for part in PARTS])
+    tuning = [choice for choice in found if not choice.held_out]
+    held = [choice for choice in found if choice.held_out]
+    return FitAnswer.model_validate(
+        {
+            "ignore_ratings": ignore_ratings,
+            "cases": fitted["cases"],
+            "log_likelihood": fitted["log_likelihood"],
+            "pseudo_r2": fitted["pseudo_r2"],
+            "coefficients": [
+                {"part": part, "coefficient": b, "standard_error": se, "weight": weight, "default": defaults[part]}
+                for part, (b, se, weight) in fitted["coefficients"].items()
+            ],
+            "cross_validated": fitted["cross_validated"],
+            "tuning": fitted["tuning"],
+            "held_out": fitted["held_out"],
+            "defaults_tuning": takeovers.hits(takeovers.choice_ranks(tuning, as_array)),
+            "defaults_held_out": takeovers.hits(takeovers.choice_ranks(held, as_array)),
+            "by_stage": fitted["by_stage"],
         }
     )
 

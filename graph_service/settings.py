@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         description="Most organisations one served /viz picture may hold (Birmingham is about 700, whole England "
         "about 31,000); `graph-service render` has no limit.",
     )
+    tiles_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GRAPH_SERVICE_TILES_URL", "tiles_url"),
+        description="An online tile layer under the maps (a Leaflet URL template, {z}/{x}/{y}); off by default,"
+        " so that no page fetches anything from elsewhere.",
+    )
     api_keys: str = Field(
         default="",
         validation_alias=AliasChoices("GRAPH_SERVICE_API_KEYS", "api_keys"),

@@ -190,3 +190,23 @@ def _write_lines(out: TextIO, cells: list[str], widths: list[int]) -> None:
             (lines[depth] if depth < len(lines) else "").ljust(w) for lines, w in zip(wrapped, widths, strict=True)
         ]
         out.write(GAP.join(parts).rstrip() + "\n")
+
+
+def fit_lines(text: str, width: int | None = None) -> str:
+    """Text with every line wrapped within the terminal (at most 100 columns), continuation lines indented
+    four more than their line, long words (paths) kept whole.
+
+    >>> print(fit_lines("files: a.csv, b.csv, c.csv", width=14))
+    files: a.csv,
+        b.csv,
+        c.csv
+    """
+    width = width or terminal_width()
+    out = []
+    for line in text.split("\n"):
+        lead = " " * (len(line) - len(line.lstrip(" ")))
+        wrapped = textwrap.fill(
+            line, width, subsequent_indent=lead + "    ", break_on_hyphens=False, break_long_words=False
+        )
+        out.append(wrapped if line.strip() else line)
+    return "\n".join(out)

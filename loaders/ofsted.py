@@ -64,6 +64,9 @@ _LATEST_GRADED = {
     "inspection_type": "Inspection type",
     "same_urn": "Does the latest graded inspection relate to the URN of the current school?",
     "urn_at": "URN at time of latest graded inspection",
+    "laestab_at": "LAESTAB at time of latest graded inspection",
+    "name_at": "School name at time of latest graded inspection",
+    "type_at": "School type at time of latest graded inspection",
     "overall": "Overall effectiveness",
     "category": "Category of concern",
     "quality_of_education": "Quality of education",
@@ -80,6 +83,9 @@ _PREVIOUS_GRADED = {
     "number": "Previous inspection number",
     "same_urn": "Does the previous graded inspection relate to the URN of the current school?",
     "urn_at": "URN at time of previous graded inspection",
+    "laestab_at": "LAESTAB at time of previous graded inspection",
+    "name_at": "School name at time of previous graded inspection",
+    "type_at": "School type at time of previous graded inspection",
     "overall": "Previous graded inspection overall effectiveness",
     "category": "Previous category of concern",
     "quality_of_education": "Previous quality of education",
@@ -97,6 +103,9 @@ _OEIF_GRADED = {
     "inspection_type": "Inspection type of latest OEIF graded inspection",
     "same_urn": "Does the latest OEIF graded inspection relate to the URN of the current school?",
     "urn_at": "URN at time of latest OEIF graded inspection",
+    "laestab_at": "LAESTAB at time of latest OEIF graded inspection",
+    "name_at": "School name at time of latest OEIF graded inspection",
+    "type_at": "School type at time of latest OEIF graded inspection",
     "overall": "Latest OEIF overall effectiveness",
     "category": "Latest OEIF category of concern",
     "quality_of_education": "Latest OEIF quality of education",
@@ -113,6 +122,10 @@ _UNGRADED = {
     "published": "Ungraded inspection publication date",
     "same_urn": "Does the ungraded inspection relate to the URN of the current school?",
     "urn_at": "URN at time of the ungraded inspection",
+    "laestab_at": "LAESTAB at time of the ungraded inspection",
+    # The graded file says "of the latest ungraded inspection", the report-card file "of the ungraded inspection".
+    "name_at": "School name at time of the latest ungraded inspection|School name at time of the ungraded inspection",
+    "type_at": "School type at time of the latest ungraded inspection|School type at time of the ungraded inspection",
     "outcome": "Ungraded inspection overall outcome",
 }
 _GRADED_UNGRADED_NUMBER = "Latest ungraded inspection number since last graded inspection"
@@ -124,6 +137,9 @@ _REPORT_CARD = {
     "inspection_type": "Inspection type",
     "same_urn": "Does the latest full inspection relate to the URN of the current school?",
     "urn_at": "URN at time of latest full inspection",
+    "laestab_at": "LAESTAB at time of latest full inspection",
+    "name_at": "School name at time of latest full inspection",
+    "type_at": "School type at time of latest full inspection",
     "category": "Category of concern",
     "safeguarding": "Safeguarding standards",
 }
@@ -265,7 +281,15 @@ def _fields(row: _Row, columns: dict[str, str], kind: InspectionKind, source: st
     same = row.yes_no(columns["same_urn"])
     inspected = row.urn(columns["urn_at"])
     if same is False and inspected is not None and inspected != own_urn:
+        # Judged as another school (a predecessor): keep who it was, to say so beside the standing.
         fields["urn_at_inspection"] = inspected
+        laestab = row.get(columns["laestab_at"])
+        if laestab.isdigit() and 0 < int(laestab) <= 9999999:
+            fields["laestab_at_inspection"] = int(laestab)
+        for name, key in (("name_at_inspection", "name_at"), ("type_at_inspection", "type_at")):
+            text = next((row.get(column) for column in columns[key].split("|") if row.get(column)), "")
+            if text:
+                fields[name] = text
     return fields
 
 

@@ -12,6 +12,7 @@ from graph_service.models import NodeKind
 from graph_service.spreadsheet import cell
 from graph_service.store import GraphStore, OrganisationFilter
 from graph_service.tables import words
+from viz.national import years
 from viz.render import script_json, templates
 from viz.views import STATE_FUNDED, Area, ListChoice, NotFound, area_name, isolated_answer
 
@@ -56,7 +57,8 @@ def isolated_csv(answer: questions.IsolatedAnswer) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ["urn", "name", "type", "phase", "ofsted_rating", "ofsted_date", "ties", "nearest_partner", "km", "reasons"]
+        ["urn", "name", "type", "phase", "ofsted_rating", "ofsted_date", "ties"]
+        + ["nearest_partner", "nearest_partner_kind", "km", "reasons"]
     )
     for item in answer.items:
         partner = item.nearest_partner
@@ -71,6 +73,7 @@ def isolated_csv(answer: questions.IsolatedAnswer) -> str:
                 item.ofsted_date or "",
                 item.tie_count,
                 partner.name if partner else "",
+                partner.kind.value if partner and partner.kind else "",
                 f"{partner.distance_km:.2f}" if partner else "",
                 "; ".join(item.reasons),
             ]
@@ -120,6 +123,8 @@ def front_page(
             excludable=EXCLUDABLE,
             problem=problem,
             hops=range(1, max_hops + 1),
+            as_at=as_at,
+            years=years(store),
             max_nodes=max_nodes,
             root_json=script_json(root),
             words=words,

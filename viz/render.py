@@ -31,6 +31,7 @@ from markupsafe import Markup
 
 from graph_service.models import EdgeKind, GovernanceLevel, NodeKind, OfstedRating, Phase, Status
 from viz import style
+from viz.backdrop import backdrop
 from viz.layout import geographic_positions, has_locations
 
 Colour = Literal["kind", "rating"]
@@ -44,6 +45,8 @@ LABEL_CHARS = 40
 #: Labels are drawn only from this zoom in (and always for highlighted and searched-for nodes): on a
 #: map of an authority, closer than this is a few streets across, where names no longer overlap much.
 LABEL_SCALE = 1.5
+#: Up to this many ties every membership line is drawn at first; above, only the selected organisations'.
+MEMBERS_SHOWN = 400
 
 _COLLABORATION = frozenset(kind.value for kind in EdgeKind if kind.is_collaboration)
 _LEVELLED = frozenset({EdgeKind.FEDERATED_WITH.value, EdgeKind.MEMBER_OF.value})
@@ -95,6 +98,10 @@ class Picture:
     #: When served by the API, the front page's address (the page links back to it).
     home: str | None = None
     generated: date = field(default_factory=date.today)
+    #: The day drawn, if not today.
+    as_at: date | None = None
+    #: When served, the years the page's time slider offers (empty: no slider).
+    years: Sequence[int] = ()
 
 
 def _words(value: Any) -> str:
@@ -150,6 +157,8 @@ class PageData:
     edges: list[EdgeRow]
     looks: list[dict[str, Any]]
     colour: Colour
+    #: On a map: the coast and the local authorities' approximate areas drawn under it (viz.backdrop).
+    backdrop: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The object the page's script reads."""
@@ -165,6 +174,7 @@ class PageData:
             "colour": self.colour,
             "nodes": self.nodes,
             "edges": self.edges,
+            "backdrop": self.backdrop,
         }
 
 
@@ -337,7 +347,7 @@ def page_data(
         )
     # Groups first: vis-network draws in this order, so schools are drawn over their trusts, not under.
     nodes.sort(key=lambda row: row.kind in _LOCATED_KINDS)
-    return PageData(nodes, edges, looks, colour)
+    return PageData(nodes, edges, looks, colour, backdrop(graph) if layout == "geo" else None)
 
 
 def _filters(data: PageData) -> dict[str, list[tuple[str, str]]]:
@@ -448,6 +458,11 @@ def render_html(picture: Picture) -> str:
         colour=picture.colour,
         physics=physics,
         legend=style.legend(),
+        legend_json=script_json(style.legend()),
+        backdrop=data.backdrop is not None,
+        members_shown=MEMBERS_SHOWN,
+        as_at=picture.as_at,
+        years=list(picture.years),
         data_json=script_json(data.as_json()),
         options_json=script_json(options),
         link_base=script_json(picture.link_base),

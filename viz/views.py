@@ -175,12 +175,51 @@ def neighbourhood(
         sub = _without_admin(store, org_id, hops, day)
     graph = _graph(sub, include_closed, keep=(org_id,))
     ring = "tie" if hops == 1 else "ties"
+    note = "" if admin else "Administrative ties (a local authority maintaining a school) are left out."
+    extra: tuple[ExtraEdge, ...] = ()
+    open_school = centre.kind is NodeKind.SCHOOL and centre.status.is_current
+    if open_school and centre.la_code is not None and not _collaborating(graph, org_id, day):
+        # An isolated school's network would be a single dot: show whom it could turn to instead.
+        graph, extra = _with_possible_partners(store, graph, org_id, centre.la_code, day)
+        note = (note + " " if note else "") + (
+            f"It has no collaboration tie: dotted lines join it to the {len(extra)} nearest open schools of its"
+            " phase in its local authority that do collaborate."
+        )
     return View(
         title=f"{centre.name} and its network within {hops} {ring}{_when(as_at)}",
         graph=graph,
         highlight=frozenset({org_id}),
-        note="" if admin else "Administrative ties (a local authority maintaining a school) are left out.",
+        note=note,
+        extra_edges=extra,
     )
+
+
+def _collaborating(graph: nx.MultiDiGraph, node: str, day: date) -> bool:
+    """Whether a node has a collaboration tie in the picture."""
+    ends = list(graph.out_edges(node, data="kind")) + list(graph.in_edges(node, data="kind"))
+    return any(EdgeKind(kind).is_collaboration for _source, _target, kind in ends)
+
+
+def _with_possible_partners(
+    store: GraphStore, graph: nx.MultiDiGraph, school: str, la_code: int, day: date, count: int = 3
+) -> tuple[nx.MultiDiGraph, tuple[ExtraEdge, ...]]:
+    """The picture with the school's ``count`` nearest possible partners (and their trusts), dotted lines to them."""
+    around = store.subgraph(Area(la_code=la_code).filter(kinds=(NodeKind.SCHOOL,)), as_at=day, hops=1)
+    area = _graph(around, include_closed=False, keep=(school,))
+    if school not in area:
+        return graph, ()
+    pairs = nearest_partners(area, [school], per_school=count, as_at=day)
+    shown = {partner for _, partner, _ in pairs}
+    shown |= {
+        target for partner in shown for _, target, kind in area.out_edges(partner, data="kind") if kind in MEMBERSHIP
+    }
+    joined = nx.compose(graph, area.subgraph(shown).copy())
+    names = joined.nodes
+    extra = tuple(
+        ExtraEdge(school, partner, f"{names[school]['name']} \u2192 {names[partner]['name']}: {km:.1f} km")
+        for school, partner, km in pairs
+    )
+    return joined, extra
 
 
 def _without_admin(store: GraphStore, org_id: str, hops: int, day: date) -> Subgraph:

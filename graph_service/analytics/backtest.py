@@ -27,10 +27,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
+from graph_service.analytics.choice import conditional_logit
 from graph_service.analytics.geo import location
 from graph_service.analytics.standing import rating_on
 from graph_service.analytics.support import (
+    PARTS,
     RatingOf,
     SupportIndex,
     SupportRules,
@@ -208,7 +211,7 @@ def run_backtest(
             row["skipped"] = "the successor was open on the day asked (GIAS dates out of order)"
             rows.append(row)
             continue
-        lines, _notes, _rules, _considered = rank_lines(
+        lines, *_ = rank_lines(
             graph,
             case.school,
             case.day,
@@ -243,10 +246,7 @@ def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     kept = [row for row in rows if not row.get("skipped")]
     summary: dict[str, Any] = {"cases": len(kept)}
     for method in METHODS:
-        ranks = [row[f"{method}_rank"] for row in kept]
-        figures = {f"hit@{k}": _share(sum(1 for r in ranks if r is not None and r <= k), len(ranks)) for k in HITS}
-        figures["mrr"] = round(sum(1 / r for r in ranks if r) / len(ranks), 4) if ranks else 0.0
-        summary[method] = figures
+        summary[method] = hits([row[f"{method}_rank"] for row in kept])
     return summary
 
 
@@ -267,7 +267,33 @@ def report(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         for row in rows:
             groups[str(row[by])].append(row)
         tables[f"by_{by}"] = {key: summarise(groups[key]) for key in sorted(groups)}
+    for name, held_out in (("tuning", False), ("held_out", True)):
+        stages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            if row["held_out"] is held_out:
+                stages[stage(row["phase"])].append(row)
+        tables[f"{name}_by_stage"] = {key: summarise(stages[key]) for key in STAGES if key in stages}
     return tables
+
+
+#: The stages the figures are broken down by, tuning and held out apart.
+STAGES = ("primary", "secondary", "other")
+
+
+def stage(phase: str | None) -> str:
+    """``primary`` (nursery, primary, middle deemed primary), ``secondary`` (secondary, middle deemed
+    secondary, all-through) or ``other`` (special schools and PRUs without a phase, 16 plus).
+
+    Examples
+    --------
+    >>> stage("middle_deemed_primary"), stage("all_through"), stage(None)
+    ('primary', 'secondary', 'other')
+    """
+    if phase in ("nursery", "primary", "middle_deemed_primary"):
+        return "primary"
+    if phase in ("secondary", "middle_deemed_secondary", "all_through"):
+        return "secondary"
+    return "other"
 
 
 CSV_COLUMNS = (
@@ -295,3 +321,189 @@ __all__ = [
     "takeover_cases",
     "to_csv",
 ]
+
+
+# -- fitting the weights on the tuning cases ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One case as a choice among the support answer's lines: each line's parts, and which was the real trust."""
+
+    case: Case
+    stage: str
+    #: One row per line, one column per part (:data:`~graph_service.analytics.support.PARTS`).
+    parts: np.ndarray
+    #: Row of the first line that reaches the real trust (-1: not among the lines).
+    chosen: int
+    #: Per line, the keys the answer orders by before the score: put after by phase, put first by faith.
+    demoted: np.ndarray
+    first: np.ndarray
+
+    @property
+    def held_out(self) -> bool:
+        return self.case.taken_over >= HELD_OUT_FROM
+
+
+def choices(
+    graph: nx.MultiDiGraph,
+    cases: Sequence[Case],
+    *,
+    ignore_ratings: bool = False,
+    rules: SupportRules | None = None,
+    radius_km: float = 15.0,
+    trust_radius_km: float = 40.0,
+    index: SupportIndex | None = None,
+) -> list[Choice]:
+    """Every case's lines as a :class:`Choice` (cases whose successor was open on the day are left out)."""
+    index = index if index is not None else support_index(graph)
+    rules = rules or SupportRules()
+    rating_of: RatingOf = assume_good if ignore_ratings else rating_on
+    found = []
+    for case in cases:
+        if index.open_on(case.successor, case.day):
+            continue
+        lines, *_ = rank_lines(
+            graph,
+            case.school,
+            case.day,
+            radius_km=radius_km,
+            trust_radius_km=trust_radius_km,
+            rules=rules,
+            rating_of=rating_of,
+            areas=not ignore_ratings,
+            index=index,
+        )
+        chosen = next(
+            (at for at, line in enumerate(lines) if line_reaches(graph, line, case.trust, case.day, index)), -1
+        )
+        found.append(
+            Choice(
+                case,
+                stage(graph.nodes[case.school].get("phase")),
+                np.array([[line.values[part][0] for part in PARTS] for line in lines], dtype=float).reshape(
+                    len(lines), len(PARTS)
+                ),
+                chosen,
+                np.array([line.demoted for line in lines], dtype=bool),
+                np.array([line.first and rules.faith_first for line in lines], dtype=bool),
+            )
+        )
+    return found
+
+
+def choice_ranks(found: Sequence[Choice], coefficients: np.ndarray) -> list[int | None]:
+    """Rank of the real trust's line in each case with the parts weighted by ``coefficients``.
+
+    Lines are ordered as the answer orders them: put after by phase, then put first by faith, then
+    by score (a tie counts against the real trust).
+
+    Examples
+    --------
+    >>> case = Case("1", "2", "t", date(2020, 9, 1))
+    >>> parts = np.zeros((3, len(PARTS))); parts[:, 0] = [0.2, 0.9, 0.5]
+    >>> found = [Choice(case, "primary", parts, 2, np.zeros(3, bool), np.zeros(3, bool))]
+    >>> coefficients = np.zeros(len(PARTS)); coefficients[0] = 1.0
+    >>> choice_ranks(found, coefficients)
+    [2]
+    """
+    ranks: list[int | None] = []
+    for choice in found:
+        if choice.chosen < 0:
+            ranks.append(None)
+            continue
+        score = choice.parts @ coefficients
+        at = choice.chosen
+        ahead = (choice.demoted < choice.demoted[at]) | (
+            (choice.demoted == choice.demoted[at])
+            & ((choice.first > choice.first[at]) | ((choice.first == choice.first[at]) & (score >= score[at])))
+        )
+        ranks.append(int(ahead.sum()))
+    return ranks
+
+
+def hits(ranks: Sequence[int | None]) -> dict[str, float]:
+    """hit@1, hit@3, hit@10 and MRR of ranks (None scores 0).
+
+    Examples
+    --------
+    >>> hits([1, 4, None, 12])
+    {'hit@1': 0.25, 'hit@3': 0.25, 'hit@10': 0.5, 'mrr': 0.3333}
+    """
+    figures = {f"hit@{k}": _share(sum(1 for r in ranks if r is not None and r <= k), len(ranks)) for k in HITS}
+    figures["mrr"] = round(sum(1 / r for r in ranks if r) / len(ranks), 4) if ranks else 0.0
+    return figures
+
+
+def fit_weights(found: Sequence[Choice], folds: int = 5) -> dict[str, Any]:
+    """Fit the parts' weights by conditional logit on the tuning cases, cross-validated within them.
+
+    The tuning cases (before :data:`HELD_OUT_FROM`) are cut into ``folds`` blocks of consecutive
+    take-overs; each block is ranked with weights fitted on the others (hit@k and MRR of those
+    out-of-block ranks), then the weights are fitted on all tuning cases and the held-out cases
+    ranked with them. Coefficients are on the parts' 0-1 scale: ranking by them is ranking by the
+    score with them as weights.
+    """
+    tuning = sorted((c for c in found if not c.held_out), key=lambda c: (c.case.taken_over, c.case.school))
+    held = [c for c in found if c.held_out]
+    free = conditional_logit([c.parts for c in tuning], [c.chosen for c in tuning], ridge=RIDGE)
+    fitted, kept = nonnegative_fit(tuning)
+    cross: list[int | None] = []
+    for fold in range(folds):
+        test = tuning[len(tuning) * fold // folds : len(tuning) * (fold + 1) // folds]
+        train = [c for c in tuning if c not in test]
+        cross.extend(choice_ranks(test, nonnegative_fit(train)[0]))
+    tuning_ranks = choice_ranks(tuning, fitted)
+    held_ranks = choice_ranks(held, fitted)
+    by_stage = {
+        f"{name}, {key}": hits([r for c, r in zip(group, ranks, strict=True) if c.stage == key])
+        for name, group, ranks in (("tuning", tuning, tuning_ranks), ("held out", held, held_ranks))
+        for key in STAGES
+        if any(c.stage == key for c in group)
+    }
+    return {
+        "coefficients": {
+            part: (round(float(b), 4), round(float(se), 4), round(float(weight), 2))
+            for part, b, se, weight in zip(PARTS, free.coefficients, free.standard_errors, fitted, strict=True)
+        },
+        "dropped": [part for part, keep in zip(PARTS, kept, strict=True) if not keep],
+        "cases": free.cases,
+        "log_likelihood": round(free.log_likelihood, 2),
+        "pseudo_r2": round(free.pseudo_r2, 4),
+        "cross_validated": hits(cross),
+        "tuning": hits(tuning_ranks),
+        "held_out": hits(held_ranks),
+        "by_stage": by_stage,
+    }
+
+
+def nonnegative_fit(found: Sequence[Choice]) -> tuple[np.ndarray, np.ndarray]:
+    """Conditional logit with every coefficient at least 0: the weights a broker can read as reasons for a line.
+
+    A part whose coefficient comes out negative (a part that, beside the others, counts against
+    a line: collinear with them) is fixed at 0 and the fit repeated without it, the most
+    negative first, until none is negative. Returns the coefficients and which parts were kept.
+
+    Examples
+    --------
+    >>> case = Case("1", "2", "t", date(2020, 9, 1))
+    >>> parts = np.zeros((2, len(PARTS))); parts[:, 0] = [1.0, 0.0]; parts[:, 1] = [0.0, 1.0]
+    >>> chosen = [Choice(case, "primary", parts, 0, np.zeros(2, bool), np.zeros(2, bool))] * 3
+    >>> chosen += [Choice(case, "primary", parts, 1, np.zeros(2, bool), np.zeros(2, bool))]
+    >>> weights, kept = nonnegative_fit(chosen)
+    >>> round(float(weights[0]), 2), float(weights[1]), bool(kept[1])
+    (1.1, 0.0, False)
+    """
+    kept = np.ones(len(PARTS), dtype=bool)
+    while True:
+        fit = conditional_logit([c.parts[:, kept] for c in found], [c.chosen for c in found], ridge=RIDGE)
+        coefficients = np.zeros(len(PARTS))
+        coefficients[kept] = fit.coefficients
+        if (coefficients >= 0).all():
+            return coefficients, kept
+        kept[int(np.argmin(coefficients))] = False
+
+
+#: The ridge of the fit: keeps parts that never vary within a case (with ratings ignored: capacity,
+#: strength, areas) at 0 instead of unidentified.
+RIDGE = 1e-3

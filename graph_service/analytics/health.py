@@ -21,7 +21,8 @@ from typing import Any
 import igraph as ig
 import networkx as nx
 
-from graph_service.analytics.network import PROVIDER_KINDS, SchoolFilter, collaboration_graph, selected
+from graph_service.analytics.network import PROVIDER_KINDS, SchoolFilter, collaboration_graph, node_ties, selected
+from graph_service.models import EdgeKind, NodeKind
 
 #: In a component bigger than this, betweenness is estimated from a seeded sample of sources.
 EXACT_BETWEENNESS_UP_TO = 2000
@@ -31,34 +32,78 @@ _DIGITS = 6
 _rng_lock = threading.Lock()
 
 
-def area_graph(collab: nx.Graph, flt: SchoolFilter | None = None, as_at: date | None = None) -> nx.Graph:
-    """The part of the collaboration graph a health report covers, without lone organisations.
+#: Groups whose member schools the projection ties together, and direct ties between two schools
+#: (as analytics.panel's projection: docs/questions.md, "Collaboration by area and over time").
+PROJECTION_GROUPS = frozenset(
+    {
+        NodeKind.TRUST.value,
+        NodeKind.FEDERATION.value,
+        NodeKind.TEACHING_SCHOOL_HUB.value,
+        NodeKind.TEACHING_SCHOOL_ALLIANCE.value,
+        NodeKind.PARTNERSHIP.value,
+    }
+)
+DIRECT_TIES = frozenset({EdgeKind.FEDERATED_WITH.value, EdgeKind.SUPPORTS.value, EdgeKind.COLLABORATES_ON.value})
 
-    With no filter, every organisation that has a tie. With a filter, the schools it selects
-    and the organisations that are not providers (trusts, federations, hubs...) they are tied
-    to, with the ties among them. Node order stays id order.
+
+def covered(collab: nx.Graph, flt: SchoolFilter | None = None, as_at: date | None = None) -> list[str]:
+    """The organisations a report covers: those the filter selects (open schools by default), in id order.
+
+    Closed organisations are never counted: the default filter keeps only those open on ``as_at``.
+    """
+    return selected(collab, flt or SchoolFilter(), as_at)
+
+
+def area_graph(collab: nx.Graph, flt: SchoolFilter | None = None, as_at: date | None = None) -> nx.Graph:
+    """The school-school projection of the schools a report covers, without those that have no partner.
+
+    Two of the covered schools (open on the day, see :func:`covered`) are tied when both are
+    members of one trust, federation, teaching school hub, alliance or partnership, or joined by a
+    direct federation, support or collaboration tie. The star of a trust and its schools becomes
+    the clique of its schools, so clustering, communities and brokers say how schools work with
+    each other; a school tied only to a group with no other covered member has no partner. Each
+    edge keeps in ``ties`` what joins the pair (group ids and tie ids). Node order stays id order.
 
     Examples
     --------
     >>> c = nx.Graph()
     >>> c.add_nodes_from([("1", {"kind": "school", "status": "open", "la_code": 1}),
-    ...                   ("2", {"kind": "school", "status": "open", "la_code": 2}),
-    ...                   ("t", {"kind": "trust"}), ("x", {"kind": "school"})])
-    >>> c.add_edges_from([("1", "t"), ("2", "t")])
-    >>> sorted(area_graph(c, SchoolFilter(la_code=1)))
-    ['1', 't']
-    >>> sorted(area_graph(c))
-    ['1', '2', 't']
+    ...                   ("2", {"kind": "school", "status": "open", "la_code": 1}),
+    ...                   ("3", {"kind": "school", "status": "closed", "la_code": 1}),
+    ...                   ("t", {"kind": "trust"})])
+    >>> c.add_edges_from([("1", "t", {"ties": [("a", "1", "t", {"kind": "member_of"})]}),
+    ...                   ("2", "t", {"ties": [("b", "2", "t", {"kind": "member_of"})]}),
+    ...                   ("3", "t", {"ties": [("c", "3", "t", {"kind": "member_of"})]})])
+    >>> area = area_graph(c, SchoolFilter(la_code=1))
+    >>> sorted(area.edges(data="ties"))
+    [('1', '2', ['t'])]
     """
-    if flt is None:
-        keep = {node for node in collab if collab.degree(node) > 0}
-    else:
-        schools = set(selected(collab, flt, as_at))
-        keep = set(schools)
-        for node in schools:
-            keep.update(other for other in collab[node] if collab.nodes[other].get("kind") not in PROVIDER_KINDS)
-        keep = {node for node in keep if any(other in keep for other in collab[node])}
-    return nx.Graph(collab.subgraph(sorted(keep)))
+    schools = covered(collab, flt, as_at)
+    inside = set(schools)
+    members: dict[str, list[str]] = {}
+    joined: dict[tuple[str, str], list[str]] = {}
+    for school in schools:
+        for other, tie_id, direction, data in node_ties(collab, school):
+            kind = data.get("kind")
+            if kind in DIRECT_TIES and other in inside and other != school:
+                joined.setdefault((min(school, other), max(school, other)), []).append(tie_id)
+            elif (
+                kind == EdgeKind.MEMBER_OF.value
+                and direction == "out"
+                and collab.nodes[other].get("kind") in PROJECTION_GROUPS
+            ):
+                members.setdefault(other, []).append(school)
+    for group, found in members.items():
+        unique = sorted(set(found))
+        for i, first in enumerate(unique):
+            for second in unique[i + 1 :]:
+                joined.setdefault((first, second), []).append(group)
+    area = nx.Graph()
+    keep = sorted({node for pair in joined for node in pair})
+    area.add_nodes_from((node, collab.nodes[node]) for node in keep)
+    # Schools and their ties come in id order, so the edges do too: the same order on either backend.
+    area.add_edges_from((a, b, {"ties": via if len(via) == 1 else sorted(set(via))}) for (a, b), via in joined.items())
+    return area
 
 
 @dataclass(frozen=True)
@@ -102,7 +147,10 @@ def health_task(
 
     Examples
     --------
-    >>> c = nx.Graph([("a", "b"), ("b", "c")])  # nodes in id order, as collaboration_graph makes them
+    >>> c = nx.Graph()  # nodes in id order, as collaboration_graph makes them
+    >>> c.add_nodes_from((n, {"kind": "school"}) for n in "abc")
+    >>> c.add_edge("a", "b", ties=[("x", "a", "b", {"kind": "supports"})])
+    >>> c.add_edge("b", "c", ties=[("y", "b", "c", {"kind": "collaborates_on"})])
     >>> area, task = health_task(c)
     >>> list(area), task.nodes, task.edges
     (['a', 'b', 'c'], 3, [(0, 1), (1, 2)])
@@ -207,7 +255,7 @@ def health_report(
     """The report :func:`network_health` returns, from the area and what :func:`measure` found."""
     day = as_at or date.today()
     n = area.number_of_nodes()
-    covered = list(collab) if flt is None else selected(collab, flt, as_at)
+    schools = covered(collab, flt, as_at)
     order = list(area)
     # Communities largest first, then by their first member; numbered from 1.
     groups: dict[int, list[str]] = {}
@@ -260,8 +308,8 @@ def health_report(
     components = [len(c) for c in nx.connected_components(area)]
     summary = {
         "as_at": day,
-        "organisations": len(covered),
-        "lone_organisations": sum(1 for node in covered if node not in area),
+        "organisations": len(schools),
+        "lone_organisations": sum(1 for node in schools if node not in area),
         "connected_organisations": n,
         "edges": area.number_of_edges(),
         "ties": sum(len(data["ties"]) for _u, _v, data in area.edges(data=True)),

@@ -12,7 +12,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graph_service.analytics.geo import haversine_km, location
+from graph_service.analytics.geo import EARTH_RADIUS_KM, haversine_km, location
 from graph_service.analytics.network import (
     PROVIDER_KINDS,
     CollaborationTimeline,
@@ -194,6 +194,78 @@ def nearest_partner(collab: nx.Graph, node: str, within_km: float | None = None)
     }
 
 
+def _partner_table(collab: nx.Graph) -> dict[str | None, tuple[list[str], np.ndarray]]:
+    """Open located schools that collaborate on the collaboration graph's day, by phase (``None``: every phase).
+
+    Made once per collaboration graph and kept in it: each value is ``(ids, radians array of shape (n, 2))``.
+    """
+    kept: dict[str | None, tuple[list[str], np.ndarray]] | None = collab.graph.get("possible_partners")
+    if kept is not None:
+        return kept
+    nodes = collab.nodes
+    by_phase: dict[str | None, list[tuple[str, tuple[float, float]]]] = defaultdict(list)
+    for node in selected(collab, SchoolFilter(), collab.graph.get("as_at")):
+        here = location(nodes[node])
+        if here is not None and node_ties(collab, node):
+            by_phase[nodes[node].get("phase")].append((node, here))
+            by_phase[None].append((node, here))
+    kept = {
+        phase: ([node for node, _ in rows], np.radians(np.array([point for _, point in rows], dtype=np.float64)))
+        for phase, rows in by_phase.items()
+    }
+    collab.graph["possible_partners"] = kept
+    return kept
+
+
+def nearest_possible_partner(collab: nx.Graph, node: str) -> dict[str, Any] | None:
+    """The nearest open school that collaborates on the day, of the school's phase (any phase when none does).
+
+    What an isolated school's "nearest partner" is: it has no partner of its own, so the nearest
+    school it could turn to (the maps draw the same lines). ``None`` for a school without a location.
+
+    Examples
+    --------
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("i", kind="school", name="I", status="open", phase="primary", latitude=52.0, longitude=-2.0)
+    >>> g.add_node("s", kind="school", name="S", status="open", phase="secondary", latitude=52.01, longitude=-2.0)
+    >>> g.add_node("p", kind="school", name="P", status="open", phase="primary", latitude=52.1, longitude=-2.0)
+    >>> g.add_node("t", kind="trust", name="T", status="open")
+    >>> g.add_edges_from([("s", "t", "a", {"kind": "member_of"}), ("p", "t", "b", {"kind": "member_of"})])
+    ['a', 'b']
+    >>> found = nearest_possible_partner(collaboration_graph(g, date(2025, 1, 1)), "i")
+    >>> found["name"], found["kind"], found["distance_km"], found["possible"]
+    ('P', 'school', 11.12, True)
+    """
+    attrs = collab.nodes[node]
+    here = location(attrs)
+    if here is None:
+        return None
+    table = _partner_table(collab)
+    ids, points = table.get(attrs.get("phase")) or table.get(None) or ([], np.empty((0, 2)))
+    if not ids:
+        return None
+    lat, lon = np.radians(here[0]), np.radians(here[1])
+    # Haversine against every candidate at once: a whole-England list stays a few milliseconds a school.
+    lats, lons = points[:, 0], points[:, 1]
+    h = np.sin((lats - lat) / 2) ** 2 + np.cos(lat) * np.cos(lats) * np.sin((lons - lon) / 2) ** 2
+    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    if ids[int(np.argmin(km))] == node:
+        km[int(np.argmin(km))] = np.inf
+    best = int(np.argmin(km))
+    if not np.isfinite(km[best]):
+        return None
+    partner = ids[best]
+    return {
+        "id": partner,
+        "name": collab.nodes[partner].get("name", partner),
+        "kind": collab.nodes[partner].get("kind"),
+        "distance_km": round(float(km[best]), 3),
+        "via_id": None,
+        "via_name": None,
+        "possible": True,
+    }
+
+
 def isolated(
     graph: nx.MultiDiGraph,
     as_at: date | None = None,
@@ -285,6 +357,9 @@ def isolated(
         if ties and "remote" not in criteria:
             # The remote check stops at the first partner close enough; the answer shows the nearest.
             nearest = nearest_partner(collab, node)
+        elif not ties and only is None:
+            # Not on a narrowed graph (a database's pre-selection): it lacks the schools to choose from.
+            nearest = nearest_possible_partner(collab, node)
         attrs = nodes[node]
         row = {"id": node, **{field: attrs.get(field) for field in SCHOOL_FIELDS}}
         standing = standing_on(attrs, day)
@@ -295,6 +370,8 @@ def isolated(
             ofsted_date=inspection["date"] if inspection is not None else row["ofsted_date"] if standing else None,
             standing_basis=standing.basis if standing is not None else None,
             judgements=(standing.judgements or None) if standing is not None else None,
+            judged_urn=standing.judged_urn if standing is not None else None,
+            inherited=standing.inherited if standing is not None else False,
             name=attrs.get("name", node),
             risk=node_points,
             tie_count=len(ties),

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -90,6 +90,8 @@ CATEGORY_RATING = {
 }
 #: Inspection kinds that give a standing.
 JUDGING = frozenset({"graded", "report_card"})
+#: Standings that put a school in difficulty (``OfstedRating.in_difficulty``).
+DIFFICULTY = frozenset({"special_measures", "serious_weaknesses", "inadequate", "requires_improvement"})
 
 _GRADE_WORDS = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
 
@@ -107,6 +109,36 @@ class Standing:
     basis: str
     areas: dict[str, int] = field(default_factory=dict)
     judgements: str = ""
+    #: The URN the inspection in force judged: the school's own, or a predecessor's (None: unknown).
+    judged_urn: str | None = None
+    #: The predecessor's name when it was judged, when the judgement was made on another school.
+    judged_name: str | None = None
+    #: Judged before the school it is now opened (on a predecessor): the take-over has happened since.
+    inherited: bool = False
+    #: The day the school (re-)opened, when the judgement is inherited.
+    reopened: date | None = None
+    #: The trust or federation it re-opened in (id, name), when known (:func:`standing_in`).
+    reopened_in: tuple[str, str] | None = None
+
+    @property
+    def inherited_difficulty(self) -> bool:
+        """In difficulty only by a predecessor's judgement: not counted as in difficulty by default."""
+        return self.inherited and self.rating in DIFFICULTY
+
+    @property
+    def judged_words(self) -> str:
+        """On which school the standing was judged, in words (empty when judged as itself)."""
+        if not self.inherited or self.inspection is None:
+            return ""
+        who = self.judged_name or "a predecessor school"
+        urn = f" (URN {self.judged_urn})" if self.judged_urn else ""
+        on = _day(self.inspection["date"]).isoformat()
+        words = f"judged as {who}{urn} on {on}, before it re-opened"
+        if self.reopened_in is not None:
+            words += f" in {self.reopened_in[1]}"
+        if self.reopened is not None:
+            words += f" on {self.reopened.isoformat()}"
+        return words
 
 
 def _day(value: Any) -> date:
@@ -233,11 +265,44 @@ def judgement_words(inspection: Mapping[str, Any]) -> str:
     return ", ".join(words)
 
 
-def rating_on(attrs: Mapping[str, Any], day: date | None = None) -> str | None:
+def inherited(inspection: Mapping[str, Any], attrs: Mapping[str, Any]) -> bool:
+    """Whether ``inspection`` judged another school than the one ``attrs`` is now: a predecessor.
+
+    Ofsted says so (``urn_at_inspection``, another URN); or the inspection is dated before the
+    school opened (GIAS's opening date of its URN: no URN is inspected before it exists).
+
+    Examples
+    --------
+    >>> school = {"urn": 150650, "opened": date(2024, 4, 1)}
+    >>> inherited({"date": date(2023, 3, 7), "urn_at_inspection": 105529}, school)
+    True
+    >>> inherited({"date": date(2023, 3, 7)}, school), inherited({"date": date(2024, 9, 1)}, school)
+    (True, False)
+    """
+    judged = inspection.get("urn_at_inspection")
+    if judged is not None and str(judged) != str(attrs.get("urn", judged)):
+        return True
+    opened = attrs.get("opened")
+    return opened is not None and _day(inspection["date"]) < _day(opened)
+
+
+def _counted(
+    rating: str | None, inspection: Mapping[str, Any], attrs: Mapping[str, Any], count_inherited: bool
+) -> str | None:
+    """A rating as the questions count it: an inherited difficulty judgement is no standing of the school's own."""
+    if not count_inherited and rating in DIFFICULTY and inherited(inspection, attrs):
+        return None
+    return rating
+
+
+def rating_on(attrs: Mapping[str, Any], day: date | None = None, *, count_inherited: bool = False) -> str | None:
     """The standing (an ``OfstedRating`` value) of an organisation on ``day`` (today when omitted).
 
     From the graded inspection or report card in force on ``day``; ``attrs["ofsted_rating"]``
     when the organisation has no inspections at all; ``None`` when it had none yet on ``day``.
+    A difficulty judgement made on a predecessor, before the school re-opened (:func:`inherited`),
+    counts as no standing (``None``): the take-over it called for has happened; ``count_inherited``
+    counts it as before.
 
     Examples
     --------
@@ -249,15 +314,21 @@ def rating_on(attrs: Mapping[str, Any], day: date | None = None) -> str | None:
     ('requires_improvement', 'good', 'good')
     >>> rating_on(school, date(2018, 1, 1)) is None, rating_on({"ofsted_rating": "good"}), rating_on({})
     (True, 'good', None)
+    >>> academy = {"urn": 2, "opened": date(2024, 4, 1), "inspections": [
+    ...     {"date": date(2023, 3, 7), "kind": "graded", "overall": 4, "category": "SM", "urn_at_inspection": 1}]}
+    >>> rating_on(academy, date(2025, 1, 1)), rating_on(academy, date(2025, 1, 1), count_inherited=True)
+    (None, 'special_measures')
     """
     inspections = attrs.get("inspections")
     if not inspections:
         return attrs.get("ofsted_rating")
     inspection = _in_force(inspections, day or date.today())
-    return judge(inspection)[0] if inspection is not None else None
+    if inspection is None:
+        return None
+    return _counted(judge(inspection)[0], inspection, attrs, count_inherited)
 
 
-def rating_history(attrs: Mapping[str, Any]) -> list[tuple[date, str | None]] | None:
+def rating_history(attrs: Mapping[str, Any], *, count_inherited: bool = False) -> list[tuple[date, str | None]] | None:
     """What :func:`rating_on` reads, for every day at once: each judging inspection's day and rating.
 
     In date order; :func:`rating_on` on a day is the rating of the last one on or before it
@@ -275,7 +346,9 @@ def rating_history(attrs: Mapping[str, Any]) -> list[tuple[date, str | None]] | 
     if not inspections:
         return None
     return [
-        (_day(inspection["date"]), judge(inspection)[0]) for inspection in inspections if inspection["kind"] in JUDGING
+        (_day(inspection["date"]), _counted(judge(inspection)[0], inspection, attrs, count_inherited))
+        for inspection in inspections
+        if inspection["kind"] in JUDGING
     ]
 
 
@@ -307,4 +380,72 @@ def standing_on(attrs: Mapping[str, Any], day: date | None = None) -> Standing |
     if inspection is None:
         return None
     rating, basis = judge(inspection)
-    return Standing(rating, inspection, basis, areas_of(inspection), judgement_words(inspection))
+    own = None if attrs.get("urn") is None else str(attrs["urn"])
+    if not inherited(inspection, attrs):
+        return Standing(rating, inspection, basis, areas_of(inspection), judgement_words(inspection), own)
+    judged = inspection.get("urn_at_inspection")
+    found = Standing(
+        rating,
+        inspection,
+        basis,
+        areas_of(inspection),
+        judgement_words(inspection),
+        judged_urn=None if judged is None else str(judged),
+        judged_name=inspection.get("name_at_inspection"),
+        inherited=True,
+        reopened=attrs.get("opened"),
+    )
+    return replace(found, basis=f"{basis}; {found.judged_words}")
+
+
+def standing_in(graph: Any, node: str, day: date | None = None) -> Standing | None:
+    """:func:`standing_on` of ``node`` in ``graph``, with what only the network knows of an inherited judgement.
+
+    Where Ofsted's file is silent on the URN judged (GIAS's own Ofsted columns), GIAS's links
+    (``predecessor_of`` ties) name the predecessor open on the inspection's day; and the trust or
+    federation the school re-opened in is its membership holding on the day it opened (or its
+    first one).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("1", urn=1, name="Old School", opened=date(1990, 9, 1), closed=date(2024, 3, 31))
+    >>> g.add_node("2", urn=2, name="New Academy", opened=date(2024, 4, 1), inspections=[
+    ...     {"date": date(2023, 3, 7), "kind": "graded", "overall": 4}])
+    >>> g.add_node("t", kind="trust", name="The Trust")
+    >>> _ = g.add_edge("1", "2", kind="predecessor_of"); _ = g.add_edge("2", "t", kind="member_of")
+    >>> standing = standing_in(g, "2", date(2025, 1, 1))
+    >>> standing.judged_urn, standing.inherited, standing.rating
+    ('1', True, 'inadequate')
+    >>> standing.judged_words
+    'judged as Old School (URN 1) on 2023-03-07, before it re-opened in The Trust on 2024-04-01'
+    """
+    attrs = graph.nodes[node]
+    standing = standing_on(attrs, day)
+    if standing is None or not standing.inherited or standing.inspection is None:
+        return standing
+    judged_on = _day(standing.inspection["date"])
+    judged_urn, judged_name = standing.judged_urn, standing.judged_name
+    if judged_urn is None or judged_name is None:
+        for before, _me, data in graph.in_edges(node, data=True):
+            if data.get("kind") != "predecessor_of":
+                continue
+            other = graph.nodes[before]
+            if judged_urn is not None and str(other.get("urn", before)) != judged_urn:
+                continue
+            opened, closed = other.get("opened"), other.get("closed")
+            if (opened is None or _day(opened) <= judged_on) and (closed is None or judged_on <= _day(closed)):
+                judged_urn, judged_name = str(other.get("urn", before)), other.get("name")
+                break
+    groups = sorted(
+        (data.get("since") or date.min, group)
+        for _me, group, data in graph.out_edges(node, data=True)
+        if data.get("kind") == "member_of" and graph.nodes[group].get("kind") in ("trust", "federation")
+    )
+    reopened = standing.reopened
+    holding = [group for since, group in groups if reopened is None or since <= reopened] or [g for _s, g in groups]
+    reopened_in = (holding[-1], str(graph.nodes[holding[-1]].get("name", holding[-1]))) if holding else None
+    found = replace(standing, judged_urn=judged_urn, judged_name=judged_name, reopened_in=reopened_in)
+    basis, _sep, _old = standing.basis.partition("; judged as ")
+    return replace(found, basis=f"{basis}; {found.judged_words}")

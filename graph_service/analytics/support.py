@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graph_service.analytics.geo import PointIndex, location
 from graph_service.analytics.network import COLLABORATION_KINDS, PROVIDER_KINDS, holds, was_open
-from graph_service.analytics.standing import rating_history, rating_on, standing_on
+from graph_service.analytics.standing import rating_history, rating_on, standing_in, standing_on
 from graph_service.models import EdgeKind, MemberRole, NodeKind, OfstedRating, Phase
 
 #: Ratings a single school needs to be a candidate, with the points each gives.
@@ -74,46 +74,53 @@ GROWTH_HALF = 1.0
 TRACK_HALF = 2.0
 #: How many schools near by are listed under a trust or federation line.
 SCHOOLS_LISTED = 10
+#: Phases that run secondary education: a secondary school is offered trusts with one of these near by first.
+SECONDARY_PHASES = frozenset({Phase.SECONDARY.value, Phase.ALL_THROUGH.value, Phase.MIDDLE_DEEMED_SECONDARY.value})
 
 
 class SupportWeights(BaseModel):
     """How much each part of the support score counts (relative weights, 0 switches a part off).
 
-    The defaults were chosen on the take-overs before 2019-09-01 only (see ``graph-service backtest``).
+    The defaults were fitted on the take-overs before 2019-09-01 only, by conditional logit with
+    every weight at least 0 (``graph-service backtest --fit``, Ofsted's August 2025 file loaded):
+    a part whose coefficient came out negative beside the others is 0 (``footprint``,
+    ``fit_distance``, ``strength``). ``areas``, ``ties`` and ``designation`` never vary among
+    the take-overs' lines (no area grades, ties or hubs on record for those cases), so the fit
+    cannot weigh them: they keep weights set by judgement.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     takes_in: float = Field(
-        default=2.5,
+        default=10.01,
         ge=0,
         le=100,
         description="1 for a trust (it can take the school in), 0 for a federation, hub or single school.",
     )
     footprint: float = Field(
-        default=1.0,
+        default=0.0,
         ge=0,
         le=100,
         description=f"Its open schools near by, any phase, each counted exp(-km/{FOOTPRINT_SCALE_KM:g}): "
         f"s/(s+{FOOTPRINT_HALF:g}).",
     )
     local: float = Field(
-        default=2.0, ge=0, le=100, description="Its open schools in the school's local authority: n/(n+1)."
+        default=2.16, ge=0, le=100, description="Its open schools in the school's local authority: n/(n+1)."
     )
     distance: float = Field(
-        default=2.0,
+        default=2.94,
         ge=0,
         le=100,
         description=f"Its nearest open school, any phase: exp(-km/{DISTANCE_SCALE_KM:g}).",
     )
     fit_distance: float = Field(
-        default=0.25,
+        default=0.0,
         ge=0,
         le=100,
         description=f"Its nearest open school of a fitting phase: exp(-km/{DISTANCE_SCALE_KM:g}) (0 when none).",
     )
     phase: float = Field(
-        default=0.0,
+        default=1.23,
         ge=0,
         le=100,
         description="Stage fit of its best school near by: 1 same phase and provision, 0.5 compatible "
@@ -121,34 +128,34 @@ class SupportWeights(BaseModel):
         "Off by default: on the take-overs it did not help (trusts take schools of any phase).",
     )
     growth: float = Field(
-        default=1.25,
+        default=2.18,
         ge=0,
         le=100,
         description=f"Its schools near by that opened or joined in the {GROWTH_YEARS} years before the date, "
         f"each counted exp(-km/{FOOTPRINT_SCALE_KM:g}): g/(g+1).",
     )
     capacity: float = Field(
-        default=1.0,
+        default=2.79,
         ge=0,
         le=100,
         description="A trust or federation: the share of its open schools not in difficulty; a single school "
         "or hub: 1/(1+k) for k schools it already supports.",
     )
     track_record: float = Field(
-        default=1.0,
+        default=0.32,
         ge=0,
         le=100,
         description="Its sponsor-led academies (schools that joined it in difficulty) open on the date and "
         "rated Good or better: n/(n+2).",
     )
     strength: float = Field(
-        default=1.0,
+        default=0.0,
         ge=0,
         le=100,
         description="Its schools near by rated Good or Outstanding (Outstanding 1, Good 0.75, mean).",
     )
     faith: float = Field(
-        default=2.0,
+        default=3.06,
         ge=0,
         le=100,
         description="Share of its schools near by of the school's religious character (Catholic, Church of "
@@ -208,6 +215,16 @@ class SupportRules(BaseModel):
         default=True,
         description=f"Organisations only when they existed on the date: trusts and federations with an open "
         f"school and from their opening date when known, hubs from {HUBS_FROM.isoformat()} (or their opening date).",
+    )
+    secondary_trusts: bool = Field(
+        default=True,
+        description="A secondary (or all-through, or middle deemed secondary) school is offered first the trusts "
+        "that run a secondary or all-through school within the trust radius; the others follow, saying why.",
+    )
+    count_inherited: bool = Field(
+        default=False,
+        description="Count a difficulty judgement made on a predecessor school, before the school re-opened, as "
+        "the school's own (off: such a school has been re-brokered already and is not counted in difficulty).",
     )
 
 
@@ -373,6 +390,8 @@ class SupportIndex:
     #: (:func:`~graph_service.analytics.standing.rating_history`), or None with no inspections;
     #: filled as questions ask.
     ratings: dict[str, tuple[list[int], list[str | None]] | None] = field(default_factory=dict)
+    #: The same with inherited difficulty judgements counted (``SupportRules.count_inherited``).
+    ratings_inherited: dict[str, tuple[list[int], list[str | None]] | None] = field(default_factory=dict)
     #: Provider id -> groups (trusts, federations) it is a member of, with the tie's since/until.
     groups_of: dict[str, list[tuple[str, date | None, date | None]]] = field(default_factory=dict)
     #: Group id -> its members, with the tie's since/until.
@@ -389,7 +408,7 @@ class SupportIndex:
             known = self.stages[node] = _stage(self.attrs[node])
         return known
 
-    def rating_on(self, node: str, day: date) -> str | None:
+    def rating_on(self, node: str, day: date, count_inherited: bool = False) -> str | None:
         """:func:`~graph_service.analytics.standing.rating_on` of an organisation, its inspections read once.
 
         Examples
@@ -404,14 +423,15 @@ class SupportIndex:
         >>> index.rating_on("2", date(2000, 1, 1))
         'good'
         """
-        if node in self.ratings:
-            history = self.ratings[node]
+        ratings = self.ratings_inherited if count_inherited else self.ratings
+        if node in ratings:
+            history = ratings[node]
         else:
-            found = rating_history(self.attrs[node])
+            found = rating_history(self.attrs[node], count_inherited=count_inherited)
             history = (
                 None if found is None else ([day.toordinal() for day, _ in found], [rating for _, rating in found])
             )
-            self.ratings[node] = history
+            ratings[node] = history
         if history is None:
             return self.attrs[node].get("ofsted_rating")
         at = bisect_right(history[0], day.toordinal())
@@ -575,6 +595,8 @@ class Line:
     first: bool = False
     #: A group line scored with upper bounds (see :func:`_group_line`): its schools near by, to score exactly.
     pending: list[tuple[str, float | None]] | None = None
+    #: Put after the lines that fit by phase (a trust with no secondary near a secondary school).
+    demoted: bool = False
 
 
 def _saturate(count: float, half: float) -> float:
@@ -704,7 +726,7 @@ class _Question:
         if node not in self.ratings:
             self.ratings[node] = (
                 # The standing from inspections, each organisation's read once per graph, not per question.
-                self.index.rating_on(node, self.day)
+                self.index.rating_on(node, self.day, self.rules.count_inherited)
                 if self.rating_of is rating_on
                 else self.rating_of(self.index.attrs[node], self.day)
             )
@@ -783,7 +805,18 @@ def _group_line(question: _Question, group: str, near: list[tuple[str, float | N
     }
     schools = [(m, km, value, nodes[m].get("la_code") == la) for m, km, value, _w in fits[:SCHOOLS_LISTED]]
     first = q.faith in ("catholic", "church_of_england") and same_faith > 0
-    return Line(group, str(nodes[group].get("kind")), 0.0, nearest_km, values, None, schools, len(near), first)
+    line = Line(group, str(nodes[group].get("kind")), 0.0, nearest_km, values, None, schools, len(near), first)
+    line.demoted = _lacks_secondary(q, group, near)
+    return line
+
+
+def _lacks_secondary(q: _Question, group: str, near: Sequence[tuple[str, float | None]]) -> bool:
+    """A trust offered to a secondary school with no secondary or all-through school near by (the rule on)."""
+    if not q.rules.secondary_trusts or q.attrs.get("phase") not in SECONDARY_PHASES:
+        return False
+    if q.index.attrs[group].get("kind") != NodeKind.TRUST.value:
+        return False
+    return not any(q.index.attrs[m].get("phase") in SECONDARY_PHASES for m, _km in near)
 
 
 def _group_bound(q: _Question, group: str, near: list[tuple[str, float | None]]) -> Line:
@@ -816,7 +849,9 @@ def _group_bound(q: _Question, group: str, near: list[tuple[str, float | None]])
         "designation": (0.0, ""),
     }
     first = q.faith in ("catholic", "church_of_england") and same_faith > 0
-    return Line(group, str(nodes[group].get("kind")), 0.0, near[0][1], values, None, [], len(near), first, near)
+    line = Line(group, str(nodes[group].get("kind")), 0.0, near[0][1], values, None, [], len(near), first, near)
+    line.demoted = _lacks_secondary(q, group, near)
+    return line
 
 
 def _school_values(q: _Question, node: str, km: float | None, fit: tuple[float, str]) -> dict[str, tuple[float, str]]:
@@ -861,10 +896,12 @@ def rank_lines(
     areas: bool = True,
     index: SupportIndex | None = None,
     limit: int | None = None,
-) -> tuple[list[Line], list[str], list[str], int]:
+) -> tuple[list[Line], list[str], list[str], int, dict[str, Any] | None]:
     """Every candidate line for ``target``, best first, with the notes and the rules applied.
 
-    Returns ``(lines, notes, rules applied, schools considered)``; see :func:`support_candidates`.
+    Returns ``(lines, notes, rules applied, schools considered, its own trust)``; see
+    :func:`support_candidates`. The trust or federation the school is in on the day is never a
+    line: it is described apart (:func:`_own_group`), with its schools that could support it.
     With a ``limit``, only the first ``limit`` lines are exact (scored and ordered as without
     one); the others are in order of an upper bound of their score.
     """
@@ -888,8 +925,20 @@ def rank_lines(
             notes.append(f"{name} was closed on {day.isoformat()} (closed {closed.isoformat()})")
         else:
             notes.append(f"{name} is not open (status {_words(attrs.get('status'))})")
-    rating = rating_of(attrs, day)
-    if rating not in DIFFICULTY:
+    standing = standing_in(graph, target, day)
+    rating = _rating_of(rating_of, rules)(attrs, day)
+    if standing is not None and standing.inherited_difficulty and rating_of is rating_on:
+        counted = (
+            "counted in difficulty all the same (count_inherited)"
+            if rules.count_inherited
+            else "not counted in difficulty (count_inherited counts it)"
+        )
+        notes.insert(
+            0,
+            f"{name} has been re-brokered: {_words(standing.rating)} was {standing.judged_words}; the take-over "
+            f"a broker would arrange has happened, so it is {counted}",
+        )
+    elif rating not in DIFFICULTY:
         state = f"rated {_words(rating)}" if rating else "not rated"
         notes.append(f"{name} is {state}, not in difficulty; candidates are listed all the same")
     if attrs.get("phase") is None:
@@ -898,8 +947,7 @@ def rank_lines(
         index, target, attrs, day, radius_km, trust_radius_km, rules, rating_of,
         path_steps(graph, target, day), faith(attrs), _diocese(attrs),
     )  # fmt: skip
-    standing = standing_on(attrs, day) if areas else None
-    if standing is not None:
+    if areas and standing is not None:
         question.weak = {area: grade for area, grade in standing.areas.items() if grade >= 3}
     applied = _rules_applied(question)
     point = location(attrs)
@@ -920,18 +968,20 @@ def rank_lines(
     near_groups: dict[str, list[tuple[str, float | None]]] = {}
     existed: dict[str, bool] = {}
     grouped: set[str] = set()
+    own = set(_holding(index.groups_of.get(target, ()), day))
+    own_near: dict[str, list[tuple[str, float | None]]] = {group: [] for group in own}
     for node, km in footprint:
         if node == target or node in excluded or not index.open_on(node, day):
             continue
         for group in _holding(index.groups_of[node], day):
             if group not in existed:
                 existed[group] = not rules.dated or _existed(nodes[group], day)
-            if not existed[group]:
+            if not existed[group] and group not in own:
                 continue
             grouped.add(node)
             limit_km = trust_radius_km if nodes[group].get("kind") == NodeKind.TRUST.value else radius_km
             if km is None or km <= limit_km:
-                near_groups.setdefault(group, []).append((node, km))
+                (own_near if group in own else near_groups).setdefault(group, []).append((node, km))
     lines: list[Line] = []
     considered = 0
     for node, km in pool:
@@ -995,13 +1045,68 @@ def rank_lines(
             exact.score = _score(exact.values, weight_of)
             lines[at] = exact
         lines.sort(key=lambda line: _order(line, index))
-    return lines, notes, applied, considered
+    own_group = _own_group(question, own_near) if own_near else None
+    return lines, notes, applied, considered, own_group
 
 
-def _order(line: Line, index: SupportIndex) -> tuple[bool, float, bool, float, str, str]:
-    """First by the faith rule, then score, nearer, name, id."""
+def _rating_of(rating_of: RatingOf, rules: SupportRules) -> RatingOf:
+    """The standing the answer shows: :func:`rating_on` under the rule on inherited judgements."""
+    if rating_of is rating_on and rules.count_inherited:
+        return functools.partial(rating_on, count_inherited=True)
+    return rating_of
+
+
+def _own_group(q: _Question, own_near: Mapping[str, list[tuple[str, float | None]]]) -> dict[str, Any]:
+    """The trust (else federation) the school is in: context, never a line, with its schools that could support.
+
+    Its size, schools near by, schools in difficulty and record (sponsor-led academies rated Good
+    or better), and its open schools within the radius rated Good or Outstanding of a fitting phase
+    (the trust's own school-improvement route), nearest first.
+    """
+    nodes = q.index.attrs
+    group = min(own_near, key=lambda g: (nodes[g].get("kind") != NodeKind.TRUST.value, g))
+    near = sorted(own_near[group], key=lambda item: (item[1] is None, item[1] or 0.0, item[0]))
+    everywhere = q.open_members(group)
+    ratings = [q.rating(m) for m in everywhere]
+    supporters = [
+        (m, km, *q.fit(m))
+        for m, km in near
+        if m != q.target and q.rating(m) in GOOD_RATINGS and (q.attrs.get("phase") is None or q.fit(m)[0] > 0)
+    ]
+    return {
+        "id": group,
+        "kind": nodes[group].get("kind"),
+        "name": nodes[group].get("name", group),
+        "open_schools": len(everywhere),
+        "schools_near": len(near),
+        "in_difficulty": sum(1 for rating in ratings if rating in DIFFICULTY),
+        "sponsor_led_good": sum(
+            1
+            for m, rating in zip(everywhere, ratings, strict=True)
+            if nodes[m].get("subtype") == "academy_sponsor_led" and rating in GOOD_RATINGS
+        ),
+        "secondary_near": any(nodes[m].get("phase") in SECONDARY_PHASES for m, _km in near),
+        "supporters": [
+            {
+                "id": m,
+                "name": nodes[m].get("name", m),
+                "phase": nodes[m].get("phase"),
+                "type_name": nodes[m].get("type_name"),
+                "distance_km": None if km is None else round(km, 3),
+                "fit": fit,
+                "in_local_authority": nodes[m].get("la_code") == q.attrs.get("la_code"),
+                "ofsted_rating": q.rating(m),
+                "opened": nodes[m].get("opened"),
+            }
+            for m, km, fit, _words in supporters[:SCHOOLS_LISTED]
+        ],
+    }
+
+
+def _order(line: Line, index: SupportIndex) -> tuple[bool, bool, float, bool, float, str, str]:
+    """First by phase (a secondary's trusts without secondaries last), the faith rule, score, nearer, name, id."""
     name = str(index.attrs[line.id].get("name", line.id))
-    return not line.first, -line.score, line.km is None, line.km or 0.0, name, line.id
+    return line.demoted, not line.first, -line.score, line.km is None, line.km or 0.0, name, line.id
 
 
 def rescore(lines: Iterable[Line], weights: SupportWeights, index: SupportIndex) -> list[Line]:
@@ -1030,6 +1135,16 @@ def _rules_applied(q: _Question) -> list[str]:
     elif rules.faith_first and q.faith == "church_of_england":
         where = f"of the {q.diocese}" if q.diocese else "of the Church of England"
         applied.append(f"religious character: Church of England, so lines with schools {where} near by come first")
+    if rules.secondary_trusts and q.attrs.get("phase") in SECONDARY_PHASES:
+        applied.append(
+            f"phase: a {_words(q.attrs.get('phase'))} school is offered first the trusts that run a secondary or "
+            f"all-through school within {q.trust_radius:g} km; the others follow"
+        )
+    applied.append(
+        "its own trust or federation is not a line: it is shown apart, with its schools that could support it"
+    )
+    if not rules.count_inherited:
+        applied.append("a difficulty judgement made on a predecessor, before a school re-opened, is not its own")
     if rules.dated:
         applied.append(
             f"as at {q.day.isoformat()}: schools, trusts and federations open then, memberships holding then, "
@@ -1084,7 +1199,7 @@ def support_candidates(
     >>> [(c["id"], c["kind"], [s["id"] for s in c["schools"]]) for c in answer["candidates"]]
     [('t', 'trust', ['3']), ('2', 'school', [])]
     """
-    lines, notes, applied, considered = rank_lines(
+    lines, notes, applied, considered, own_group = rank_lines(
         graph,
         target,
         as_at,
@@ -1100,10 +1215,17 @@ def support_candidates(
     day = as_at or date.today()
     nodes = graph.nodes
     weight_of = (weights or SupportWeights()).model_dump()
+    rating_of = _rating_of(rating_of, rules or SupportRules())
     shown = lines if limit is None else lines[:limit]
     candidates = []
     for rank, line in enumerate(shown, start=1):
         parts, reasons = _parts(line.values, weight_of)
+        if line.demoted:
+            reasons.insert(
+                0,
+                f"still listed, after the trusts that run one: no open secondary or all-through school within "
+                f"{trust_radius_km:g} km",
+            )
         shown_attrs = nodes[line.via] if line.via else nodes[line.id]
         candidates.append(
             {
@@ -1118,6 +1240,7 @@ def support_candidates(
                 "via_name": nodes[line.via].get("name", line.via) if line.via else None,
                 "score": line.score,
                 "first": line.first,
+                "phase_fit": not line.demoted,
                 "schools_near": line.near_count if line.kind in GROUP_KINDS else 0,
                 "schools": [
                     {
@@ -1141,6 +1264,7 @@ def support_candidates(
     return {
         "target": target,
         "in_difficulty": rating in DIFFICULTY,
+        "current_trust": own_group,
         "notes": notes,
         "rules": applied,
         "considered": considered,

@@ -290,9 +290,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         ties = store.ties_of(org_id, as_at=as_at, kinds=kind or ())
         return json_answer(TieList(items=ties, total=len(ties)))
 
-    from graph_service.api import export, questions, viz, writes
+    from graph_service.api import areas, export, questions, viz, writes
 
-    for module in (writes, questions, export, viz):
+    for module in (writes, questions, areas, export, viz):
         app.include_router(module.router)
     from graph_service.api import pages
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import cache
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -61,7 +62,7 @@ def install(app: FastAPI) -> None:
         page = get_redoc_html(
             openapi_url=f"{root}{app.openapi_url}",
             title=f"{app.title}: API",
-            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+            redoc_js_url=f"{root}{REDOC_URL}",
             redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
             with_google_fonts=False,
         )
@@ -70,7 +71,28 @@ def install(app: FastAPI) -> None:
     app.add_route("/docs", swagger, include_in_schema=False)
     app.add_route(redirect, swagger_redirect, include_in_schema=False)
     app.add_route("/redoc", redoc, include_in_schema=False)
+    app.add_route(REDOC_URL, redoc_script, include_in_schema=False)
     app.add_middleware(HtmlErrors)
+
+
+#: ReDoc's bundle, served without its one remote address (below).
+REDOC_URL = "/redoc/redoc.standalone.js"
+#: The Redocly logo under ReDoc's menu, fetched from Redocly's servers by the bundle as shipped.
+REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@cache
+def _redoc_bundle() -> bytes:
+    """ReDoc's bundle with the logo's address emptied: an image without a source fetches nothing, and
+    the bundle hides it when it fails to load."""
+    script = (ASSETS / "redoc.standalone.js").read_bytes()
+    if REDOC_LOGO not in script:
+        raise RuntimeError(f"ReDoc's bundle in {ASSETS} changed: check what it fetches")
+    return script.replace(REDOC_LOGO, b"")
+
+
+async def redoc_script(_request: Request) -> Response:
+    return Response(_redoc_bundle(), media_type="text/javascript")
 
 
 #: The API pages may load only from this service: ReDoc's bundle would otherwise fetch its logo from

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import ValidationError
 
-from graph_service import questions
+from graph_service import areas, questions
 from graph_service.api.deps import MAX_OFFSET, IsoDate, LaCodeQuery, Problem, SettingsDep, StoreDep, json_answer
 from graph_service.api.errors import unprocessable
 from graph_service.models import NodeKind, Phase, Status
@@ -61,6 +61,17 @@ async def area_filter(
 
 
 AreaDep = Annotated[AreaFilter, Depends(area_filter)]
+UNKNOWN_AREA: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "A named area holds nothing; the message suggests the nearest."}
+}
+
+
+def _known_area(store: StoreDep, filters: AreaFilter) -> None:
+    """A 404 naming the nearest areas when a named area holds nothing (as the command line and pages say)."""
+    try:
+        areas.check_area(store, filters.la_code, filters.local_authority, filters.district, filters.constituency)
+    except areas.UnknownArea as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 def _weight(part: str) -> Any:
@@ -115,6 +126,8 @@ async def support_rules(
     same_provision: Annotated[bool, _rule("same_provision")] = True,
     faith_first: Annotated[bool, _rule("faith_first")] = True,
     dated: Annotated[bool, _rule("dated")] = True,
+    secondary_trusts: Annotated[bool, _rule("secondary_trusts")] = True,
+    count_inherited: Annotated[bool, _rule("count_inherited")] = False,
 ) -> SupportRules:
     return SupportRules(
         state_funded_only=state_funded_only,
@@ -122,6 +135,8 @@ async def support_rules(
         same_provision=same_provision,
         faith_first=faith_first,
         dated=dated,
+        secondary_trusts=secondary_trusts,
+        count_inherited=count_inherited,
     )
 
 
@@ -143,7 +158,7 @@ HEALTH_WAIT = 0.5
 
 
 # 422s use FastAPI's standard validation shape (graph_service.api.errors), as the schema says.
-@router.get("/isolated", response_model=IsolatedAnswer)
+@router.get("/isolated", response_model=IsolatedAnswer, responses=UNKNOWN_AREA)
 def isolated(
     store: StoreDep,
     settings: SettingsDep,
@@ -167,6 +182,7 @@ def isolated(
     """
     if limit > settings.max_page_size:
         raise unprocessable(("query", "limit"), f"limit may be at most {settings.max_page_size}")
+    _known_area(store, filters)
     with _answering():
         return json_answer(
             questions.isolated_schools(
@@ -182,7 +198,7 @@ def isolated(
         )
 
 
-@router.get("/isolated/summary", response_model=AreaSummaryAnswer)
+@router.get("/isolated/summary", response_model=AreaSummaryAnswer, responses=UNKNOWN_AREA)
 def isolated_summary(
     store: StoreDep,
     filters: AreaDep,
@@ -192,6 +208,7 @@ def isolated_summary(
     ] = GroupBy.LOCAL_AUTHORITY,
 ) -> Response:
     """Per area: share of schools in a trust, federation or partnership, isolated schools, islands."""
+    _known_area(store, filters)
     with _answering():
         return json_answer(questions.area_summaries(store, as_at=as_at, filters=filters, group_by=group_by))
 

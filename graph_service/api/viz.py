@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from graph_service import areas
 from graph_service.api.deps import IsoDate, OrgIdPath, Problem, SettingsDep, StoreDep
 from graph_service.api.errors import unprocessable
 from graph_service.models import MAX_LA_CODE
 from graph_service.settings import Settings
-from viz import school, search, views
+from viz import backdrop, national, school, search, views
 from viz.front import ListChoice, front_page, isolated_answer, isolated_csv
 from viz.render import Colour, Layout, render_html
 
@@ -67,6 +68,7 @@ def _draw(
     narrow: str,
     command: str,
     invalid_at: tuple[str, ...] = ("query",),
+    as_at: date | None = None,
 ) -> HTMLResponse:
     """Draw ``make(limit)``; ``narrow`` and ``command`` say what to do instead of a picture too large."""
     limit = max_nodes(settings)
@@ -84,7 +86,8 @@ def _draw(
         ) from None
     link_base = f"{_root(request)}/viz/organisation/"
     picture = views.picture(view, store, colour, layout, link_base=link_base)
-    return HTMLResponse(render_html(replace(picture, home=f"{_root(request)}/viz/")))
+    served = replace(picture, home=f"{_root(request)}/viz/", as_at=as_at, years=national.years(store))
+    return HTMLResponse(render_html(served))
 
 
 def _area(la_code: int | None, local_authority: str | None, district: str | None) -> views.Area:
@@ -92,6 +95,15 @@ def _area(la_code: int | None, local_authority: str | None, district: str | None
         return views.Area(la_code=la_code, local_authority=local_authority or None, district=district or None)
     except views.InvalidView as exc:
         raise unprocessable(("query",), str(exc)) from None
+
+
+def _known(store: StoreDep, where: views.Area) -> views.Area:
+    """The area, or a 404 naming the nearest areas when it holds nothing (a misspelt name)."""
+    try:
+        areas.check_area(store, where.la_code, where.local_authority, where.district)
+    except areas.UnknownArea as exc:
+        raise HTTPException(404, str(exc)) from None
+    return where
 
 
 @router.get("/", response_class=HTMLResponse, responses={200: HTML})
@@ -105,6 +117,7 @@ def viz_front(
     district: DistrictQ = None,
     exclude: ExcludeQ = None,
     all_types: AllTypesQ = False,
+    as_at: AsAtQ = None,
 ) -> HTMLResponse:
     """Search, the views, an area's isolated schools (state-funded unless asked), and support partners."""
     where = _front_area(la_code, local_authority, district)
@@ -115,6 +128,7 @@ def viz_front(
         root=_root(request),
         max_nodes=max_nodes(settings),
         choice=ListChoice(exclude=tuple(exclude or ()), all_types=all_types),
+        as_at=as_at,
     )
     return HTMLResponse(page)
 
@@ -143,16 +157,14 @@ def viz_isolated_csv(
     district: DistrictQ = None,
     exclude: ExcludeQ = None,
     all_types: AllTypesQ = False,
+    as_at: AsAtQ = None,
 ) -> Response:
     """The front page's isolated list as CSV: type, rating, ties, nearest partner and reasons of each school."""
     where = _front_area(la_code, local_authority, district)
     if where is None:
         raise unprocessable(("query",), "give an area: la_code, local_authority or district")
-    try:
-        areas.check_area(store, where.la_code, where.local_authority, where.district)
-    except areas.UnknownArea as exc:
-        raise HTTPException(404, str(exc)) from None
-    answer = isolated_answer(store, where, ListChoice(exclude=tuple(exclude or ()), all_types=all_types))
+    _known(store, where)
+    answer = isolated_answer(store, where, ListChoice(exclude=tuple(exclude or ()), all_types=all_types), as_at)
     name = f"isolated-{where.la_code if where.la_code is not None else (where.district or where.local_authority)}.csv"
     return Response(
         isolated_csv(answer),
@@ -173,12 +185,21 @@ def _safe(name: str) -> str:
 @router.get("/search")
 def viz_search(
     store: StoreDep,
-    q: Annotated[str, Query(min_length=1, max_length=100, description="Name, URN, LAESTAB, postcode or town.")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Name (misspelt too), URN, LAESTAB, postcode, its sector (B7 5) or district (B15), or town.",
+        ),
+    ],
     limit: Annotated[int, Query(ge=1, le=100, description="Most organisations returned.")] = 10,
     radius_km: Annotated[float, Query(gt=0, le=50, description="Schools near a postcode: within this many km.")] = 3,
 ) -> JSONResponse:
-    """Organisations matching a name, URN, LAESTAB, postcode or town; for a postcode also the open schools
-    near it (a full postcode GIAS carries, else the centre of its district's schools)."""
+    """Organisations matching a name, URN, LAESTAB, postcode, sector or district, or town, then names like the
+    text (``matched``: ``similar name``, for a misspelling); each with its phase, Ofsted standing and whether it
+    is closed. For a postcode also the open schools near it (a full postcode GIAS carries, else the centre of
+    its sector's or district's schools)."""
     found = search.index(store)
     body: dict[str, object] = {"q": q, "hits": [hit.as_json() for hit in found.search(q, limit)]}
     near = found.near(q, limit=limit, radius_km=radius_km)
@@ -188,11 +209,49 @@ def viz_search(
     return JSONResponse(body)
 
 
+MeasureQ = Annotated[
+    Literal["isolated_share", "in_group_share", "difficulty_share"],
+    Query(description="Colour the areas by share of isolated schools, of schools in groups, or in difficulty."),
+]
+
+
+@router.get("/national", response_class=HTMLResponse, responses={200: HTML})
+def viz_national(
+    request: Request, store: StoreDep, settings: SettingsDep, as_at: AsAtQ = None, measure: MeasureQ = "isolated_share"
+) -> HTMLResponse:
+    """England's local authorities on a map, coloured by a share of their schools, each clickable; a time slider."""
+    return HTMLResponse(
+        national.national_page(store, as_at=as_at, measure=measure, root=_root(request), tiles_url=settings.tiles_url)
+    )
+
+
+@router.get("/national.json")
+def viz_national_json(store: StoreDep, as_at: AsAtQ = None) -> JSONResponse:
+    """The national view's figures: per local authority, schools, isolated, in groups, in difficulty, outline."""
+    return JSONResponse(national.national_json(store, as_at=as_at))
+
+
+#: The map's files (Leaflet, the coast), by the path the pages use; nothing else is served from the folder.
+STATIC_FILES = {
+    str(path.relative_to(backdrop.STATIC)): path
+    for path in backdrop.STATIC.rglob("*")
+    if path.is_file() and path.suffix in (".js", ".css", ".png", ".json")
+}
+
+
+@router.get("/static/{name:path}", include_in_schema=False)
+def viz_static(name: str) -> FileResponse:
+    path = STATIC_FILES.get(name)
+    if path is None:
+        raise HTTPException(404, f"no file {name!r}")
+    return FileResponse(path, headers={"Cache-Control": "max-age=86400"})
+
+
 @router.get("/school/{org_id}", response_class=HTMLResponse, responses={200: HTML, 404: NOT_FOUND})
-def viz_school(org_id: OrgIdPath, request: Request, store: StoreDep) -> HTMLResponse:
+def viz_school(org_id: OrgIdPath, request: Request, store: StoreDep, as_at: AsAtQ = None) -> HTMLResponse:
     """A school's page: facts, inspections, ties over time, isolation, support partners with every reason."""
     try:
-        return HTMLResponse(school.school_page(store, org_id, root=_root(request)))
+        return HTMLResponse(school.school_page(store, org_id, root=_root(request), as_at=as_at))
     except school.NoSuchSchool as exc:
         raise HTTPException(404, str(exc)) from None
 
@@ -258,6 +317,7 @@ def viz_organisation(
         layout,
         narrow="ask for fewer hops",
         command=f"render organisation ID --hops {hops}",
+        as_at=as_at,
     )
 
 
@@ -275,7 +335,7 @@ def viz_area(
     include_closed: ClosedQ = False,
 ) -> HTMLResponse:
     """A local authority or district: its organisations with their trusts, hubs and groups."""
-    where = _area(la_code, local_authority, district)
+    where = _known(store, _area(la_code, local_authority, district))
     return _draw(
         request,
         store,
@@ -285,6 +345,7 @@ def viz_area(
         layout,
         narrow="choose a district (district=...), or one organisation's neighbourhood or group",
         command="render area --la-code N",
+        as_at=as_at,
     )
 
 
@@ -311,6 +372,7 @@ def viz_group(
         layout,
         narrow="look at one member's neighbourhood (/viz/organisation/{id})",
         command="render group ID",
+        as_at=as_at,
         invalid_at=("path", "org_id"),
     )
 
@@ -330,7 +392,7 @@ def viz_isolated(
     all_types: AllTypesQ = False,
 ) -> HTMLResponse:
     """An area's isolated schools against the nearest open schools of their phase that do collaborate."""
-    where = _area(la_code, local_authority, district)
+    where = _known(store, _area(la_code, local_authority, district))
     return _draw(
         request,
         store,
@@ -340,6 +402,7 @@ def viz_isolated(
         layout,
         narrow="choose a district (district=...) or fewer partners",
         command=f"render isolated --la-code N --partners {partners}",
+        as_at=as_at,
     )
 
 
@@ -363,4 +426,5 @@ def viz_graph(
         layout,
         narrow="choose an area (/viz/area?la_code=330), a group or one organisation's neighbourhood",
         command="render graph",
+        as_at=as_at,
     )

@@ -22,7 +22,12 @@ Run = Callable[[argparse.Namespace, "Settings"], int]
 Command = tuple[str, Configure, Run]
 
 #: Modules that contribute verbs; each owns its verbs.
-MODULES = ("graph_service.cli.questions", "graph_service.cli.export", "graph_service.cli.viz")
+MODULES = (
+    "graph_service.cli.questions",
+    "graph_service.cli.export",
+    "graph_service.cli.viz",
+    "graph_service.cli.areas",
+)
 
 
 def iso_date(text: str) -> date:
@@ -41,6 +46,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "health": ("graph_service.cli.questions", "network health: centrality, communities, brokers"),
     "export": ("graph_service.cli.export", "export the graph for research tools"),
     "render": ("graph_service.cli.viz", "draw a network picture as an offline HTML page"),
+    "areas": ("graph_service.cli.areas", "collaboration measures of every area, on a day or over years"),
 }
 
 

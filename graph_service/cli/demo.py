@@ -8,8 +8,11 @@ older January file again would first roll the schools back and then forward).
 from __future__ import annotations
 
 import errno
+import shlex
 import socket
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from graph_service.settings import Settings, StoreKind
 from graph_service.store import GraphStore, WriteResult
@@ -40,6 +43,43 @@ def where(settings: Settings) -> str:
     if settings.store is StoreKind.NEO4J:
         return f"Neo4j at {settings.neo4j_uri} (database {settings.neo4j_database})"
     return f"the embedded store file {settings.db_path}"
+
+
+def reading_settings(settings: Settings) -> tuple[Settings, str]:
+    """The store a reading command uses, and a note when it is the demo's.
+
+    With no ``GRAPH_SERVICE_DB`` and an empty (or missing) default store file, the demo's store is
+    read when it exists, saying so: ``bash scripts/demo`` then ``graph-service isolated`` answers
+    on what the demo loaded instead of on nothing.
+    """
+    if settings.store is not StoreKind.EMBEDDED or "db_path" in settings.model_fields_set:
+        return settings, ""
+    chosen = demo_settings(settings)
+    if not chosen.db_path.is_file() or _holds_something(settings.db_path):
+        return settings, ""
+    return chosen, "\n       (the demo's: the default store is empty; GRAPH_SERVICE_DB chooses another)"
+
+
+def _holds_something(path: Path) -> bool:
+    """Whether an embedded store file holds any organisation (read-only: a missing file is not created)."""
+    if not path.is_file():
+        return False
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return db.execute("SELECT 1 FROM organisations LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return True  # not ours to judge: read it as asked, and let the store say what is wrong
+
+
+def command_line(settings: Settings) -> str:
+    """The one line that asks the demo's store a question from the command line.
+
+    >>> command_line(Settings(GRAPH_SERVICE_DB="/tmp/demo.sqlite3"))
+    'GRAPH_SERVICE_DB=/tmp/demo.sqlite3 graph-service isolated --la Birmingham'
+    """
+    if settings.store is StoreKind.NEO4J:
+        return "graph-service isolated --la Birmingham (with the same NEO4J_* settings)"
+    return f"GRAPH_SERVICE_DB={shlex.quote(str(settings.db_path))} graph-service isolated --la Birmingham"
 
 
 def check_port(host: str, port: int) -> None:

@@ -6,13 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from graph_service.area_questions import Step
 from graph_service.areas import UnknownArea, check_area, parse_la
+from graph_service.cli.areas import run_panel, year_or_day
 from graph_service.cli.commands import Command, iso_date
 from graph_service.export import CsvFlavour, ExportError, ExportFormat, build_spec, prepare_export, write_export
 from graph_service.export.exporter import BUNDLES
+from graph_service.export.panel import PanelFormat
 from graph_service.models import EdgeKind
 from graph_service.settings import Settings
-from graph_service.store import make_store
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +23,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "igraph, R, spreadsheets, pandas/polars/DuckDB (Parquet) or Neo4j. Every file carries its sources, dates, "
         "filters, a codebook and the OGL attribution."
     )
-    parser.add_argument("--format", "-f", required=True, choices=[f.value for f in ExportFormat], help="file format")
+    parser.add_argument(
+        "--format",
+        "-f",
+        required=True,
+        choices=[*(f.value for f in ExportFormat), "panel"],
+        help="file format; panel: one row per school per day (see --from, --to, --on)",
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -46,6 +54,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"only this kind of tie (repeatable): {', '.join(k.value for k in EdgeKind)}",
     )
     parser.add_argument("--as-at", type=iso_date, metavar="YYYY-MM-DD", help="the graph as it stood on this date")
+    panel = parser.add_argument_group("panel (--format panel; -o DIR gets panel.csv or .parquet and codebook.csv)")
+    panel.add_argument("--from", dest="start", type=year_or_day, metavar="YEAR-OR-DATE", help="first day")
+    panel.add_argument("--to", dest="end", type=year_or_day, metavar="YEAR-OR-DATE", help="last day")
+    panel.add_argument("--every", choices=[s.value for s in Step], default=Step.YEAR.value, help="step (default year)")
+    panel.add_argument("--on", action="append", type=iso_date, metavar="YYYY-MM-DD", help="a day (repeatable)")
+    panel.add_argument("--panel-format", choices=[f.value for f in PanelFormat], default="csv", help="file type")
     parser.add_argument(
         "--csv-flavour",
         choices=[f.value for f in CsvFlavour],
@@ -55,6 +69,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.format == "panel":
+        return run_panel(args, settings)
     fmt = ExportFormat(args.format)
     flavour = CsvFlavour(args.csv_flavour)
     if flavour is not CsvFlavour.PLAIN and fmt is not ExportFormat.CSV:
@@ -64,8 +80,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {fmt.value} writes several files: give a directory or a .zip path, not '-'", file=sys.stderr)
         return 2
     la_code, la_name = parse_la(args.la)
-    store = make_store(settings)
-    store.open()
+    from graph_service.cli.main import _store  # here: cli.main imports this module (on use)
+
+    store = _store(settings)  # says which store it reads
     try:
         # An unknown area is an error naming the nearest ones, as in the other commands.
         check_area(store, la_code, la_name or args.local_authority, args.district, args.constituency)

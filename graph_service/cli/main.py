@@ -59,8 +59,15 @@ def print_rows(rows: Sequence[dict[str, Any]], fmt: str, out: Any = None) -> Non
     write_table(rows, out)
 
 
-def _store(settings: Settings) -> GraphStore:
+def _store(settings: Settings, reading: bool = True) -> GraphStore:
+    """The store a command works on; a reading command says which on stderr, and on an empty default store
+    reads the demo's (a load names its store with its summary, :func:`_finish_load`)."""
+    from graph_service.cli import demo
+
     narrow = "neo4j_in_memory" not in settings.model_fields_set
+    if reading:
+        settings, note = demo.reading_settings(settings)
+        print(f"store: {demo.where(settings)}{note}", file=sys.stderr)
     if narrow:
         # A command asks one question: on Neo4j, narrowing it down in Cypher beats reading the
         # whole graph into memory first (which pays off only in a server, question after question).
@@ -107,17 +114,21 @@ def default_report_path(inputs: Sequence[str]) -> Path:
     return Path.cwd() / f"{name}-rejected.csv"
 
 
-def _finish_load(report: LoadReport, target: Path | None) -> int:
+def _finish_load(report: LoadReport, target: Path | None, settings: Settings) -> int:
     """Print the summary and write the report of rejected rows.
 
     With ``--report`` the report is always written (just its header after a clean load, so
     no earlier report stays behind); without it, rows that were rejected go to
     :func:`default_report_path`, and a clean load empties a report left there by an earlier one.
     """
-    print(report.summary())
+    from graph_service.cli import demo
+    from graph_service.tables import fit_lines
+
+    print(f"store: {demo.where(settings)}")  # a path is not wrapped: it is copied whole
+    print(fit_lines(report.summary()))
     shown = report.issues[:20]
     for issue in shown:
-        print(f"rejected: {issue}", file=sys.stderr)
+        print(fit_lines(f"rejected: {issue}"), file=sys.stderr)
     if len(report.issues) > len(shown):
         print(f"... and {len(report.issues) - len(shown)} more", file=sys.stderr)
     if target is not None:
@@ -146,7 +157,7 @@ def cmd_load_gias(args: argparse.Namespace, settings: Settings) -> int:
     from loaders.gias import load_gias
 
     target = _report_target(args)
-    store = _store(settings)
+    store = _store(settings, reading=False)
     try:
         report = load_gias(
             store,
@@ -161,31 +172,31 @@ def cmd_load_gias(args: argparse.Namespace, settings: Settings) -> int:
         )
     finally:
         store.close()
-    return _finish_load(report, target)
+    return _finish_load(report, target, settings)
 
 
 def cmd_load_ofsted(args: argparse.Namespace, settings: Settings) -> int:
     from loaders.ofsted import load_ofsted
 
     target = _report_target(args)
-    store = _store(settings)
+    store = _store(settings, reading=False)
     try:
         report = load_ofsted(store, Path(args.file), strict=args.strict, dry_run=args.dry_run)
     finally:
         store.close()
-    return _finish_load(report, target)
+    return _finish_load(report, target, settings)
 
 
 def cmd_load_ties(args: argparse.Namespace, settings: Settings) -> int:
     from loaders.ties import load_ties
 
     target = _report_target(args)
-    store = _store(settings)
+    store = _store(settings, reading=False)
     try:
         report = load_ties(store, Path(args.file), strict=args.strict, dry_run=args.dry_run)
     finally:
         store.close()
-    return _finish_load(report, target)
+    return _finish_load(report, target, settings)
 
 
 def load_sample(store: GraphStore) -> LoadReport:
@@ -235,6 +246,10 @@ def _workers(value: str) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from graph_service.cli import demo
+
+    print(f"store: {demo.where(settings)}", file=sys.stderr)
+
     from graph_service.api.app import create_app
     from graph_service.api.auth import server_options  # connection cap, header timeout, log floods
 
@@ -265,13 +280,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"demo store: {demo.where(settings)} (GRAPH_SERVICE_DB to choose another)")
-    store = _store(settings)
+    store = _store(settings, reading=False)
     try:
         loaded = demo.load_demo(store)
     finally:
         store.close()
     print("\n".join(loaded.lines()))
     print(f"start here: {demo.start_url(args.host, args.port)}  (API pages: /docs, /redoc; Ctrl-C stops)")
+    print(f"from the command line: {demo.command_line(settings)}")
     return cmd_serve(args, settings)
 
 
@@ -361,6 +377,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LoadError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`| head`): end quietly, as other tools do; nothing more reaches stdout.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:
         # A file that cannot be written or read (a missing folder, no permission): one line, no traceback.
         where = f"{exc.filename}: " if exc.filename else ""

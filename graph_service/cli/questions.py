@@ -215,7 +215,8 @@ def run_isolated(args: argparse.Namespace, settings: Settings) -> int:
                 "school": item.name,
                 "type": item.type_name or item.subtype,
                 "phase": item.phase,
-                "Ofsted": item.ofsted_rating,
+                # A predecessor's judgement is said so: it is not counted in the school's risk.
+                "Ofsted": f"{item.ofsted_rating} (predecessor's)" if item.inherited else item.ofsted_rating,
                 "ties": item.tie_count,
                 "nearest partner": (
                     f"{item.nearest_partner.name} ({item.nearest_partner.distance_km:.1f} km)"
@@ -243,6 +244,8 @@ def run_isolated(args: argparse.Namespace, settings: Settings) -> int:
                 # Last, so that the earlier columns keep their places for existing readers.
                 "type": item.type_name,
                 "subtype": item.subtype,
+                "judged_urn": item.judged_urn,
+                "standing_basis": item.standing_basis,
             }
             for item in answer.items
         ]
@@ -279,6 +282,14 @@ def _support_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-faith-first", action="store_true", help="rule off: no religious character first")
     parser.add_argument("--undated", action="store_true", help="rule off: hubs and groups whatever their dates")
     parser.add_argument(
+        "--any-trust-phase", action="store_true", help="rule off: secondaries offered trusts without secondaries alike"
+    )
+    parser.add_argument(
+        "--count-inherited",
+        action="store_true",
+        help="rule off: count a predecessor's difficulty judgement as the re-opened school's own",
+    )
+    parser.add_argument(
         "--weight", action="append", type=_weight, metavar="PART=W", help="weight of a score part (repeatable)"
     )
 
@@ -290,6 +301,8 @@ def _support_rules(args: argparse.Namespace) -> questions.SupportRules:
         same_provision=not args.any_provision,
         faith_first=not args.no_faith_first,
         dated=not args.undated,
+        secondary_trusts=not args.any_trust_phase,
+        count_inherited=args.count_inherited,
     )
 
 
@@ -344,12 +357,34 @@ def run_support(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _wrapped(text: str = "") -> None:
+    """Print within the terminal (at most 100 columns), continuation lines indented under their start."""
+    from graph_service.tables import fit_lines
+
+    print(fit_lines(text))
+
+
 def _print_support(answer: questions.SupportAnswer) -> None:
     """Each line, its schools near by under it, every part with value, weight and reason."""
+    print = _wrapped  # every line within 100 columns
     school = answer.school
     print(f"support for {school.name} ({school.id}) as at {answer.as_at}, rated {school.ofsted_rating or 'unknown'}")
+    if school.standing_basis:
+        print(f"standing: {school.standing_basis}")
     for note in answer.notes:
         print(f"note: {note}")
+    own = answer.current_trust
+    if own is not None:
+        print(f"its own {own.kind} (context, never ranked): {own.name} [{own.id}]")
+        print(
+            f"   {own.open_schools} open school(s), {own.schools_near} near by, {own.in_difficulty} in difficulty, "
+            f"{own.sponsor_led_good} sponsor-led rated Good or better"
+        )
+        for supporter in own.supporters:
+            where = "" if supporter.distance_km is None else f", {supporter.distance_km:.1f} km"
+            print(
+                f"   - could support from within: {supporter.name} ({supporter.id}), {supporter.ofsted_rating}{where}"
+            )
     for rule in answer.rules_applied:
         print(f"rule: {rule}")
     print(f"{answer.total} line(s) scored; {answer.considered} single school(s) considered")
@@ -390,12 +425,56 @@ def configure_backtest(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", type=iso_date, help="only take-overs on or before this date")
     parser.add_argument("--csv", type=Path, help="write one row per case to this CSV file")
     parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), json or csv")
+    parser.add_argument(
+        "--fit",
+        action="store_true",
+        help="refit the weights by conditional logit on the cases before 2019-09-01 and print each coefficient "
+        "with its standard error, the cross-validated figures and the held-out figures",
+    )
+
+
+def _print_fit(answer: questions.FitAnswer) -> None:
+    condition = "ratings ignored" if answer.ignore_ratings else "ratings as loaded"
+    print(f"conditional logit on {answer.cases} tuning cases ({condition}): log-likelihood {answer.log_likelihood}, ")
+    print(f"McFadden pseudo R2 {answer.pseudo_r2}")
+    print(f"{'part':<14}{'coefficient':>12}{'std error':>11}{'weight >= 0':>12}{'default':>9}")
+    for row in answer.coefficients:
+        print(f"{row.part:<14}{row.coefficient:>12.3f}{row.standard_error:>11.3f}{row.weight:>12.2f}{row.default:>9g}")
+    print(f"\n{'ranked with':<40}{'hit@1':>7}{'hit@3':>7}{'hit@10':>8}{'MRR':>7}")
+    tables = [
+        ("fitted >= 0, cross-validated (tuning)", answer.cross_validated),
+        ("fitted, tuning", answer.tuning),
+        ("fitted, held out", answer.held_out),
+        ("defaults, tuning", answer.defaults_tuning),
+        ("defaults, held out", answer.defaults_held_out),
+        *((f"fitted, {name}", hits) for name, hits in answer.by_stage.items()),
+    ]
+    for name, hits in tables:
+        print(f"{name:<40}{hits.hit_1:>7.1%}{hits.hit_3:>7.1%}{hits.hit_10:>8.1%}{hits.mrr:>7.3f}")
 
 
 def run_backtest(args: argparse.Namespace, settings: Settings) -> int:
     weights = _support_weights(args)
     if weights is None:
         return 2
+    if args.fit:
+        fitted = _ask(
+            settings,
+            lambda store: questions.support_fit(
+                store,
+                ignore_ratings=args.ignore_ratings,
+                radius_km=args.radius_km,
+                trust_radius_km=args.trust_radius_km,
+                rules=_support_rules(args),
+            ),
+        )
+        if not isinstance(fitted, questions.FitAnswer):
+            return 1
+        if args.format == "json":
+            print(fitted.model_dump_json(indent=2, by_alias=True))
+        else:
+            _print_fit(fitted)
+        return 0
     answer = _ask(
         settings,
         lambda store: questions.support_backtest(
@@ -436,8 +515,9 @@ TABLES = ("summary", "nodes", "communities", "brokers")
 
 def configure_health(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Network health of an area (any of the area options) or of the whole graph: degree, betweenness, "
-        "eigenvector centrality, clustering, Leiden communities and brokers between them."
+        "Network health of an area (any of the area options) or of the whole graph, on the school-school projection "
+        "of the schools open on the day: degree, betweenness, eigenvector centrality, clustering, Leiden "
+        "communities and brokers between them (docs/questions.md)."
     )
     _area(parser)
     parser.add_argument("--table", choices=TABLES, default="nodes", help="which table to print (default nodes)")

@@ -10,7 +10,7 @@ from pathlib import Path
 from graph_service.areas import UnknownArea, check_area, parse_la
 from graph_service.cli.commands import Command, iso_date
 from graph_service.settings import Settings
-from graph_service.store import GraphStore, make_store
+from graph_service.store import GraphStore
 
 VIEWS = ("organisation", "area", "group", "isolated", "graph")
 
@@ -82,8 +82,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "graph": lambda: views.whole(store, args.as_at, closed),
         }[args.view]
 
-    store = make_store(settings)
-    store.open()
+    from graph_service.cli.main import _store  # here: cli.main imports this module (on use)
+
+    store = _store(settings)  # says which store it reads
     try:
         view = make(store)()
         picture = views.picture(view, store, colour=args.colour, layout=args.layout)

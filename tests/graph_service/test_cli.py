@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.cli import main, sample_path
+from graph_service.cli import load_sample, main, sample_path
 from graph_service.settings import Settings
 from graph_service.store import EmbeddedStore
 
@@ -23,7 +23,8 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_load_gias_birmingham_matches_the_file(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     establishments = sample_path("edubasealldata20250718_birmingham.csv")
     assert main(["load", "gias", str(establishments)]) == 0
-    assert "rejected: 0" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith(f"store: the embedded store file {db}\n") and "rejected: 0" in out
     rows = list(csv.DictReader(establishments.open(encoding="utf-8")))
     store = EmbeddedStore(db)
     store.open()
@@ -79,3 +80,29 @@ def test_help_lists_every_verb_without_importing_them() -> None:
     assert {verb: helptext for verb, (_m, helptext) in commands.VERBS.items()} == {
         verb: command[0] for verb, command in modules.items()
     }
+
+
+def test_a_closed_pipe_ends_quietly_and_support_fits_100_columns(tmp_path: Path) -> None:
+    """`graph-service support ... | head`: no "Broken pipe" error; every line within 100 columns."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "sample.sqlite3"
+    store = EmbeddedStore(db)
+    store.open()
+    load_sample(store)
+    store.close()
+    env = {**os.environ, "GRAPH_SERVICE_DB": str(db), "GRAPH_SERVICE_STORE": "embedded", "COLUMNS": "200"}
+    command = [sys.executable, "-m", "graph_service.cli", "support", "103288"]
+    whole = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert whole.returncode == 0, whole.stderr
+    lines = whole.stdout.splitlines()
+    assert len(lines) > 50 and max(len(line) for line in lines) <= 100
+    assert any(line.startswith("    ") and not line.startswith("     ") for line in lines)  # wrapped rules
+    # The reader goes away before the answer is written (as `| head` does after its lines).
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    assert process.wait(timeout=120) == 141
+    assert process.stderr.read() == f"store: the embedded store file {db}\n"

@@ -39,7 +39,11 @@ def db(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = main(argv)
     captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    # A command that opens the store first says which (tests/graph_service/test_cli.py checks the line).
+    err = captured.err
+    if err.startswith("store: "):
+        err = err.partition("\n")[2]
+    return code, captured.out, err
 
 
 @pytest.mark.parametrize(

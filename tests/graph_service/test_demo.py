@@ -81,9 +81,10 @@ def test_scripts_demo_serves_the_front_page_it_prints(tmp_path: Path) -> None:
                 if not line:
                     break
                 lines.append(line)
-                if line.startswith("start here: "):
+                if line.startswith("from the command line: "):
                     break
             output = "".join(lines)
+            assert "warning" not in output.lower()
             assert f"demo store: the embedded store file {tmp_path / 'graph-service' / 'demo.sqlite3'}" in output
             start = f"http://127.0.0.1:{port}/viz/"
             assert f"start here: {start}" in output, output
@@ -95,6 +96,31 @@ def test_scripts_demo_serves_the_front_page_it_prints(tmp_path: Path) -> None:
         finally:
             os.killpg(process.pid, signal.SIGINT)
             process.wait(timeout=30)
+    demo_db = tmp_path / "graph-service" / "demo.sqlite3"
+    assert f"from the command line: GRAPH_SERVICE_DB={demo_db} graph-service isolated --la Birmingham" in output
+    # The README's next step without that line: the default store is empty, so the demo's is read, and said.
+    asked = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "graph-service"), "isolated", "--la", "Birmingham", "--format", "csv"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stderr.startswith(f"store: the embedded store file {demo_db}\n       (the demo's: the default store")
+    assert asked.stdout.startswith("urn,name,") and len(asked.stdout.splitlines()) > 100
+    # A load is never sent elsewhere: it writes the default store, and says so.
+    sample = ROOT / "graph_service" / "sample_data" / "edubasealldata20250718_birmingham.csv"
+    loaded = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "graph-service"), "load", "gias", str(sample), "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    default_db = tmp_path / "graph-service" / "graph.sqlite3"
+    assert loaded.stdout.startswith(f"store: the embedded store file {default_db}\n")
+    assert loaded.stdout.endswith("dry run: nothing was written\n")
 
 
 def _get(url: str, deadline: float) -> str:

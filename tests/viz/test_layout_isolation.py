@@ -87,3 +87,27 @@ def test_nearest_partners_prefer_the_same_phase_and_skip_unlocated_schools() -> 
 
 def test_distance_is_great_circle_km() -> None:
     assert round(distance_km((51.5007, -0.1246), (52.4862, -1.8904)), 0) == 163.0
+
+
+def test_a_group_is_placed_clear_of_every_school() -> None:
+    """A trust beside its members, on no school: not its members, nor a school in its way."""
+    import math
+
+    from viz.layout import CLEARANCE_PX, geographic_positions
+
+    g = nx.MultiDiGraph()
+    g.add_node("a", latitude=52.0, longitude=-2.0)
+    g.add_node("b", latitude=52.0, longitude=-1.99)
+    # A ring of schools 30 px around the members' middle (2,000 px a degree here), where a trust would
+    # otherwise go: the first clear place is twice as far out.
+    for i in range(24):
+        angle = i * math.pi / 12
+        g.add_node(f"r{i}", latitude=52.0 + 0.015 * math.sin(angle), longitude=-1.995 + 0.0245 * math.cos(angle))
+    g.add_node("far", latitude=52.5, longitude=-1.5)
+    g.add_edge("a", "t", key="1", kind="member_of")
+    g.add_edge("b", "t", key="2", kind="member_of")
+    pos = geographic_positions(g, span=1000)
+    schools = [pos[node] for node in g if node != "t"]
+    assert min(math.dist(pos["t"], school) for school in schools) >= CLEARANCE_PX
+    middle = ((pos["a"][0] + pos["b"][0]) / 2, (pos["a"][1] + pos["b"][1]) / 2)
+    assert round(math.dist(pos["t"], middle)) == 80  # 2 x 40 px: the nearer rings are not clear

@@ -220,3 +220,23 @@ def test_a_graph_without_locations_falls_back_to_force() -> None:
     graph = build_graph([org("group-10", NodeKind.TRUST, "Trust T")], [])
     page = render_html(Picture(graph, title="T"))
     assert '"physics":{"enabled":true' in page and "layout is by force" in page
+
+
+def test_a_map_is_drawn_over_the_coast_and_the_areas_of_its_authorities() -> None:
+    graph = network()
+    on_map = page_data(graph, layout="geo")
+    assert on_map.backdrop is not None and on_map.as_json()["backdrop"] == on_map.backdrop
+    # Birmingham is inland: no coast; its located schools' outline, in the nodes' own pixels.
+    assert on_map.backdrop["coast"] == []
+    (area,) = on_map.backdrop["areas"]
+    assert area["name"] == "Birmingham"
+    corners = {(x, y) for x, y in zip(area["outline"][::2], area["outline"][1::2], strict=True)}
+    placed = {(row.x, row.y) for row in on_map.nodes if row.kind == "school" and row.x is not None}
+    assert corners <= {(round(x, 1), round(y, 1)) for x, y in placed}
+    assert page_data(graph, layout="force").backdrop is None
+    # By the sea, the coast near the organisations is drawn.
+    seaside = nx.MultiDiGraph()
+    for n, (lat, lon) in enumerate([(51.13, 1.31), (51.28, 1.08), (51.2, 0.9)]):  # Dover, Canterbury, Ashford
+        seaside.add_node(str(n), kind="school", name=str(n), latitude=lat, longitude=lon, local_authority="Kent")
+    drawn = page_data(seaside, layout="geo").backdrop
+    assert drawn is not None and sum(len(run) // 2 for run in drawn["coast"]) > 20

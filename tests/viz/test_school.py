@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -53,9 +54,11 @@ def test_facts_ties_and_isolation(seeded: GraphStore) -> None:
     org = seeded.get_organisation("1")
     assert org is not None
     facts = dict(page.facts(org))
-    assert facts["URN"] == "1" and facts["LAESTAB"] == "3302000" and facts["Ages"] == "4 to 11"
-    assert facts["Ofsted rating"] == "special measures" and facts["Last inspected"] == "2024-05-01"
-    assert "Free school meals" not in facts  # unknown facts are left out
+    assert facts["URN (unique reference number)"] == "1" and facts["LAESTAB (DfE number)"] == "3302000"
+    assert facts["Ages"] == "4 to 11"
+    assert facts["Latest Ofsted rating"] == "special measures" and facts["Last inspected"] == "2024-05-01"
+    assert "Pupils eligible for free school meals" not in facts  # unknown facts are left out
+    assert "Trust or federation" not in facts  # it left its trust
     lines = page.ties_over_time(seeded, org, TODAY)
     # Current first (the administrative tie), then the ended trust membership.
     assert [(line.kind, line.other_name, line.current, line.collaboration) for line in lines] == [
@@ -64,7 +67,7 @@ def test_facts_ties_and_isolation(seeded: GraphStore) -> None:
     ]
     html = page.school_page(seeded, "1", today=TODAY)
     assert "Isolated: no current collaboration tie" in html
-    assert "Not isolated: 1 current collaboration tie." in page.school_page(seeded, "2", today=TODAY)
+    assert "Not isolated: works with 1 organisation now" in page.school_page(seeded, "2", today=TODAY)
     with pytest.raises(page.NoSuchSchool):
         page.school_page(seeded, "nope")
 
@@ -95,3 +98,49 @@ def test_support_partners_every_reason_and_the_csv(seeded: GraphStore) -> None:
         None,
         "support partners are found for schools (with a URN)",
     )
+
+
+def test_the_first_screen_says_the_standing_the_trust_isolation_and_the_best_three(seeded: GraphStore) -> None:
+    org = seeded.get_organisation("1")
+    assert org is not None
+    answer, _problem = page.support(seeded, org)
+    card = page.summary(org, page.ties_over_time(seeded, org, TODAY), answer, TODAY)
+    assert (card.standing, card.rating, card.since) == (
+        "Special measures: a category of concern",
+        "special_measures",
+        "since 2024-05-01",
+    )
+    assert card.basis == "rated special measures (no inspection records)"
+    assert card.groups == [] and card.isolated is True
+    assert [line.other_name for line in card.administrative] == ["Birmingham"]
+    expected = questions.support_partners(seeded, "1").candidates
+    assert [line["name"] for line in card.top] == [candidate.name for candidate in expected[:3]]
+    assert all(line["reason"] for line in card.top)
+    member = seeded.get_organisation("2")
+    assert member is not None
+    card = page.summary(member, page.ties_over_time(seeded, member, TODAY), None, TODAY)
+    assert [(line.other_id, line.other_kind, line.since) for line in card.groups] == [
+        ("group-9", "trust", date(2020, 9, 1))
+    ]
+    assert card.isolated is False and card.standing == "Outstanding"
+    assert dict(page.facts(member, card.groups))["Trust or federation"] == "Trust Nine (trust)"
+    html = page.school_page(seeded, "2", today=TODAY)
+    assert '<a href="/viz/school/group-9">Trust Nine</a> (trust, since 2020-09-01;' in html
+
+
+def test_the_page_as_it_stood_on_a_day(seeded: GraphStore) -> None:
+    html = page.school_page(seeded, "1", as_at=date(2020, 9, 1))
+    # In 2020 it was still in Trust Nine: not isolated, the trust on the first screen.
+    assert "as it stood on 2020-09-01" in html and "Not isolated: works with 1 organisation now" in html
+    assert '<a href="/viz/school/group-9">Trust Nine</a> (trust, since 2019-09-01;' in html
+    assert re.search(r'id="as-at" min="2002"[^>]*value="2020"', html)  # the time slider, on that year
+
+
+def test_the_school_s_own_trust_is_shown_as_context_with_its_schools_that_could_support(seeded: GraphStore) -> None:
+    html = page.school_page(seeded, "2", today=TODAY)
+    context = html[html.index('<div id="current-trust">') :]
+    context = context[: context.index("</div>")]
+    assert "Its own trust, shown as context and never ranked" in context and "Trust Nine" in context
+    assert "Good Primary" in context  # its school 1.1 km away, rated Good
+    candidates = html[html.index('id="candidates"') :] if 'id="candidates"' in html else ""
+    assert "Trust Nine" not in candidates

@@ -86,3 +86,46 @@ def test_the_index_follows_writes(seeded: GraphStore) -> None:
     assert search.index(seeded).search("Gamma") == []
     seeded.apply(WriteBatch(organisations=[school(5, "Gamma School")]))
     assert ids(search.index(seeded).search("Gamma")) == ["5"]
+
+
+def test_a_misspelt_name_finds_the_names_like_it(seeded: GraphStore) -> None:
+    index = search.index(seeded)
+    # "Alpa" is no substring of any name: the names with a word like it ("Alpha", not "Alphabet"), the one
+    # also holding "primary" first, then open before closed.
+    found = index.search("alpa primary")
+    assert ids(found) == ["1", "group-9", "4"] and {hit.matched for hit in found} == {"similar name"}
+    assert ids(index.search("Betta Acadmy")) == ["2"]  # "Acadmy" is a common word: it only breaks ties
+    assert index.search("Gamma") == []  # nothing like it
+
+
+def test_a_postcode_sector_or_district_lists_its_organisations(seeded: GraphStore) -> None:
+    index = search.index(seeded)
+    assert [(hit.id, hit.matched) for hit in index.search("b15 2")] == [
+        ("1", "postcode sector"),
+        ("4", "postcode sector"),
+    ]
+    assert ids(index.search("B15")) == ["1", "2", "4"]
+    place, near = index.near("B15 3", radius_km=5) or ("", [])
+    assert place == "centre of the 1 located organisations in sector B15 3" and ids(near) == ["2", "1"]
+
+
+def test_hits_carry_phase_rating_and_closed(seeded: GraphStore) -> None:
+    alpha, *_rest, old = search.index(seeded).search("alpha")
+    assert (alpha.phase, alpha.ofsted_rating, alpha.closed) == ("primary", None, False)
+    assert old.id == "4" and old.closed is True
+    assert old.as_json()["closed"] is True
+
+
+def test_the_api_answers_the_same(seeded: GraphStore) -> None:
+    from fastapi.testclient import TestClient
+
+    from graph_service.api.app import create_app, get_store
+
+    app = create_app()
+    app.dependency_overrides[get_store] = lambda: seeded
+    with TestClient(app) as client:
+        body = client.get("/viz/search", params={"q": "alpa primary", "limit": 2}).json()
+    assert [(hit["id"], hit["matched"], hit.get("phase"), hit["closed"]) for hit in body["hits"]] == [
+        ("1", "similar name", "primary", False),
+        ("group-9", "similar name", None, False),
+    ]

@@ -74,10 +74,14 @@ def test_neighbourhood_by_hops_and_date(seeded: GraphStore) -> None:
 def test_neighbourhood_leaves_administrative_ties_out_unless_asked(seeded: GraphStore) -> None:
     """A maintained school's local authority is no neighbour of a broker's interest; asked for, it is."""
     alone = views.neighbourhood(seeded, "4", hops=2, as_at=DAY)
-    assert nodes(alone) == {"4"} and "left out" in alone.note
+    # Isolated, it is not left a single dot: no nursery school collaborates, so the nearest open schools
+    # of any phase that do (Alpha, then Gamma), and Alpha's trust, joined by dotted lines.
+    assert [(edge.source, edge.target) for edge in alone.extra_edges] == [("4", "1"), ("4", "3")]
+    assert nodes(alone) == {"4", "1", "3", "group-10"} and "left out" in alone.note
     asked = views.neighbourhood(seeded, "4", hops=2, as_at=DAY, admin=True)
-    assert nodes(asked) == {"4", "la-330"} and edges(asked) == {("4", "la-330", "maintained_by")}
-    assert asked.note == ""
+    assert nodes(asked) == {"4", "la-330", "1", "3", "group-10"}
+    assert ("4", "la-330", "maintained_by") in edges(asked)
+    assert asked.note.startswith("It has no collaboration tie")
     # The authority's own picture shows the schools it maintains.
     assert nodes(views.neighbourhood(seeded, "la-330", as_at=DAY)) == {"la-330", "4"}
     # Collaboration is walked as before: two rings from Alpha reach the trust's other member.
@@ -190,3 +194,16 @@ def test_a_limit_refuses_a_picture_too_large(seeded: GraphStore) -> None:
 def test_picture_carries_the_data_date_and_choices(seeded: GraphStore) -> None:
     picture = views.picture(views.whole(seeded, as_at=DAY), seeded, colour="rating", layout="force")
     assert (picture.data_date, picture.colour, picture.layout) == ("2025-07-18", "rating", "force")
+
+
+def test_an_isolated_schools_network_shows_its_nearest_possible_partners(store: GraphStore) -> None:
+    from tests.graph_service.analytics.town import town
+
+    store.apply(town())
+    day = date(2025, 9, 1)
+    view = views.neighbourhood(store, "103", hops=2, as_at=day)
+    # Cedar has no collaboration tie: its three nearest open primaries that collaborate, and Trust One behind two.
+    assert [(edge.source, edge.target) for edge in view.extra_edges] == [("103", "101"), ("103", "111"), ("103", "102")]
+    assert set(view.graph) == {"103", "101", "111", "102", "group-1"}
+    assert "no collaboration tie" in view.note
+    assert views.neighbourhood(store, "101", as_at=day).extra_edges == ()  # a trust member is not isolated

@@ -49,7 +49,19 @@ def test_isolated_means_no_collaboration_tie_riskiest_first() -> None:
     assert cedar["reasons"] == [
         "no collaboration tie on 2025-09-01 (maintained by Birmingham: administrative, not counted)"
     ]
-    assert cedar["ofsted_rating"] == "requires_improvement" and cedar["nearest_partner"] is None
+    assert cedar["ofsted_rating"] == "requires_improvement"
+    # No partner of its own: the nearest open primary that collaborates, Ash (1.0 km west), before
+    # Kestrel (1.2 km) and Juniper (isolated too); Gorse has no location, so nothing.
+    assert cedar["nearest_partner"] == {
+        "id": "101",
+        "name": "Ash Primary",
+        "kind": "school",
+        "distance_km": round(haversine_km(52.48, -1.875, 52.48, -1.89), 3),
+        "via_id": None,
+        "via_name": None,
+        "possible": True,
+    }
+    assert rows[2]["id"] == "107" and rows[2]["nearest_partner"] is None
 
 
 def test_as_at_uses_the_ties_and_the_schools_open_on_that_day() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import networkx as nx
 import pytest
 
-from graph_service.analytics.standing import AREAS, GRADED_AREAS, REPORT_CARD_AREAS, rating_on, standing_on
+from graph_service.analytics.standing import AREAS, GRADED_AREAS, REPORT_CARD_AREAS, rating_on, standing_in, standing_on
 from graph_service.graphview import org_attrs, stored_org_attrs
 from graph_service.models import GradedJudgement, Inspection, ReportCardArea
 from graph_service.store import GraphStore
@@ -195,3 +196,82 @@ def test_the_isolated_order_follows_the_standing_on_the_date(store: GraphStore) 
         questions.forget_answers()
         assert order(date(2023, 1, 1)) == [("1", "inadequate", 4), ("3", "requires_improvement", 3), ("2", "good", 0)]
         assert order(date(2025, 1, 1))[0] == ("2", "special_measures", 5)
+
+
+# -- judgements made on a predecessor ----------------------------------------------------------------
+
+
+def test_the_standing_says_on_which_urn_it_was_judged() -> None:
+    own = {
+        "urn": 5,
+        "opened": date(2010, 9, 1),
+        "inspections": [{"date": date(2022, 1, 5), "kind": "graded", "overall": 2}],
+    }
+    standing = standing_on(own, date(2025, 1, 1))
+    assert (standing.judged_urn, standing.inherited, standing.judged_words) == ("5", False, "")
+
+    # Ofsted's file names the URN at the time: inherited whatever GIAS's links say.
+    academy = {
+        "urn": 2,
+        "name": "New Academy",
+        "opened": date(2024, 4, 1),
+        "inspections": [
+            {"date": date(2023, 3, 7), "kind": "graded", "overall": 4, "category": "SM", "urn_at_inspection": 1,
+             "name_at_inspection": "Old School"}
+        ],
+    }  # fmt: skip
+    standing = standing_on(academy, date(2025, 1, 1))
+    assert (standing.rating, standing.judged_urn, standing.inherited, standing.reopened) == (
+        "special_measures", "1", True, date(2024, 4, 1)
+    )  # fmt: skip
+    assert standing.basis == (
+        "graded inspection on 2023-03-07: category of concern SM; "
+        "judged as Old School (URN 1) on 2023-03-07, before it re-opened on 2024-04-01"
+    )
+    assert rating_on(academy, date(2025, 1, 1)) is None
+    assert rating_on(academy, date(2025, 1, 1), count_inherited=True) == "special_measures"
+
+    # Ofsted silent (GIAS's own rating columns): the links name the predecessor open on the day.
+    g = nx.MultiDiGraph()
+    g.add_node("1", urn=1, name="Old School", opened=date(1990, 9, 1), closed=date(2024, 3, 31))
+    g.add_node("0", urn=0, name="Older School", opened=date(1950, 9, 1), closed=date(1990, 8, 31))
+    silent = {**academy, "inspections": [{"date": date(2023, 3, 7), "kind": "graded", "rating": "inadequate"}]}
+    g.add_node("2", **silent)
+    g.add_node("t", kind="trust", name="The Trust")
+    g.add_edge("0", "1", kind="predecessor_of")
+    g.add_edge("1", "2", kind="predecessor_of")
+    g.add_edge("2", "t", kind="member_of")
+    assert standing_on(silent, date(2025, 1, 1)).judged_urn is None
+    standing = standing_in(g, "2", date(2025, 1, 1))
+    assert (standing.judged_urn, standing.judged_name, standing.reopened_in) == ("1", "Old School", ("t", "The Trust"))
+    assert standing.basis.endswith(
+        "; judged as Old School (URN 1) on 2023-03-07, before it re-opened in The Trust on 2024-04-01"
+    )
+    # A good judgement inherited by a converter still counts: only difficulty is discounted.
+    converter = {**academy, "inspections": [{**academy["inspections"][0], "overall": 2, "category": None}]}
+    assert rating_on(converter, date(2025, 1, 1)) == "good"
+
+
+def test_gias_links_name_the_same_predecessor_as_ofsted_on_the_real_sample(
+    birmingham_inspected: nx.MultiDiGraph,
+) -> None:
+    """Where Ofsted names the URN at the time, GIAS's links alone (Ofsted's columns taken away) agree."""
+    graph = birmingham_inspected.copy()
+    day = date(2025, 9, 1)
+    compared = 0
+    for node, attrs in graph.nodes(data=True):
+        standing = standing_on(attrs, day)
+        if attrs.get("status") not in ("open", "open_proposed_to_close") or standing is None:
+            continue
+        if not standing.inherited:
+            assert standing.judged_urn == str(attrs["urn"])
+            continue
+        compared += 1
+        said = standing_in(graph, node, day)
+        assert said.reopened_in is not None and said.judged_name and said.basis.endswith(said.judged_words)
+        attrs["inspections"] = [
+            {key: value for key, value in inspection.items() if not key.endswith("_at_inspection")}
+            for inspection in attrs["inspections"]
+        ]
+        assert standing_in(graph, node, day).judged_urn == standing.judged_urn, node
+    assert compared >= 30  # 35 of Birmingham's open academies carry a predecessor's judgement

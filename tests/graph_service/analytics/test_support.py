@@ -463,3 +463,106 @@ def test_the_index_reads_each_standing_as_rating_on_does(day: date, birmingham_i
     found = {node: index.rating_on(node, day) for node in birmingham_inspected}
     assert found == {node: rating_on(attrs, day) for node, attrs in birmingham_inspected.nodes(data=True)}
     assert len(set(found.values())) > 3  # real ratings, and none yet, to tell apart on this day
+
+
+# -- today's answers: inherited judgements, the school's own trust, secondaries ----------------------
+
+#: A special-measures judgement made on the predecessor (URN 9) before the academy (URN 1) opened.
+INHERITED_SM = [
+    {
+        "date": date(2023, 3, 7),
+        "kind": "graded",
+        "overall": 4,
+        "category": "SM",
+        "urn_at_inspection": 9,
+        "name_at_inspection": "Old Weak Primary",
+    }
+]
+
+
+#: After the academy re-opened.
+TODAY = date(2025, 1, 15)
+
+
+def rebrokered_town() -> nx.MultiDiGraph:
+    """Academy 1 re-opened on 2024-04-01 in Own Trust (with 2, 3 km north, Good); Other Trust has 5, 1 km north."""
+    return graph(
+        [
+            school(
+                1,
+                "Weak Primary",
+                latitude=LAT,
+                longitude=LON,
+                opened=date(2024, 4, 1),
+                inspections=INHERITED_SM,
+            ),
+            near(2, 3.0),
+            near(5, 1.0),
+            org("group-own", NodeKind.TRUST, "Own Trust"),
+            org("group-other", NodeKind.TRUST, "Other Trust"),
+        ],
+        [member(1, "group-own"), member(2, "group-own"), member(5, "group-other")],
+    )
+
+
+def test_a_school_judged_before_it_re_opened_is_said_re_brokered_not_in_difficulty() -> None:
+    answer = ask(rebrokered_town(), day=TODAY)
+    assert answer["in_difficulty"] is False
+    assert answer["notes"][0] == (
+        "Weak Primary has been re-brokered: special measures was judged as Old Weak Primary (URN 9) on 2023-03-07, "
+        "before it re-opened in Own Trust on 2024-04-01; the take-over a broker would arrange has happened, "
+        "so it is not counted in difficulty (count_inherited counts it)"
+    )
+    counted = ask(rebrokered_town(), day=TODAY, rules=SupportRules(count_inherited=True))
+    assert counted["in_difficulty"] is True
+    assert "so it is counted in difficulty all the same" in counted["notes"][0]
+
+
+def test_the_school_s_own_trust_is_context_never_a_line() -> None:
+    answer = ask(rebrokered_town(), day=TODAY)
+    assert [row["id"] for row in answer["candidates"]] == ["group-other"]
+    own = answer["current_trust"]
+    assert (own["id"], own["open_schools"], own["schools_near"], own["in_difficulty"]) == ("group-own", 2, 1, 0)
+    assert [(s["id"], s["distance_km"]) for s in own["supporters"]] == [("2", pytest.approx(3.0, abs=0.01))]
+    # With the inherited judgement counted, the school is one of its trust's schools in difficulty.
+    counted = ask(rebrokered_town(), day=TODAY, rules=SupportRules(count_inherited=True))
+    assert counted["current_trust"]["in_difficulty"] == 1
+    # A school in no trust has none.
+    assert ask(two_trusts())["current_trust"] is None
+
+
+def secondary_town() -> nx.MultiDiGraph:
+    """A weak secondary; Primary Trust: three primaries 1-2 km away; Secondary Trust: one secondary 8 km away."""
+    return graph(
+        [
+            weak(phase="secondary"),
+            near(2, 1.0),
+            near(3, 1.5),
+            near(4, 2.0),
+            near(6, 8.0, phase="secondary"),
+            org("group-primary", NodeKind.TRUST, "Primary Trust"),
+            org("group-secondary", NodeKind.TRUST, "Secondary Trust"),
+        ],
+        [
+            member(2, "group-primary"),
+            member(3, "group-primary"),
+            member(4, "group-primary"),
+            member(6, "group-secondary"),
+        ],
+    )
+
+
+def test_a_secondary_school_is_offered_the_trusts_that_run_secondaries_first() -> None:
+    g = secondary_town()
+    answer = by_id(ask(g))
+    primary, secondary = answer["group-primary"], answer["group-secondary"]
+    assert primary["score"] > secondary["score"]  # nearer and bigger: it would lead on its score alone
+    assert (secondary["rank"], primary["rank"]) == (1, 2)
+    assert (secondary["phase_fit"], primary["phase_fit"]) == (True, False)
+    assert primary["reasons"][0] == (
+        "still listed, after the trusts that run one: no open secondary or all-through school within 40 km"
+    )
+    off = by_id(ask(g, rules=SupportRules(secondary_trusts=False)))
+    assert (off["group-primary"]["rank"], off["group-secondary"]["rank"]) == (1, 2)
+    # A primary school is not concerned by the rule.
+    assert by_id(ask(g, target="2"))["group-secondary"]["phase_fit"] is True

@@ -33,6 +33,10 @@ def test_api_pages_load_only_files_the_service_serves(client: TestClient, path: 
         assert source.startswith("/"), f"{path} loads {source} from elsewhere"
         assert client.get(source).status_code == 200, source
     assert "googleapis" not in page.text and "cdn" not in page.text.lower()
+    for source in sources:
+        if source.endswith(".js"):
+            # No address elsewhere in the scripts either (ReDoc's bundle as shipped has Redocly's logo).
+            assert not re.findall(rb"https?://cdn[\w.-]*", client.get(source).content), source
 
 
 def test_errors_are_pages_for_browsers_and_json_for_programs(client: TestClient) -> None:
