@@ -64,19 +64,16 @@ def _store(settings: Settings, reading: bool = True) -> GraphStore:
     reads the demo's (a load names its store with its summary, :func:`_finish_load`)."""
     from graph_service.cli import demo
 
-    narrow = "neo4j_in_memory" not in settings.model_fields_set
     if reading:
         settings, note = demo.reading_settings(settings)
         print(f"store: {demo.where(settings)}{note}", file=sys.stderr)
-    if narrow:
+    if "neo4j_in_memory" not in settings.model_fields_set:
         # A command asks one question: on Neo4j, narrowing it down in Cypher beats reading the
         # whole graph into memory first (which pays off only in a server, question after question).
         settings = settings.model_copy(update={"neo4j_in_memory": False})
     from graph_service.store import make_store
 
     store = make_store(settings)
-    if narrow and hasattr(store, "questions_in_memory"):
-        store.questions_in_memory = False  # the embedded store narrows the isolated question down too
     store.open()
     return store
 

@@ -20,7 +20,7 @@ import networkx as nx
 
 from graph_service import memory
 from graph_service.analytics.network import SchoolFilter
-from graph_service.graphview import build_graph, build_graph_from_stored
+from graph_service.graphview import build_graph_from_stored
 from graph_service.index import PATCH_LIMIT, Change, GraphIndex, retire
 from graph_service.models import (
     STORED,
@@ -28,7 +28,6 @@ from graph_service.models import (
     EdgeKind,
     NodeKind,
     Organisation,
-    Phase,
     Tie,
     check_endpoints,
 )
@@ -158,9 +157,6 @@ class EmbeddedStore:
         #: read at: a commit by another connection (a CLI load, another worker) changes the latter.
         self._index: GraphIndex | None = None
         self._graph_version: int | None = None
-        #: False (one-shot commands): the isolated-schools question on an area reads only what it
-        #: needs from SQLite rather than the whole graph.
-        self.questions_in_memory = True
         #: One rebuild at a time, outside ``_lock``: /health and lookups do not wait for it.
         self._build_lock = threading.Lock()
         #: Writes patch the graph one at a time, in the order they committed.
@@ -556,22 +552,8 @@ class EmbeddedStore:
         offset: int = 0,
         limit: int | None = None,
     ) -> IsolationScope:
-        places = (flt.la_code, flt.local_authority, flt.district, flt.constituency)
-        if self.questions_in_memory or all(place is None for place in places):
-            # A server keeps the whole graph anyway, and answers from it at memory speed.
-            return IsolationScope(self.graph())
-        # One question (a command): the area's organisations and those within two ties of them
-        # (partners through a group, maintaining authorities), read by id rather than the whole graph.
-        area = OrganisationFilter(
-            kinds=[NodeKind(kind) for kind in flt.kinds],
-            la_code=flt.la_code,
-            local_authority=flt.local_authority,
-            district=flt.district,
-            constituency=flt.constituency,
-            phases=[Phase(phase) for phase in flt.phases],
-        )
-        found = self.subgraph(area, as_at, hops=2)
-        return IsolationScope(build_graph(found.organisations, found.ties))
+        # SQLite has no graph queries to narrow it down; the cached whole graph answers at memory speed.
+        return IsolationScope(self.graph())
 
     def support_graph(self, urn: str, as_at: date | None, radius_km: float) -> nx.MultiDiGraph:
         return self.graph()

@@ -303,36 +303,3 @@ def test_a_failed_patch_reads_afresh(embedded: EmbeddedStore, monkeypatch: pytes
     monkeypatch.setattr(GraphIndex, "patched", broken)
     embedded.apply(WriteBatch(organisations=[Organisation(id="b", kind=NodeKind.COMMUNITY_PARTNER, name="B")]))
     assert sorted(embedded.graph()) == ["a", "b"]
-
-
-@pytest.mark.parametrize(
-    "asked",
-    [
-        {"filters": questions.AreaFilter(la_code=330)},
-        {
-            "filters": questions.AreaFilter(local_authority="birmingham", phases=["primary"]),
-            "max_ties": 1,
-            "loose": True,
-        },
-        {
-            "filters": questions.AreaFilter(la_code=330, types=["Academy converter"]),
-            "remote_km": 1.5,
-            "as_at": date(2016, 9, 1),
-        },
-        {"filters": questions.AreaFilter(district="Birmingham", statuses=["closed"]), "as_at": date(2012, 1, 1)},
-        {"filters": questions.AreaFilter(la_code=330, kinds=[NodeKind.SCHOOL, NodeKind.FE_COLLEGE]), "limit": 30},
-    ],
-)
-def test_a_command_narrows_the_isolated_question_to_its_area(
-    embedded: EmbeddedStore, sample_file: Path, asked: dict[str, Any]
-) -> None:
-    """One-shot commands read only the area and two rings of ties around it: the same answer."""
-    embedded.close()
-    embedded.path.write_bytes(sample_file.read_bytes())
-    embedded.open()
-    questions.forget_answers()
-    whole = questions.isolated_schools(embedded, **asked).model_dump(mode="json")
-    embedded.questions_in_memory = False
-    scope = embedded.isolation_graph(asked["filters"].to_filter(), asked.get("as_at"), max_ties=0, every=False)
-    assert len(scope.graph) < len(embedded.graph())
-    assert questions.isolated_schools(embedded, **asked).model_dump(mode="json") == whole
