@@ -26,6 +26,8 @@ from graph_service.analytics.network import (
     PROVIDER_KINDS,
     CollaborationTimeline,
     End,
+    SchoolFilter,
+    node_ties,
     selections,
 )
 from graph_service.analytics.standing import rating_history
@@ -259,6 +261,29 @@ def _reranked(
         ranks[position[node]] = at
         order = np.insert(order, at, position[node])
     return ranks
+
+
+def patch_partner_table(
+    old: dict[str | None, tuple[list[str], np.ndarray]], collab: Any, patch: Patch
+) -> dict[str | None, tuple[list[str], np.ndarray]]:
+    """The isolated question's table of possible partners (``analytics.isolation._partner_table``) of
+    ``collab``, the new graph's collaboration graph on the same day, from the old one's."""
+    touched = patch.touched | patch.deleted
+    table: dict[str | None, tuple[list[str], np.ndarray]] = {}
+    for phase, (ids, points) in old.items():
+        keep = [i for i, node in enumerate(ids) if node not in touched]
+        table[phase] = (ids, points) if len(keep) == len(ids) else ([ids[i] for i in keep], points[keep])
+    nodes, as_at, every = collab.nodes, collab.graph.get("as_at"), SchoolFilter()
+    for node in sorted(patch.touched):
+        attrs = nodes[node]
+        here = location(attrs)
+        if here is None or not every.matches(attrs, as_at) or not node_ties(collab, node):
+            continue
+        for phase in (attrs.get("phase"), None):  # a school without a phase is listed twice under None, as built
+            ids, points = table.get(phase, ([], np.empty((0, 2))))
+            at = bisect_left(ids, node)
+            table[phase] = (ids[:at] + [node] + ids[at:], np.insert(points, at, np.radians(np.array(here)), axis=0))
+    return {phase: value for phase, value in table.items() if value[0]}
 
 
 def _maintains(keys: dict[str, dict[str, Any]]) -> bool:

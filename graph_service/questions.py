@@ -52,6 +52,7 @@ from graph_service.analytics.support import (
     support_index,
 )
 from graph_service.derived import (
+    patch_partner_table,
     patch_risk_history,
     patch_selections,
     patch_support_index,
@@ -675,7 +676,21 @@ def _carry_over(patch: Patch) -> None:
         patch_selections(timeline, patched, patch)
         with _lock:
             _timelines[patch.new] = patched
-        for prepared in list(_cache.get(patch.old, {}).values()):
+            old_days = list(_cache.get(patch.old, {}).items())
+        # Each prepared day carried over: its collaboration graph is a few array operations, and the
+        # isolated question's table of possible partners (every collaborating school) is patched.
+        days: OrderedDict[tuple[date | None, date], _Prepared] = OrderedDict()
+        for (as_at, day), prepared in old_days:
+            if day != (as_at or date.today()):
+                continue
+            collab = collaboration_graph(patch.new, as_at, timeline=patched)
+            table = prepared.collab.graph.get("possible_partners")
+            if table is not None:
+                collab.graph["possible_partners"] = patch_partner_table(table, collab, patch)
+            days[(as_at, day)] = _Prepared(collab)
+        with _lock:
+            _cache[patch.new] = days
+        for _key, prepared in old_days:
             retire(prepared.collab)
     if support is not None:
         index = patch_support_index(support.index, patch)

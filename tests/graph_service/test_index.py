@@ -303,3 +303,25 @@ def test_a_failed_patch_reads_afresh(embedded: EmbeddedStore, monkeypatch: pytes
     monkeypatch.setattr(GraphIndex, "patched", broken)
     embedded.apply(WriteBatch(organisations=[Organisation(id="b", kind=NodeKind.COMMUNITY_PARTNER, name="B")]))
     assert sorted(embedded.graph()) == ["a", "b"]
+
+
+def test_the_table_of_possible_partners_is_carried_over(embedded: EmbeddedStore, sample_file: Path) -> None:
+    """The isolated question's nearest collaborating schools, patched per write, equal a fresh table."""
+    from graph_service.analytics.isolation import _partner_table
+    from graph_service.analytics.network import collaboration_graph
+
+    embedded.close()
+    embedded.path.write_bytes(sample_file.read_bytes())
+    embedded.open()
+    rng = Random(11)
+    for n in range(16):
+        answers(embedded)  # the table exists for today's graph
+        embedded.apply(writes(rng, embedded.graph(), n))
+        graph = embedded.graph()
+        days = questions._cache[graph]
+        carried = next(prepared.collab for (as_at, _day), prepared in days.items() if as_at is None)
+        table = carried.graph["possible_partners"]
+        fresh_table = _partner_table(collaboration_graph(fresh(embedded), None))
+        assert table.keys() == fresh_table.keys()
+        for phase, (ids, points) in fresh_table.items():
+            assert table[phase][0] == ids and np.array_equal(table[phase][1], points), phase
