@@ -328,6 +328,25 @@ def _calendar_date(value: Any) -> Any:
 #: A calendar day, given as ``YYYY-MM-DD`` (or a ``date`` in Python), never as a number.
 Day = Annotated[date, BeforeValidator(_calendar_date)]
 
+#: The days a question, picture or export may be asked about (``as_at``, ``--as-at``...): the analytics
+#: count years back from it and ties run to the end of time, which would overflow near years 1 and 9999.
+QUERY_DAYS = (date(1800, 1, 1), date(2199, 12, 31))
+
+
+def check_query_day(day: date) -> date:
+    """The one check of every date a caller asks about (API query parameters and CLI options alike).
+
+    >>> check_query_day(date(2025, 9, 1))
+    datetime.date(2025, 9, 1)
+    >>> check_query_day(date(1, 1, 1))
+    Traceback (most recent call last):
+    ValueError: 0001-01-01 is outside the dates the service answers for (1800-01-01 to 2199-12-31)
+    """
+    first, last = QUERY_DAYS
+    if not first <= day <= last:
+        raise ValueError(f"{day.isoformat()} is outside the dates the service answers for ({first} to {last})")
+    return day
+
 
 def _exact_id(value: Any) -> Any:
     """Refuse an id that is not already in its one canonical form.
@@ -342,11 +361,20 @@ def _exact_id(value: Any) -> Any:
     return value
 
 
+#: Unicode's noncharacters (U+FDD0-FDEF and the last two code points of every plane) and tag
+#: characters (U+E0000-E007F, invisible): never text, anywhere.
+_NEVER_TEXT = "\ufdd0-\ufdef" + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
+_NEVER_TEXT += "\U000e0000-\U000e007f"
 #: Characters no stored text may hold: C0 and C1 controls (ESC, BEL, NUL...), lone surrogates (not
-#: encodable as UTF-8) and bidirectional overrides (text that displays other than it reads).
-_FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
-#: ...and, in one-line fields (names, ids, keys), line breaks and tabs too.
-_FORBIDDEN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+#: encodable as UTF-8), bidirectional overrides (text that displays other than it reads), the above.
+_FORBIDDEN_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069{_NEVER_TEXT}]")
+#: ...and, in one-line fields (names, ids, keys), line breaks and tabs too, the line and paragraph
+#: separators (U+2028, U+2029), and the invisible characters that make two names look alike: zero-width
+#: spaces and joiners, word joiner and invisible operators, the byte-order mark, bidirectional marks.
+_FORBIDDEN_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+    f"\u2028\u2029\u200b-\u200f\u2060-\u2064\ufeff\u061c\u180e{_NEVER_TEXT}]"
+)
 #: Property keys: a safe identifier, so that no export format can read a key as its own syntax.
 _PROPERTY_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 #: Property integers fit the 64 bits SQLite and Neo4j store.

@@ -214,10 +214,11 @@ def read_text(path: Path) -> str:
             raise LoadError(f"{path}: cannot decode as UTF-16 ({exc.reason})") from None
     if b"\x00" in raw:
         raise LoadError(f"{path}: {_nul_reason(raw)}")
+    bom = 3 if raw[:3] == b"\xef\xbb\xbf" else 0
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        first_bad = exc.start
+        first_bad = exc.start + bom  # utf-8-sig counts from after the BOM
     if _has_utf8_sequences(raw):
         line = raw.count(b"\n", 0, first_bad) + 1
         raise LoadError(

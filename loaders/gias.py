@@ -183,6 +183,14 @@ GIAS_NO_DATE = date(1900, 1, 1)
 #: GIAS joins several groups in one cell with "~" (e.g. a school in two federations).
 MULTI_SEPARATOR = "~"
 _FILE_DATE = re.compile(r"(20\d{2})(\d{2})(\d{2})")
+#: GIAS's column of the day each record last changed: a record's own date, whatever the file is called.
+CHANGED = "LastChangedDate"
+#: The properties a loaded establishment keeps its record's date and its extract's in: an older record
+#: (by ``LastChangedDate``, then by extract) never overwrites a newer one, whatever the files are called.
+RECORD_DATE = "last_changed"
+EXTRACT_DATE = "extracted"
+#: The property naming the kinds of membership (trust, federation, sponsor) a record's file left unknown.
+UNKNOWN_MEMBERSHIPS = "memberships_unknown"
 _URN = re.compile(r"^\d{1,7}$")
 
 
@@ -220,6 +228,12 @@ class GiasParse:
     ties: dict[str, Tie] = field(default_factory=dict)
     #: Providers whose GIAS memberships this load states in full (for ending old ones).
     described: set[str] = field(default_factory=set)
+    #: Kinds of membership ("trust", "federation", "sponsor") the files leave unknown, for every
+    #: establishment (a column blank in every row) or for one (a row whose flag contradicts its column).
+    unknown: set[str] = field(default_factory=set)
+    unknown_of: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Records older than the stored ones: their own dates (``_keep_newer``).
+    older: dict[str, tuple[date, date]] = field(default_factory=dict)
     #: Fields a file did not carry, to be kept from the store rather than erased.
     keep_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Groups and authorities built from another file's columns: stored facts they lack are kept.
@@ -325,14 +339,32 @@ class _Groups:
     trust_flag: str | None
     federations: list[tuple[int, str]]
     sponsors: list[str]
+    #: Kinds of membership the row's flag states but its column leaves blank: unknown, not none.
+    unknown: frozenset[str] = frozenset()
 
 
 _NO_GROUPS = _Groups([], None, [], [])
+#: Each kind of membership: the column naming the groups, and the flag column's values saying there is one.
+MEMBERSHIP_KINDS = {
+    "trust": ("Trusts (code)", "TrustSchoolFlag (code)", frozenset({"1", "3", "5"})),
+    "federation": ("Federations (code)", "FederationFlag (name)", frozenset({"supported by a federation"})),
+    "sponsor": ("SchoolSponsors (name)", "SchoolSponsorFlag (name)", frozenset({"linked to a sponsor"})),
+}
+
+
+def _contradicted(row: _Row) -> frozenset[str]:
+    """Kinds of membership whose flag says the establishment has one while the column names none."""
+    return frozenset(
+        kind
+        for kind, (column, flag, says_so) in MEMBERSHIP_KINDS.items()
+        if not row.get(column) and row.get(flag).lower() in says_so
+    )
 
 
 def _group_columns(row: _Row) -> _Groups:
     if not (row.get("Trusts (code)") or row.get("Federations (code)") or row.get("SchoolSponsors (name)")):
-        return _NO_GROUPS  # most rows: a quick way past
+        unknown = _contradicted(row)
+        return _Groups([], None, [], [], unknown) if unknown else _NO_GROUPS  # most rows: a quick way past
 
     def paired(code_column: str, name_column: str) -> list[tuple[int, str]]:
         codes = row.integers(code_column)
@@ -347,11 +379,78 @@ def _group_columns(row: _Row) -> _Groups:
         trust_flag=row.text("TrustSchoolFlag (code)"),
         federations=paired("Federations (code)", "Federations (name)"),
         sponsors=[name for name in sponsors if name],
+        unknown=_contradicted(row),
     )
 
 
+@dataclass
+class _Establishments:
+    """An establishments file read but not yet checked, and the day its newest record changed."""
+
+    path: Path
+    header: list[str]
+    rows: list[tuple[int, dict[str, str]]]
+    newest: date | None
+
+
+def read_establishments(path: Path) -> _Establishments:
+    """Read an establishments file and find its newest ``LastChangedDate`` (bad dates are left to the rows)."""
+    header, rows = read_csv(path, ESTABLISHMENT_COLUMNS, "a GIAS establishments file")
+    all_rows = list(rows)
+    if not all_rows:
+        raise LoadError(f"{path}: no establishments after the header")
+    newest = None
+    if CHANGED in header:
+        today = date.today()
+        for _, raw in all_rows:
+            try:
+                changed = parse_date(raw.get(CHANGED, ""))
+            except ValueError:
+                continue
+            if changed is not None and changed <= today and (newest is None or changed > newest):
+                newest = changed
+    return _Establishments(path, header, all_rows, newest)
+
+
+def extract_day(paths: Sequence[Path], files: Sequence[_Establishments], as_of: date | None) -> tuple[date, str]:
+    """The day a load's files describe, and where it came from: the records' own dates, never a name alone.
+
+    A name (or ``as_of``) earlier than the file's newest record or later than today contradicts
+    the content: the load is refused, naming both dates. A name later than the newest record is
+    an extract of a quiet time (a small file's newest record may be months old); each record is
+    dated by its own ``LastChangedDate`` anyway.
+    """
+    today = date.today()
+    newest = max((f.newest for f in files if f.newest is not None), default=None)
+    for path in paths:
+        named = file_date(path)
+        if named is not None and named > today:
+            raise LoadError(f"{path}: its name dates it {named}, after today ({today}); rename the file")
+    if as_of is not None:
+        if as_of > today:
+            raise LoadError(f"--as-of {as_of} is after today ({today})")
+        if newest is not None and as_of < newest:
+            raise LoadError(f"--as-of {as_of} is before the newest record's {CHANGED} ({newest}) in the file")
+        return as_of, "--as-of"
+    for f in files:
+        named = file_date(f.path)
+        if named is None or f.newest is None:
+            continue
+        if named < f.newest:
+            raise LoadError(
+                f"{f.path}: its name dates it {named}, but its newest record changed on {f.newest} ({CHANGED}):"
+                " the name contradicts the content; rename the file (or drop the date from its name)"
+            )
+    named = next((d for d in map(file_date, paths) if d), None)
+    if named is not None:
+        return named, "file name"
+    if newest is not None:
+        return newest, f"newest {CHANGED}"
+    return today, "today (no date in the file name and no LastChangedDate column)"
+
+
 def parse_establishments(
-    path: Path,
+    read: _Establishments,
     parse: GiasParse,
     issues: IssueCollector,
     report: LoadReport,
@@ -359,9 +458,14 @@ def parse_establishments(
     *,
     with_groups: bool = True,
 ) -> None:
-    """Establishments, local authorities, and (``with_groups``) trusts, federations and sponsors."""
-    header, rows = read_csv(path, ESTABLISHMENT_COLUMNS, "a GIAS establishments file")
+    """Establishments, local authorities, and (``with_groups``) trusts, federations and sponsors.
+
+    Each record is dated by its ``LastChangedDate`` (else ``as_of``), kept as its ``last_changed``
+    property: a later load of an older record leaves it as it is (``_keep_newer``).
+    """
+    path, header, all_rows = read.path, read.header, read.rows
     source = f"gias:{path.name}"
+    today = date.today()
     # A file without the membership columns says nothing about memberships ("unknown", not "none"):
     # it adds none and ends none, as a file without the Ofsted columns keeps the ratings.
     absent = [column for column in MEMBERSHIP_COLUMNS if column not in header]
@@ -377,9 +481,6 @@ def parse_establishments(
     keeps = (*(f for column, f in OPTIONAL_COLUMNS.items() if column not in header), "inspections")
     parsed: list[tuple[Organisation, tuple[float, float] | None, _Groups]] = []
     seen: dict[int, int] = {}
-    all_rows = list(rows)
-    if not all_rows:
-        raise LoadError(f"{path}: no establishments after the header")
     progress = Progress(f"reading {path.name}", len(all_rows))
     outside = 0
     for number, (line, raw) in enumerate(all_rows):
@@ -396,6 +497,12 @@ def parse_establishments(
         phase = PHASES.get(phase_name.lower()) if phase_name else None
         if phase_name and phase is None:
             row.bad("PhaseOfEducation (name)", f"unknown phase {phase_name!r}")
+        inspected = row.day("OfstedLastInsp")
+        if inspected is not None and inspected > as_of:
+            row.bad("OfstedLastInsp", f"{inspected} is after the file's date ({as_of})")
+        changed = row.day(CHANGED)
+        if changed is not None and changed > today:
+            row.bad(CHANGED, f"{changed} is after today ({today})")
         rating_name = row.text("OfstedRating (name)") or ""
         rating = RATINGS.get(rating_name.lower()) if rating_name else None
         if rating_name and rating is None:
@@ -428,7 +535,7 @@ def parse_establishments(
             "fsm_pct": row.number("PercentageFSM"),
             "urban_rural": row.text("UrbanRural (name)"),
             "ofsted_rating": rating,
-            "ofsted_date": (inspected := row.day("OfstedLastInsp")),
+            "ofsted_date": inspected,
             # GIAS's rating and date join the history the standing is read from (analytics.standing).
             "inspections": [{"date": inspected, "kind": "graded", "rating": rating, "source": source}]
             if rating is not None and inspected is not None
@@ -450,6 +557,8 @@ def parse_establishments(
                     # Searched by the front end (viz.search): the town, and the DfE number (LAESTAB).
                     "town": row.text("Town"),
                     "laestab": _laestab(row.get("LA (code)"), row.get("EstablishmentNumber")),
+                    RECORD_DATE: (changed or as_of).isoformat(),
+                    EXTRACT_DATE: as_of.isoformat(),
                 }.items()
                 if value is not None
             },
@@ -466,6 +575,14 @@ def parse_establishments(
         parsed.append((org, point, groups))
     progress.done()
 
+    if with_groups:
+        _unknown_memberships(path, header, parsed, parse, report)
+    unknown = frozenset(MEMBERSHIP_KINDS) if not describe else frozenset(parse.unknown)
+    for org, _, groups in parsed:
+        kinds = unknown | groups.unknown
+        if kinds:
+            # Kept with the record: a load of an older one, after it, must not read "unknown" as "left".
+            org.properties[UNKNOWN_MEMBERSHIPS] = ",".join(sorted(kinds))
     located = iter(_to_latlon([point for _, point, _ in parsed if point is not None]))
     for org, point, groups in parsed:
         if point is not None:
@@ -479,6 +596,42 @@ def parse_establishments(
         _establishment_ties(org, groups if with_groups else None, parse, source, as_of, describe=describe)
     if outside:
         report.notes.append(f"{path.name}: {outside} Easting/Northing pair(s) outside Great Britain; location unknown")
+
+
+def _unknown_memberships(
+    path: Path,
+    header: list[str],
+    parsed: list[tuple[Organisation, tuple[float, float] | None, _Groups]],
+    parse: GiasParse,
+    report: LoadReport,
+) -> None:
+    """Note the kinds of membership the file leaves unknown: blank in every row, or contradicted by a row's flag.
+
+    Either way the stored memberships of that kind are kept, not ended (a blanked column is not
+    every school leaving its trust).
+    """
+    for kind, (column, flag, _) in MEMBERSHIP_KINDS.items():
+        if column in header and parsed and not any(_stated(groups, kind) for _, _, groups in parsed):
+            parse.unknown.add(kind)
+            report.notes.append(
+                f"warning: {path.name}: {column!r} is blank in every row: {kind} memberships are unknown in this file,"
+                " so the stored ones were kept"
+            )
+            continue
+        contradicted = [org.id for org, _, groups in parsed if kind in groups.unknown]
+        if contradicted:
+            report.notes.append(
+                f"warning: {path.name}: {len(contradicted)} row(s) with {flag!r} saying so but {column!r} blank"
+                f" (URN {', '.join(contradicted[:5])}{'...' if len(contradicted) > 5 else ''}):"
+                f" their {kind} memberships are unknown, so the stored ones were kept"
+            )
+    for org, _, groups in parsed:
+        if groups.unknown:
+            parse.unknown_of[org.id] = groups.unknown
+
+
+def _stated(groups: _Groups, kind: str) -> bool:
+    return bool(groups.trusts if kind == "trust" else groups.federations if kind == "federation" else groups.sponsors)
 
 
 def _establishment_ties(
@@ -869,16 +1022,20 @@ def load_gias(
     paths = [*establishments, *(p for p in (groups, group_links, links, hubs) if p is not None)]
     if not paths:
         raise LoadError("nothing to load: give an establishments file or another GIAS file")
-    day = as_of or next((d for d in map(file_date, paths) if d), None) or date.today()
+    read = [read_establishments(path) for path in establishments]
+    day, dated_by = extract_day(paths, read, as_of)
     report.files = [str(p) for p in paths]
+    if dated_by != "file name":
+        report.notes.append(f"data date: {day.isoformat()} ({dated_by})")
     loaded = store.get_meta().get("data_date", "")
     if loaded > day.isoformat():
         report.notes.append(
             f"note: these files date from {day.isoformat()}, before the data already loaded ({loaded}):"
             " records from newer extracts were kept as they are; this one filled gaps and added history"
         )
-    for path in establishments:
-        parse_establishments(path, parse, issues, report, day, with_groups=group_links is None)
+    for establishment in read:
+        parse_establishments(establishment, parse, issues, report, day, with_groups=group_links is None)
+        establishment.rows = []  # England's raw rows: hundreds of MB, not needed past here
     if groups is not None:
         parse_groups(groups, parse, issues, report)
     if group_links is not None:
@@ -888,12 +1045,18 @@ def load_gias(
     if hubs is not None:
         parse_hubs(hubs, parse, store, issues, report)
 
-    _keep_known_fields(store, parse)
-    if loaded > day.isoformat():
-        _keep_newer(store, parse, day)
+    stored_orgs = _keep_known_fields(store, parse)
+    _refuse_foreign_records(stored_orgs, parse)
+    kept = _keep_newer(store, parse, stored_orgs, day, check_ties=loaded > day.isoformat())
+    if kept:
+        report.notes.append(
+            f"{kept} record(s) older than the stored ones ({CHANGED}) were kept as stored; their gaps were filled"
+        )
     batch = WriteBatch(meta={f"source:{p.name}": (file_date(p) or day).isoformat() for p in paths})
     batch.meta["data_date"] = max(day.isoformat(), loaded)
     stored = store.all_ties(kinds=MEMBERSHIPS) if parse.described else []
+    if parse.unknown or parse.unknown_of:
+        parse.look_up(store, {tie.target_id for tie in stored if tie.source_id in parse.described})
     batch.delete_ties = _reconcile_memberships(stored, parse, day)
     batch.end_ties = _ended_memberships(stored, parse, day, set(batch.delete_ties))
     batch.organisations = list(parse.organisations.values())
@@ -906,12 +1069,37 @@ def load_gias(
     return report
 
 
-def _keep_known_fields(store: GraphStore, parse: GiasParse) -> None:
-    """Keep stored facts the files do not carry: Ofsted ratings, a trust's Companies House number..."""
-    ids = sorted(parse.keep_fields.keys() | parse.derived)
-    if not ids:
-        return
-    for stored in store.get_organisations(ids):
+#: Sources a load writes: a record so marked may change kind when a later extract says so.
+_LOADED = ("gias:", "dfe:", "ofsted:", "ties:")
+
+
+def _refuse_foreign_records(stored_orgs: dict[str, Organisation], parse: GiasParse) -> None:
+    """Refuse a load that would silently turn someone's record into an official one (with its ties).
+
+    Ids of the official shapes are reserved to loads and admins, but a record made through the API
+    before (or by an admin) may hold one: a URN held by a partnership stays the partnership's until
+    someone deletes or renames it.
+    """
+    clashes = [
+        f"{org_id} ({stored.kind.value}, source {stored.source or 'none'})"
+        for org_id, stored in stored_orgs.items()
+        if stored.kind is not parse.organisations[org_id].kind and not (stored.source or "").startswith(_LOADED)
+    ]
+    if clashes:
+        raise LoadError(
+            f"the store holds {len(clashes)} id(s) of this load as records no load wrote, of another kind:"
+            f" {', '.join(clashes[:5])}{'...' if len(clashes) > 5 else ''}; delete or rename them, then load again"
+        )
+
+
+def _keep_known_fields(store: GraphStore, parse: GiasParse) -> dict[str, Organisation]:
+    """Keep stored facts the files do not carry: Ofsted ratings, a trust's Companies House number...
+
+    Returns the stored versions of the load's organisations.
+    """
+    ids = sorted(parse.organisations)
+    found = {org.id: org for org in store.get_organisations(ids)} if ids else {}
+    for stored in found.values():
         fresh = parse.organisations[stored.id]
         keep = parse.keep_fields.get(stored.id, ())
         update: dict[str, Any] = {name: getattr(stored, name) for name in keep if name != "inspections"}
@@ -924,6 +1112,7 @@ def _keep_known_fields(store: GraphStore, parse: GiasParse) -> None:
         if "inspections" in keep and stored.inspections:
             merged = merge_inspections(stored.inspections, fresh.inspections)
             parse.organisations[stored.id] = with_inspections(fresh, merged)
+    return found
 
 
 def _is_gias(tie: Tie) -> bool:
@@ -973,20 +1162,43 @@ def _swap(parse: GiasParse, tie: Tie, since: date | None) -> None:
 
 
 def _ended_memberships(stored: list[Tie], parse: GiasParse, day: date, replaced: set[str]) -> list[tuple[str, date]]:
-    """Current GIAS memberships of described schools that the new files no longer state."""
+    """Current GIAS memberships of described schools that the new files no longer state, with their last day."""
     ended = []
     for tie in stored:
         if (
             tie.until is None
             and _is_gias(tie)
             and tie.source_id in parse.described
+            and not _unknown(tie, parse)
             and tie.id not in parse.ties
             and tie.id not in replaced
             and not _newer_than(tie, day)
         ):
-            until = _closed_on(parse.organisations.get(tie.source_id)) or day
+            member = parse.organisations.get(tie.source_id)
+            # An older record ending what a newer one left unknown ends it on its own date (_keep_newer).
+            record = parse.older.get(tie.source_id) or _version(member) or (day, day)
+            until = _closed_on(member) or _left_on(record)
             ended.append((tie.id, max(until, tie.since) if tie.since else until))
     return ended
+
+
+def _unknown(tie: Tie, parse: GiasParse) -> bool:
+    """Whether the load leaves this membership's kind (trust, federation, sponsor) unknown for its school."""
+    if not (parse.unknown or parse.unknown_of):
+        return False
+    kind = _membership_kind(tie, parse)
+    return kind in parse.unknown or kind in parse.unknown_of.get(tie.source_id, frozenset())
+
+
+def _membership_kind(tie: Tie, parse: GiasParse) -> str | None:
+    group = parse.kind(tie.target_id)
+    return "sponsor" if tie.kind is EdgeKind.SPONSORED_BY else group.value if group is not None else None
+
+
+def _unknown_to(org: Organisation, tie: Tie, parse: GiasParse) -> bool:
+    """Whether the stored record ``org`` came from a file that left this membership's kind unknown."""
+    unknown = org.properties.get(UNKNOWN_MEMBERSHIPS)
+    return isinstance(unknown, str) and _membership_kind(tie, parse) in unknown.split(",")
 
 
 def _extract_date(source: str | None) -> date | None:
@@ -1010,21 +1222,68 @@ def _newer_than(tie: Tie, day: date) -> bool:
 _GAP_FIELDS = ("ofsted_rating", "ofsted_date")
 
 
-def _keep_newer(store: GraphStore, parse: GiasParse, day: date) -> None:
-    """Make an extract older than some stored records change only what it knows better.
+def _version(org: Organisation | None) -> tuple[date, date] | None:
+    """When a loaded record last changed, and the day of the extract that said so (the later, the newer).
 
-    Loads in any order give the same history: an organisation or tie a newer extract stated
-    stands as it is (the older one only fills its empty Ofsted facts), and a membership only
-    the older extract states, for an establishment a newer one described, was over by then:
-    it is added ended on that newer extract's date. ``_ended_memberships`` leaves newer ties be.
+    Records loaded before these dates were kept are dated by their extract's name.
+
+    >>> _version(Organisation(id="1", kind="school", name="A", properties={"last_changed": "2025-07-16"}))
+    (datetime.date(2025, 7, 16), datetime.date(2025, 7, 16))
+    """
+    if org is None:
+        return None
+    dates = []
+    for name in (RECORD_DATE, EXTRACT_DATE):
+        value = org.properties.get(name)
+        try:
+            dates.append(date.fromisoformat(value) if isinstance(value, str) else None)
+        except ValueError:
+            dates.append(None)
+    changed, extracted = dates
+    named = _extract_date(org.source)
+    changed = changed or named
+    if changed is None:
+        return None
+    return changed, extracted or named or changed
+
+
+def _left_on(newer: tuple[date, date]) -> date:
+    """The last day of a membership a record no longer states: the day that record last changed.
+
+    Its ``LastChangedDate`` is the same whichever load comes first (an extract's date is not: it is
+    whichever later extract was loaded), so loads in any order end it on the same day. Without
+    ``LastChangedDate`` a record's date is its extract's.
+
+    >>> _left_on((date(2025, 7, 9), date(2025, 7, 18)))
+    datetime.date(2025, 7, 9)
+    """
+    return newer[0]
+
+
+def _keep_newer(
+    store: GraphStore, parse: GiasParse, stored_orgs: dict[str, Organisation], day: date, *, check_ties: bool
+) -> int:
+    """Make records older than the stored ones change only what they know better, record by record.
+
+    Loads in any order give the same history: an organisation whose stored record changed later
+    (its ``LastChangedDate``, whatever the files are called) stands as it is (the older record only
+    fills its empty Ofsted facts), and a membership only the older record states was over by then:
+    it is added ended on the day a newer load would have ended it (``_left_on``). Its stored
+    memberships are not ended. Returns how many records were kept.
     """
     newer: dict[str, date] = {}
-    for stored in store.get_organisations(sorted(parse.organisations)):
-        stated = _extract_date(stored.source)
-        if stated is None or stated <= day:
+    for org_id, stored in stored_orgs.items():
+        fresh = parse.organisations[org_id]
+        stated = _version(stored)
+        if stated is None or stated <= (_version(fresh) or (day, day)):
             continue
-        newer[stored.id] = stated
-        fresh = parse.organisations[stored.id]
+        newer[org_id] = _left_on(stated)
+        # The stored record stands for the kinds of membership it knew; for those its file left
+        # unknown, this older record is the best knowledge there is, ending on its own date.
+        left_unknown = stored.properties.get(UNKNOWN_MEMBERSHIPS)
+        known = frozenset(MEMBERSHIP_KINDS) - set(left_unknown.split(",") if isinstance(left_unknown, str) else ())
+        parse.unknown_of[org_id] = parse.unknown_of.get(org_id, frozenset()) | known
+        parse.older[org_id] = _version(fresh) or (day, day)
         gaps: dict[str, Any] = {
             name: getattr(fresh, name)
             for name in _GAP_FIELDS
@@ -1033,14 +1292,22 @@ def _keep_newer(store: GraphStore, parse: GiasParse, day: date) -> None:
         # Inspections already hold the stored ones and this file's (_keep_known_fields merged them).
         if len(getattr(fresh, "inspections", ())) > len(getattr(stored, "inspections", ())):
             gaps["inspections"] = fresh.inspections
-        parse.organisations[stored.id] = stored.model_copy(update=gaps)
+        parse.organisations[org_id] = stored.model_copy(update=gaps)
+    if not (newer or check_ties):
+        return 0
     held = {tie.id: tie for tie in store.all_ties()}
     for tie in list(parse.ties.values()):
         old = held.get(tie.id)
         if old is not None:
-            if _newer_than(old, day):
+            if tie.source_id in newer or _newer_than(old, day):
                 parse.ties[tie.id] = old
             continue
         ended_by = newer.get(tie.source_id)
-        if tie.kind in MEMBERSHIPS and ended_by is not None and tie.until is None:
+        if (
+            tie.kind in MEMBERSHIPS
+            and ended_by is not None
+            and tie.until is None
+            and not _unknown_to(stored_orgs[tie.source_id], tie, parse)
+        ):
             parse.ties[tie.id] = tie.model_copy(update={"until": max(ended_by, tie.since) if tie.since else ended_by})
+    return sum(1 for org_id in newer if org_id not in parse.derived)

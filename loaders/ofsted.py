@@ -18,6 +18,7 @@ trust memberships GIAS gave, and the differences reported, never applied.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -190,6 +191,9 @@ _DAYS: dict[str, date | None] = {}
 class _Row(CheckedRow):
     """One CSV row: Ofsted writes ``NULL`` for nothing; bad cells are reported to the collector."""
 
+    #: Latest day each date column may hold, and what that day is (``_latest_days``).
+    latest: dict[str, tuple[date, str]] = {}
+
     def get(self, column: str) -> str:
         value = self.row.get(column, "")
         if value[:1] == " " or value[-1:] == " ":  # rare: strip only then (tens of cells per row)
@@ -197,6 +201,15 @@ class _Row(CheckedRow):
         return "" if value == "NULL" else value
 
     def day(self, column: str) -> date | None:
+        found = self._day(column)
+        latest = self.latest.get(column)
+        if found is not None and latest is not None and found > latest[0]:
+            # An inspection dated in the future would stand as the latest for good (later files only add).
+            self.bad(column, f"{found} is after {latest[1]} ({latest[0]})")
+            return None
+        return found
+
+    def _day(self, column: str) -> date | None:
         text = self.get(column)
         if text in _DAYS:  # a national file has about 2,000 distinct dates in 100,000 cells
             return _DAYS[text]
@@ -250,6 +263,42 @@ class _Row(CheckedRow):
             self.bad(column, f"malformed URN {value!r} (expected digits)")
             return None
         return int(value)
+
+
+_AS_AT = re.compile(r"as[ _-]at[ _-](\d{1,2})[ _-]([A-Za-z]+)[ _-](\d{4})", re.IGNORECASE)
+_MONTHS = {name: number for number, name in enumerate(calendar.month_name) if name} | {
+    name: number for number, name in enumerate(calendar.month_abbr) if name
+}
+
+
+def as_at(path: Path) -> date | None:
+    """The date an Ofsted file's name says it is "as at".
+
+    >>> as_at(Path("State-funded_schools_inspections_and_outcomes_as_at_31_August_2025.csv.gz"))
+    datetime.date(2025, 8, 31)
+    """
+    match = _AS_AT.search(path.name)
+    month = _MONTHS.get(match[2].capitalize()) if match else None
+    if match is None or month is None:
+        return None
+    try:
+        return date(int(match[3]), month, int(match[1]))
+    except ValueError:
+        return None
+
+
+def _latest_days(path: Path) -> dict[str, tuple[date, str]]:
+    """The latest day each date column may hold: inspections by the file's "as at" date, publications by today.
+
+    Publications follow inspections by weeks (the 31 August 2025 file publishes until 29 September).
+    """
+    today = date.today()
+    named = as_at(path)
+    inspected = (named, "the file's date") if named is not None and named <= today else (today, "today")
+    blocks = (_LATEST_GRADED, _PREVIOUS_GRADED, _OEIF_GRADED, _UNGRADED, _REPORT_CARD)
+    latest = {block["date"]: inspected for block in blocks}
+    latest.update({block["published"]: (today, "today") for block in blocks})
+    return latest
 
 
 def layout_of(header: Sequence[str], path: Path) -> Layout:
@@ -391,6 +440,10 @@ def merge_inspections(stored: Iterable[Inspection], new: Iterable[Inspection]) -
     by_key: dict[tuple[date, InspectionKind], Inspection] = {(i.date, i.kind): i for i in stored}
     for inspection in new:
         key = (inspection.date, inspection.kind)
+        if inspection.number:  # the same inspection, dated otherwise by an earlier file: this file corrects it
+            same = [k for k, i in by_key.items() if i.number == inspection.number and k[1] is key[1] and k != key]
+            for old_key in same:
+                del by_key[old_key]
         current = by_key.get(key)
         if current is not None and _from_gias(inspection) and not _from_gias(current):
             continue
@@ -494,12 +547,14 @@ def _load(store: GraphStore, path: Path, *, strict: bool, dry_run: bool, audit: 
     if not all_rows:
         raise LoadError(f"{path}: no schools after the header")
     progress = Progress(f"reading {path.name}", len(all_rows))
+    latest = _latest_days(path)
     candidates: list[tuple[_Row, _Parsed]] = []
     seen: dict[int, int] = {}
     for number, (line, raw) in enumerate(all_rows):
         progress.update(number)
         report.rows_read += 1
         row = _Row(raw, path.name, line, issues)
+        row.latest = latest
         urn = row.urn("URN")
         if urn is None and row.ok:
             row.bad("URN", "is empty")

@@ -135,8 +135,10 @@ def _csv_records(path: Path) -> list[_Record]:
         raise LoadError(f"{path}: duplicated column(s) in header: {', '.join(doubled)}")
     spelt = dict(zip(names, header, strict=True))
     rename = dict(zip(header, names, strict=True))
-    records = []
+    records: list[_Record] = []
     for line, row in rows:
+        if len(records) == MAX_TIE_ROWS:
+            raise LoadError(f"{path}: more than {MAX_TIE_ROWS:,} ties in one file; split it")
         wrong_length = row.pop(WRONG_LENGTH, None)
         record = _Record(line, {rename[k]: v.strip() for k, v in row.items()}, spelt)
         if wrong_length:
@@ -167,37 +169,61 @@ def _too_deep(data: Any, limit: int) -> bool:
     return False
 
 
+#: Most rows a ties file may hold (England's whole graph has about 70,000 ties): what a load holds in
+#: memory grows with its rows, so a file within the byte limits cannot hold gigabytes of them.
+MAX_TIE_ROWS = 100_000
+_JSON_START = re.compile(r'\s*(\[|\{\s*"ties"\s*:\s*\[)')
+_SPACE = re.compile(r"\s*")
+
+
 def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
-    """The ties of a JSON file with the line each starts on."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LoadError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-    except RecursionError:
-        raise LoadError(
-            f"{path}: JSON nested too deeply to read (a ties file nests {MAX_DEPTH} levels at most)"
-        ) from None
-    if _too_deep(data, MAX_DEPTH):
-        raise LoadError(f"{path}: JSON nested deeper than a ties file does ({MAX_DEPTH} levels at most)")
-    if isinstance(data, dict) and set(data) == {"ties"} and isinstance(data["ties"], list):
-        start = re.search(r'"ties"\s*:\s*\[', text)
-        assert start is not None  # json.loads found the key
-        position = start.end()
-    elif isinstance(data, list):
-        position = text.index("[") + 1
-    else:
+    """The ties of a JSON file with the line each starts on, decoded one at a time.
+
+    Never the whole document at once: its objects would take many times the file's size in memory.
+    """
+    start = _JSON_START.match(text)
+    if start is None:
         raise LoadError(f'{path}: a JSON ties file is a list of ties, or an object {{"ties": [...]}}')
+    wrapped = start[1] != "["
+    position, line, counted, count = start.end(), 1, 0, 0
     decoder = json.JSONDecoder()
-    line, counted = 1, 0
-    whitespace = re.compile(r"[\s,]*")
-    while True:
-        position = whitespace.match(text, position).end()  # type: ignore[union-attr]
-        if text[position] == "]":
-            return
+
+    def broken(at: int, what: str) -> LoadError:
+        error = json.JSONDecodeError(what, text, min(at, len(text)))
+        return LoadError(f"{path}:{error.lineno}: not valid JSON ({what} at column {error.colno})")
+
+    position = _SPACE.match(text, position).end()  # type: ignore[union-attr]
+    while text[position : position + 1] != "]":
         line += text.count("\n", counted, position)
         counted = position
-        item, position = decoder.raw_decode(text, position)
+        try:
+            item, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            raise LoadError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise LoadError(
+                f"{path}: JSON nested too deeply to read (a ties file nests {MAX_DEPTH} levels at most)"
+            ) from None
+        if _too_deep(item, MAX_DEPTH - (2 if wrapped else 1)):
+            raise LoadError(f"{path}: JSON nested deeper than a ties file does ({MAX_DEPTH} levels at most)")
+        count += 1
+        if count > MAX_TIE_ROWS:
+            raise LoadError(f"{path}: more than {MAX_TIE_ROWS:,} ties in one file; split it")
         yield line, item
+        position = _SPACE.match(text, position).end()  # type: ignore[union-attr]
+        if text[position : position + 1] == ",":
+            position = _SPACE.match(text, position + 1).end()  # type: ignore[union-attr]
+            if text[position : position + 1] == "]":
+                raise broken(position, "Illegal trailing comma before end of array")
+        elif text[position : position + 1] != "]":
+            raise broken(position, "Expecting ',' delimiter")
+    end = _SPACE.match(text, position + 1).end()  # type: ignore[union-attr]
+    if wrapped:
+        if text[end : end + 1] != "}":
+            raise LoadError(f'{path}: a JSON ties file is a list of ties, or an object {{"ties": [...]}}')
+        end = _SPACE.match(text, end + 1).end()  # type: ignore[union-attr]
+    if end != len(text):
+        raise broken(end, "Extra data")
 
 
 def _json_records(path: Path) -> list[_Record]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -169,24 +170,38 @@ class BodyLimit:
             await _too_large(send, limit)
             return
         received = 0
+        failed: list[Exception] = []
+        started = False
 
         async def counted() -> Message:
             nonlocal received
             try:
                 message = await asyncio.wait_for(receive(), self.timeout)
             except TimeoutError:
-                raise _TooSlow from None
+                failed.append(_TooSlow())
+                raise failed[0] from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge
+                    failed.append(_TooLarge())
+                    raise failed[0]
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
+        async def answer(message: Message) -> None:
+            # FastAPI turns any error while it reads a JSON body into its own 400 ("There was an error
+            # parsing the body"): once the body failed here, that answer is dropped for the true one.
+            nonlocal started
+            if not failed:
+                started = True
+                await send(message)
+
+        with contextlib.suppress(_TooLarge, _TooSlow):
+            await self.app(scope, counted, answer)
+        if not failed or started:
+            return
+        if isinstance(failed[0], _TooLarge):
             await _too_large(send, limit)
-        except _TooSlow:
+        else:
             await _problem(send, 408, f"the request body stalled for over {self.timeout:g} seconds")
 
 

@@ -9,9 +9,9 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from graph_service.models import MAX_LA_CODE
+from graph_service.models import MAX_LA_CODE, check_query_day
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 
@@ -63,8 +63,8 @@ def _iso_date(value: object) -> object:
     return value
 
 
-#: A date in a query: YYYY-MM-DD only.
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+#: A date in a query: YYYY-MM-DD only, within ``QUERY_DAYS``.
+IsoDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(check_query_day)]
 
 #: Query and path parameters shared by the routers, each with its bounds and description.
 LaCodeQuery = Annotated[int | None, Query(ge=0, le=MAX_LA_CODE, description="Local authority code, e.g. 330.")]

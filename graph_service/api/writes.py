@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -42,9 +43,15 @@ router = APIRouter(tags=["writes"], responses=REFUSALS)
 EDITOR_KINDS = frozenset({NodeKind.COMMUNITY_PARTNER, NodeKind.PARTNERSHIP, NodeKind.TEACHING_SCHOOL_ALLIANCE})
 #: Tie kinds only GIAS states (or an admin): who maintains, sponsors or succeeded a school.
 ADMIN_TIE_KINDS = frozenset({EdgeKind.MAINTAINED_BY, EdgeKind.SPONSORED_BY, EdgeKind.PREDECESSOR_OF})
-#: Sources the loaders write ("gias:<file>", "dfe:<file>", "ofsted:<file>"): records so marked are
-#: official data, which only an admin or a load may change, and which no editor may claim to be.
-LOADED_SOURCES = ("gias:", "dfe:", "ofsted:")
+#: Sources the loaders write ("gias:<file>", "dfe:<file>", "ofsted:<file>", "ties:<file>"): records so
+#: marked are a load's, which only an admin or a load may change, and which no editor may claim to be.
+LOADED_SOURCES = ("gias:", "dfe:", "ofsted:", "ties:")
+#: Id shapes the loads give (a URN, ``la-<code>``, ``group-<Group UID>``, ``sponsor-<name>``,
+#: ``tsh-<region>``), in any case or padding: reserved for loads and admins, or a later load would
+#: turn an editor's record into the official one, keeping the editor's ties.
+OFFICIAL_ID = re.compile(r"(\d+|(la|group|sponsor|tsh)-.*)", re.IGNORECASE)
+#: The same shapes as the loads spell them: anything else of an official shape only looks like one.
+CANONICAL_ID = re.compile(r"[1-9]\d*|(la|group)-[1-9]\d*|(sponsor|tsh)-[a-z0-9]+(-[a-z0-9]+)*")
 
 TieIdPath = Annotated[
     str,
@@ -85,6 +92,19 @@ def _entry(key: ApiKey, action: str, target: str, before: str | None, after: str
     )
 
 
+def look_alike(org_id: str) -> str | None:
+    """The official id ``org_id`` spells another way (in another case, or padded with zeros), if any.
+
+    >>> look_alike("LA-330"), look_alike("0103120"), look_alike("GROUP-02044"), look_alike("la-330"), look_alike("p1")
+    ('la-330', '103120', 'group-2044', None, None)
+    """
+    if not OFFICIAL_ID.fullmatch(org_id):
+        return None
+    prefix, dash, rest = org_id.lower().rpartition("-") if not org_id.isdigit() else ("", "", org_id)
+    spelt = f"{prefix}{dash}{rest.lstrip('0') if rest.isdigit() else rest}"
+    return spelt if spelt != org_id and CANONICAL_ID.fullmatch(spelt) else None
+
+
 def _loaded(source: str | None) -> bool:
     return (source or "").startswith(LOADED_SOURCES)
 
@@ -93,8 +113,14 @@ def _editor_may_write_organisation(
     key: ApiKey, body: OrganisationBase, before: OrganisationPublic | None, org_id: str
 ) -> None:
     """403 unless the key may write this organisation: editors only partners they (not a load) made."""
+    official = look_alike(org_id)
+    if official is not None and before is None:
+        raise unprocessable(("path", "org_id"), f"{org_id!r} looks like the official id {official!r}; use that")
     if key.role >= Role.ADMIN:
         return
+    if OFFICIAL_ID.fullmatch(org_id) and before is None:
+        shapes = "a URN, la-, group-, sponsor- or tsh-"
+        raise HTTPException(403, f"{org_id!r} has the shape of an official id ({shapes}): only loads and admins may")
     if body.kind not in EDITOR_KINDS:
         raise HTTPException(403, f"only an admin may write a {body.kind.value}")
     if before is not None and (before.kind not in EDITOR_KINDS or _loaded(before.source)):
@@ -288,7 +314,7 @@ async def load_file(
         Query(
             # Starts with a letter or digit: never "." or "..", which name a folder.
             pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
-            description="File name (its extract date is read from it).",
+            description="File name; a date in it (edubasealldata20250718.csv) must agree with its LastChangedDate.",
         ),
     ] = "upload.csv",
 ) -> LoadSummary:

@@ -32,10 +32,16 @@ MODULES = (
 
 def iso_date(text: str) -> date:
     """An argparse ``type`` for ``YYYY-MM-DD`` dates, with a one-line error otherwise."""
+    from graph_service.models import check_query_day  # on use: `graph-service --help` does not import models
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        return check_query_day(day)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 #: Verb -> (module, help), in the order ``--help`` lists them.

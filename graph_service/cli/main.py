@@ -314,7 +314,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     gias.add_argument("--groups", help="allgroupsdata.csv")
     gias.add_argument("--group-links", help="alllinksdata.csv")
     gias.add_argument("--hubs", help="teaching school hubs lead schools CSV")
-    gias.add_argument("--as-of", type=iso_date, help="extract date (default: from the file name)")
+    gias.add_argument(
+        "--as-of", type=iso_date, help="extract date (default: the file name's, else its newest LastChangedDate)"
+    )
     load_options(gias)
     gias.set_defaults(func=cmd_load_gias)
 

@@ -69,7 +69,7 @@ SOURCES: dict[str, dict[str, list[tuple[str, str]]]] = {
         "focus": [("ties file", "focus")],
         "outcome": [("ties file", "outcome")],
         "since": [(_LINKS, "LinkEstablishedDate"), ("GIAS group links (alllinksdata)", "Joined date")],
-        "until": [("the extract date a membership was last seen, or a closing date", "")],
+        "until": [("the day the first GIAS record without a membership last changed, or a closing date", "")],
         "data_source": [("the file or person a record came from", "")],
         "notes": [(_LINKS, "LinkType"), ("ties file", "notes")],
         "sla_lead_partner": [("ties file", "sla_lead_partner")],

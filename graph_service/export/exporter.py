@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from graph_service.export.codebook import as_csv, entries
 from graph_service.export.metadata import build_metadata
 from graph_service.export.parquet import edges_table, nodes_table, parquet_readme
 from graph_service.export.records import Schema
-from graph_service.export.source import ExportSpec, ExportTooLarge, Selection, select
+from graph_service.export.source import ExportError, ExportSpec, ExportTooLarge, Selection, select
 from graph_service.export.textformats import CsvFlavour, csv_files, csv_readme, cypher, node_link
 from graph_service.export.xmlformats import gexf, graphml
 from graph_service.models import Organisation, slugify
@@ -209,15 +210,35 @@ def prepare_export(
 
 
 def _write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
-    """Write a file under a temporary name and rename it, so a failure leaves no half file."""
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    """Write a file under a temporary name and rename it, so a failure leaves no half file.
+
+    What is not a regular file (a FIFO, a device such as ``/dev/stdout``, or a link to one) is
+    written through, never replaced by a file; a link to a regular file keeps pointing at it.
+    A file that cannot be written is an :class:`ExportError` (``/dev/full``: no space left).
+    """
     try:
-        with partial.open("wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+        try:
+            mode: int | None = path.stat().st_mode  # through links
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and stat.S_ISDIR(mode):
+            raise ExportError(f"{path}: is a directory; give a file name")
+        if mode is not None and not stat.S_ISREG(mode):
+            with path.open("wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+            return
+        target = path.resolve() if path.is_symlink() else path
+        partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+        try:
+            with partial.open("wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def write_export(prepared: PreparedExport, path: Path) -> list[Path]:

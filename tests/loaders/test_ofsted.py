@@ -145,6 +145,12 @@ def test_graded_rows(store: GraphStore, tmp_path: Path) -> None:
     robin = _stored(store, 140262)
     graded = [i for i in robin.inspections if i.kind is InspectionKind.GRADED]
     assert graded[-1].urn_at_inspection == 103386 and graded[-1].overall == 2
+    # Who it was then: Ofsted's LAESTAB, name and type at the time.
+    assert (graded[-1].laestab_at_inspection, graded[-1].name_at_inspection, graded[-1].type_at_inspection) == (
+        3302460,
+        "Robin Hood Junior and Infant School",
+        "Community School",
+    )
     ungraded = [i for i in robin.inspections if i.kind is InspectionKind.UNGRADED]
     assert [(i.date, i.outcome) for i in ungraded] == [(date(2022, 9, 22), "School remains Good")]
     # An ungraded inspection confirms the grade; the standing still comes from the graded one.
@@ -257,6 +263,30 @@ def test_report_card_grade_words_are_checked(store: GraphStore, tmp_path: Path) 
     ]
     assert "unknown grade 'Good'" in report.issues[1].reason and "Needs attention" in report.issues[1].reason
     assert _stored(store, 100977).inspections == []
+
+
+def test_a_report_card_judged_on_a_predecessor_says_who_it_was(store: GraphStore, tmp_path: Path) -> None:
+    _schools(store, 100977)
+    header, rows = _rows(REPORT_CARDS, {"100977"}, encoding="utf-8")
+    rows[0].update(
+        {
+            "Does the latest full inspection relate to the URN of the current school?": "No",
+            "URN at time of latest full inspection": "100001",
+            "LAESTAB at time of latest full inspection": "2114000",
+            "School name at time of latest full inspection": "Old Stepney School",
+            "School type at time of latest full inspection": "Voluntary Aided School",
+        }
+    )
+    load_ofsted(store, _write(tmp_path / "cards.csv", header, rows, encoding="utf-8"))
+    card = [i for i in _stored(store, 100977).inspections if i.kind is InspectionKind.REPORT_CARD][-1]
+    assert (card.urn_at_inspection, card.laestab_at_inspection, card.name_at_inspection, card.type_at_inspection) == (
+        100001,
+        2114000,
+        "Old Stepney School",
+        "Voluntary Aided School",
+    )
+    standing = standing_on(org_attrs(_stored(store, 100977)), date(2026, 6, 1))
+    assert standing is not None and (standing.judged_urn, standing.judged_name) == ("100001", "Old Stepney School")
 
 
 def test_control_characters_in_text_cells_are_refused(store: GraphStore, tmp_path: Path) -> None:
