@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from graph_service import memory
 from graph_service.analytics import backtest as takeovers
 from graph_service.analytics.health import health_report, health_task, measure, network_health
+from graph_service.analytics.isolation import _histories as isolation_histories
 from graph_service.analytics.isolation import area_summary, isolated, nearest_possible_partner
 from graph_service.analytics.network import (
     CollaborationTimeline,
@@ -50,6 +51,15 @@ from graph_service.analytics.support import (
     support_candidates,
     support_index,
 )
+from graph_service.derived import (
+    patch_partner_table,
+    patch_risk_history,
+    patch_selections,
+    patch_support_index,
+    patch_timeline,
+    weak_graph,
+)
+from graph_service.index import Patch, on_patch, retire
 from graph_service.models import EdgeKind, GovernanceLevel, MemberRole, NodeKind, OfstedRating, Phase, Status
 from graph_service.store import GraphStore
 
@@ -653,8 +663,45 @@ def forget_answers() -> None:
 _timelines: weakref.WeakKeyDictionary[nx.MultiDiGraph, CollaborationTimeline] = weakref.WeakKeyDictionary()
 
 
+@on_patch
+def _carry_over(patch: Patch) -> None:
+    """After a write by this process, the date-free structures of the new graph from the old one's."""
+    with _lock:
+        timeline = _timelines.get(patch.old)
+        support = _support.get(patch.old)
+    if timeline is not None:
+        patched = patch_timeline(timeline, patch)
+        history = isolation_histories.get(timeline)
+        if history is not None:
+            isolation_histories[patched] = patch_risk_history(history, timeline, patched, patch)
+        patch_selections(timeline, patched, patch)
+        with _lock:
+            _timelines[patch.new] = patched
+            old_days = list(_cache.get(patch.old, {}).items())
+        # Each prepared day carried over: its collaboration graph is a few array operations, and the
+        # isolated question's table of possible partners (every collaborating school) is patched.
+        days: OrderedDict[tuple[date | None, date], _Prepared] = OrderedDict()
+        for (as_at, day), prepared in old_days:
+            if day != (as_at or date.today()):
+                continue
+            collab = collaboration_graph(patch.new, as_at, timeline=patched)
+            table = prepared.collab.graph.get("possible_partners")
+            if table is not None:
+                collab.graph["possible_partners"] = patch_partner_table(table, collab, patch)
+            days[(as_at, day)] = _Prepared(collab)
+        with _lock:
+            _cache[patch.new] = days
+        for _key, prepared in old_days:
+            retire(prepared.collab)
+    if support is not None:
+        index = patch_support_index(support.index, patch)
+        index.graph = weak_graph(patch.new)
+        with _lock:
+            _support[patch.new] = _Support(index)
+
+
 def _timeline_of(graph: nx.MultiDiGraph) -> CollaborationTimeline:
-    known = _timelines.get(graph)
+    known = _timelines.get(graph)  # the caller holds _lock
     if known is None:
         known = _timelines[graph] = collaboration_timeline(graph)
     return known
@@ -796,7 +843,10 @@ def _support_of(graph: nx.MultiDiGraph) -> _Support:
     with _lock:
         known = _support.get(graph)
     if known is None:
-        known = _Support(support_index(graph))
+        index = support_index(graph)
+        # The index must not keep its graph alive: it is the value of a weak dictionary keyed by the graph.
+        index.graph = weak_graph(graph)
+        known = _Support(index)
         with _lock:
             known = _support.setdefault(graph, known)
         if memory.is_long_lived(graph):

@@ -10,7 +10,9 @@ the store's whole graph and rebuilt when that graph is (after a write).
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import itertools
 import math
 import re
 import threading
@@ -20,6 +22,7 @@ from typing import Any
 import networkx as nx
 from rapidfuzz import fuzz, process
 
+from graph_service.index import Patch, on_patch
 from graph_service.store import GraphStore
 from viz.isolation import distance_km
 
@@ -135,38 +138,131 @@ class SearchIndex:
         self.in_area: dict[str, list[str]] = {}  # postcode district or sector -> ids
         self.ranks: dict[str, tuple[int, int, str]] = {}
         self.words: dict[str, list[str]] = {}  # a word of a name -> ids
+        self._rows_at: dict[str, int] | None = None  # see _row_of
         for node, data in graph.nodes(data=True):
-            kind = data.get("kind")
-            if kind == "local_authority":
-                continue
-            name = str(data.get("name", ""))
-            closed = data.get("status") == "closed"
-            latitude, longitude = data.get("latitude"), data.get("longitude")
-            rank = self.ranks[node] = (1 if closed else 0, ORDER.get(str(kind), 9), name.lower())
-            self.rows.append(
-                (
-                    rank,
-                    node,
-                    name.lower(),
-                    str(data.get("town") or "").lower(),
-                    latitude,
-                    longitude,
-                    kind == "school" and not closed,
-                )
-            )
-            for key in (data.get("urn"), data.get("laestab"), _squash(data.get("postcode"))):
-                if key:
-                    self.by_key.setdefault(str(key), []).append(node)
-            parts = postcode_parts(str(data.get("postcode") or ""))
-            for area in (parts.district, parts.sector) if parts else ():
-                if area is None:
-                    continue
-                self.in_area.setdefault(area, []).append(node)
-                if latitude is not None and longitude is not None:
-                    self.districts.setdefault(area, []).append((latitude, longitude))
-            for word in set(_WORD.findall(name.lower())):
-                self.words.setdefault(word, []).append(node)
+            self._add(node, data)
         self.vocabulary = list(self.words)
+
+    def _add(self, node: str, data: dict[str, Any]) -> None:
+        """Index one organisation (appended: callers add them in the graph's order)."""
+        if data.get("kind") == "local_authority":
+            return
+        self.rows.append(self._row(node, data))
+        for key in _keys(data):
+            self.by_key.setdefault(key, []).append(node)
+        for area, point in _areas(data):
+            self.in_area.setdefault(area, []).append(node)
+            if point is not None:
+                self.districts.setdefault(area, []).append(point)
+        for word in _words(data):
+            self.words.setdefault(word, []).append(node)
+
+    def _row(self, node: str, data: dict[str, Any]) -> tuple[tuple[int, int, str], str, str, str, Any, Any, bool]:
+        kind = data.get("kind")
+        name = str(data.get("name", ""))
+        closed = data.get("status") == "closed"
+        rank = self.ranks[node] = (1 if closed else 0, ORDER.get(str(kind), 9), name.lower())
+        town = str(data.get("town") or "").lower()
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        return (rank, node, name.lower(), town, latitude, longitude, kind == "school" and not closed)
+
+    def _row_of(self) -> dict[str, int]:
+        """Each organisation's place in ``rows`` (made on the first patch, then carried over)."""
+        known = self._rows_at
+        if known is None:
+            known = self._rows_at = {row[1]: i for i, row in enumerate(self.rows)}
+        return known
+
+    def patched(self, graph: nx.MultiDiGraph, changed: frozenset[str]) -> SearchIndex:
+        """The index of ``graph``, which differs from this one's only in the organisations ``changed``
+        (graph_service.index): the same as ``SearchIndex(graph)``, their rows alone redone (new words
+        come last in the vocabulary)."""
+        new = object.__new__(SearchIndex)
+        new.graph = graph
+        new._rows_at = None
+        if not changed:  # a tie written: nothing searched changed
+            new.__dict__.update(self.__dict__)
+            new.graph = graph
+            return new
+        new.ranks = dict(self.ranks)
+        before, after = self.graph.nodes, graph.nodes
+        keys: set[str] = set()
+        areas: set[str] = set()
+        words: set[str] = set()
+        for node in changed:
+            new.ranks.pop(node, None)
+            for attrs in (before.get(node), after.get(node)):
+                if attrs is not None and attrs.get("kind") != "local_authority":
+                    keys.update(_keys(attrs))
+                    areas.update(area for area, _point in _areas(attrs))
+                    words.update(_words(attrs))
+        present = [node for node in changed if node in after and after[node].get("kind") != "local_authority"]
+        # Rows in the graph's order: a changed organisation keeps its place, a new one comes last.
+        rows = list(self.rows)
+        row_of = self._row_of()
+        at = {node: row_of[node] for node in changed if node in row_of}
+        made = {node for node in present if node not in before}
+        if any(node not in at and node not in made for node in present):
+            return SearchIndex(graph)  # an organisation that was a local authority: not worth patching
+        for node in present:
+            if node in at:
+                rows[at[node]] = new._row(node, after[node])
+        if len(at) > len(present) - len(made):  # some left the index
+            kept = set(present)
+            rows = [row for row in rows if row[1] not in changed or row[1] in kept]
+        last = list(itertools.islice(reversed(graph._node), len(made)))[::-1]
+        rows += [new._row(node, after[node]) for node in last if node in made]
+        if len(at) == len(present) - len(made):  # nothing left: the places of the others stand
+            new._rows_at = dict(row_of) if made else row_of
+            for i in range(len(rows) - len(made), len(rows)):
+                new._rows_at[rows[i][1]] = i
+        new.rows = rows
+        order: dict[str, int] = {}
+
+        def in_order(listed: list[str]) -> list[str]:
+            if len(listed) > 1:
+                if not order:
+                    order.update((node, i) for i, node in enumerate(graph))
+                listed.sort(key=order.__getitem__)
+            return listed
+
+        def redo(index: dict[str, list[str]], names: set[str], has: Any) -> dict[str, list[str]]:
+            index = dict(index)
+            for name in names:
+                listed = [node for node in index.get(name, []) if node not in changed]
+                listed = in_order(listed + [node for node in present if has(after[node], name)])
+                if listed:
+                    index[name] = listed
+                else:
+                    index.pop(name, None)
+            return index
+
+        new.by_key = redo(self.by_key, keys, lambda attrs, key: key in _keys(attrs))
+        new.in_area = redo(self.in_area, areas, lambda attrs, area: any(a == area for a, _p in _areas(attrs)))
+        new.words = redo(self.words, words, lambda attrs, word: word in _words(attrs))
+        # The vocabulary in the order a build meets the words: by the graph's order of their first
+        # organisation, then as its name's words come (fuzzy matches of equal score keep that order).
+        if not order:
+            order.update((node, i) for i, node in enumerate(graph))
+
+        def met(word: str) -> tuple[int, int]:
+            first = new.words[word][0]
+            return order[first], list(_words(after[first])).index(word)
+
+        vocabulary = [word for word in self.vocabulary if word not in words]
+        for word in sorted((word for word in words if word in new.words), key=met):
+            vocabulary.insert(bisect.bisect_left(vocabulary, met(word), key=met), word)
+        new.vocabulary = vocabulary
+        new.districts = dict(self.districts)
+        for area in areas:
+            points = [
+                point for node in new.in_area.get(area, []) for a, point in _areas(after[node]) if a == area and point
+            ]
+            if points:
+                new.districts[area] = points
+            else:
+                new.districts.pop(area, None)
+        return new
 
     def _hit(self, node: str, matched: str, km: float | None = None) -> Hit:
         data = self.graph.nodes[node]
@@ -311,6 +407,24 @@ class SearchIndex:
         return how, [self._hit(node, "near", round(km, 2)) for km, node in found[:limit]]
 
 
+def _keys(data: dict[str, Any]) -> list[str]:
+    """The exact keys an organisation is found by: URN, LAESTAB, postcode without its space."""
+    return [str(key) for key in (data.get("urn"), data.get("laestab"), _squash(data.get("postcode"))) if key]
+
+
+def _areas(data: dict[str, Any]) -> list[tuple[str, tuple[float, float] | None]]:
+    """The postcode district and sector an organisation is in, each with its location if known."""
+    parts = postcode_parts(str(data.get("postcode") or ""))
+    latitude, longitude = data.get("latitude"), data.get("longitude")
+    point = (latitude, longitude) if latitude is not None and longitude is not None else None
+    return [(area, point) for area in ((parts.district, parts.sector) if parts else ()) if area is not None]
+
+
+def _words(data: dict[str, Any]) -> set[str]:
+    """The words of an organisation's name, lower case."""
+    return set(_WORD.findall(str(data.get("name", "")).lower()))
+
+
 def _squash(value: object) -> str | None:
     """A key without spaces, upper case (postcodes, URNs)."""
     return "".join(str(value).split()).upper() if value else None
@@ -329,3 +443,12 @@ def index(store: GraphStore) -> SearchIndex:
             kept = (graph, SearchIndex(graph))
             _cache[id(store)] = kept
         return kept[1]
+
+
+@on_patch
+def _carry_over(patch: Patch) -> None:
+    """After a write by this process, the index of the new graph from the old one's (graph_service.index)."""
+    with _lock:
+        for store, (graph, found) in list(_cache.items()):
+            if graph is patch.old:
+                _cache[store] = (patch.new, found.patched(patch.new, patch.organisations))

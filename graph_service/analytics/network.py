@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -414,13 +415,42 @@ def selected(collab: nx.Graph, flt: SchoolFilter, as_at: date | None = None) -> 
     kept = collab.graph.get("open")
     if flt.statuses or not flt.kinds or kept is None or collab.graph.get("as_at") != as_at:
         return [node for node, attrs in collab.nodes(data=True) if flt.matches(attrs, as_at)]
+    timeline = collab.graph.get("timeline")
+    try:
+        hash(flt)
+    except TypeError:  # a filter made with lists: not kept
+        timeline = None
+    # Kept per timeline and date (graph_service.derived carries them over a write): always id order.
+    known = None if timeline is None else selections(timeline).get((flt, as_at))
+    if known is not None:
+        return list(known)
     found = [node for kind in flt.kinds for node in kept.get(kind, ())]
     if len(flt.kinds) > 1:
         found.sort()
-    if not flt.by_place:
-        return found
-    nodes = collab.nodes
-    return [node for node in found if flt.matches_place(nodes[node])]
+    if flt.by_place:
+        nodes = collab.nodes
+        found = [node for node in found if flt.matches_place(nodes[node])]
+    if timeline is not None:
+        kept_selections = selections(timeline)
+        if len(kept_selections) >= _KEPT_SELECTIONS:
+            kept_selections.pop(next(iter(kept_selections)))
+        kept_selections[(flt, as_at)] = tuple(found)
+    return found
+
+
+#: Selections kept per timeline (areas asked about, by date).
+_KEPT_SELECTIONS = 64
+_selections: weakref.WeakKeyDictionary[
+    CollaborationTimeline, dict[tuple[SchoolFilter, date | None], tuple[str, ...]]
+] = weakref.WeakKeyDictionary()
+
+
+def selections(timeline: CollaborationTimeline) -> dict[tuple[SchoolFilter, date | None], tuple[str, ...]]:
+    """What :func:`selected` found on a timeline, by filter and date (ids in order)."""
+    known = _selections.get(timeline)
+    if known is None:
+        known = _selections.setdefault(timeline, {})
+    return known
 
 
 def node_ties(collab: nx.Graph, node: str) -> list[tuple[str, str, str, dict[str, Any]]]:

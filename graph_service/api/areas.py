@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from graph_service import area_questions
 from graph_service.analytics.panel import AREA_MEASURES
-from graph_service.api.app import IsoDate, Problem, StoreDep, json_answer
+from graph_service.api.deps import IsoDate, Problem, StoreDep, json_answer
 from graph_service.api.errors import unprocessable
 from graph_service.area_questions import AreaBy, AreaSeries, AreaTable, Step
 from graph_service.export.panel import PanelFormat, days_label, panel_stream

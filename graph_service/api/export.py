@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
-from graph_service.api.app import IsoDate, LaCodeQuery, Problem, SettingsDep, StoreDep
+from graph_service.api.deps import IsoDate, LaCodeQuery, Problem, SettingsDep, StoreDep
 from graph_service.api.errors import unprocessable
 from graph_service.export import (
     MEDIA_TYPES,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import ValidationError
 
 from graph_service import areas, questions
-from graph_service.api.app import MAX_OFFSET, IsoDate, LaCodeQuery, Problem, SettingsDep, StoreDep, json_answer
+from graph_service.api.deps import MAX_OFFSET, IsoDate, LaCodeQuery, Problem, SettingsDep, StoreDep, json_answer
 from graph_service.api.errors import unprocessable
 from graph_service.models import NodeKind, Phase, Status
 from graph_service.questions import (

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from graph_service import areas
-from graph_service.api.app import IsoDate, OrgIdPath, Problem, SettingsDep, StoreDep
+from graph_service.api.deps import IsoDate, OrgIdPath, Problem, SettingsDep, StoreDep
 from graph_service.api.errors import unprocessable
 from graph_service.models import MAX_LA_CODE
 from graph_service.settings import Settings

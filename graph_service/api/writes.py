@@ -13,8 +13,8 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.api.app import MAX_OFFSET, OrgIdPath, Problem, StoreDep
 from graph_service.api.auth import Admin, Editor
+from graph_service.api.deps import MAX_OFFSET, OrgIdPath, Problem, StoreDep
 from graph_service.api.errors import unprocessable
 from graph_service.models import (
     AuditEntry,

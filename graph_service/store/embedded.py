@@ -7,6 +7,7 @@ file as it was before the load.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ import networkx as nx
 from graph_service import memory
 from graph_service.analytics.network import SchoolFilter
 from graph_service.graphview import build_graph_from_stored
+from graph_service.index import PATCH_LIMIT, Change, GraphIndex, retire
 from graph_service.models import (
     STORED,
     AuditEntry,
@@ -40,6 +42,8 @@ from graph_service.store.base import (
     WriteProgress,
     WriteResult,
 )
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS organisations (
@@ -149,8 +153,16 @@ class EmbeddedStore:
         self.busy_timeout = busy_timeout
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
-        self._graph_cache: nx.MultiDiGraph | None = None
+        #: The whole graph's current version (graph_service.index), and SQLite's data_version it was
+        #: read at: a commit by another connection (a CLI load, another worker) changes the latter.
+        self._index: GraphIndex | None = None
         self._graph_version: int | None = None
+        #: One rebuild at a time, outside ``_lock``: /health and lookups do not wait for it.
+        self._build_lock = threading.Lock()
+        #: Writes patch the graph one at a time, in the order they committed.
+        self._patch_lock = threading.Lock()
+        #: Writes by this store object: a graph read before one is not installed after it.
+        self._writes = 0
 
     # -- lifecycle ---------------------------------------------------------
     def open(self) -> None:
@@ -201,10 +213,46 @@ class EmbeddedStore:
 
     # -- writes ------------------------------------------------------------
     def apply(self, batch: WriteBatch, progress: WriteProgress | None = None) -> WriteResult:
-        with self._lock, self._transaction() as conn:
-            result = self._apply(conn, batch, progress or _no_progress)
-        self._graph_cache = None
+        with self._lock:
+            held = self._index
+            change = None
+            with self._transaction() as conn:
+                result = self._apply(conn, batch, progress or _no_progress)
+                if held is not None and len(batch) <= PATCH_LIMIT:
+                    change = self._change(conn, batch)
+            self._writes += 1
+            if change is None:
+                self._index = None  # a big load: read afresh by the next question
+                return result
+            # Taken before the store's lock is let go, so that writes patch in the order they committed,
+            # while /health and lookups go on.
+            self._patch_lock.acquire()
+        try:
+            # The next version patched from the one held; until it is in place readers answer from
+            # the previous one (this write has not answered yet).
+            try:
+                patched = held.patched(change) if held is not None else None
+            except Exception:  # never a stale graph: the next question reads it afresh
+                log.exception("patching the whole graph after a write failed; it will be read afresh")
+                patched = None
+            with self._lock:
+                if self._index is held:
+                    self._index = patched
+        finally:
+            self._patch_lock.release()
+        if held is not None:
+            retire(held.graph)
         return result
+
+    def _change(self, conn: sqlite3.Connection, batch: WriteBatch) -> Change:
+        """The rows ``batch`` wrote, as now stored (None for those deleted), read in its transaction."""
+        org_ids = [org.id for org in batch.organisations] + batch.delete_organisations
+        tie_ids = [tie.id for tie in batch.ties] + [tie_id for tie_id, _ in batch.end_ties] + batch.delete_ties
+        orgs = self._existing(conn, "organisations", org_ids)
+        ties = self._existing(conn, "ties", tie_ids)
+        return Change(
+            {org_id: orgs.get(org_id) for org_id in org_ids}, {tie_id: ties.get(tie_id) for tie_id in tie_ids}
+        )
 
     def _existing(self, conn: sqlite3.Connection, table: str, ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -349,7 +397,8 @@ class EmbeddedStore:
             conn.execute("DELETE FROM organisations")
             conn.execute("DELETE FROM meta")
             conn.execute("DELETE FROM audit")
-        self._graph_cache = None
+            self._index = None
+            self._writes += 1
 
     # -- reads -------------------------------------------------------------
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -510,13 +559,33 @@ class EmbeddedStore:
         return self.graph()
 
     def graph(self) -> nx.MultiDiGraph:
+        return self.graph_index().graph
+
+    def graph_index(self) -> GraphIndex:
+        """The current version of the whole graph: patched by this process's writes, read afresh
+        after another connection's (SQLite's data_version tells)."""
         with self._lock, _translated(self.path):
-            # data_version changes when another connection (a CLI load) commits.
-            version = int(self._db().execute("PRAGMA data_version").fetchone()[0])
-            if self._graph_cache is None or self._graph_version != version:
-                self._graph_cache = None
+            version = self._data_version()
+            held = self._index
+            if held is not None and self._graph_version == version:
+                return held
+        with self._build_lock:
+            with self._lock, _translated(self.path):
+                version = self._data_version()
+                held = self._index
+                if held is not None and self._graph_version == version:
+                    return held
                 orgs = [row[0] for row in self._db().execute("SELECT data FROM organisations")]
                 ties = [row[0] for row in self._db().execute("SELECT data FROM ties")]
-                self._graph_cache = memory.rebuild_long_lived(lambda: build_graph_from_stored(orgs, ties))
-                self._graph_version = version
-            return self._graph_cache
+                writes = self._writes
+            # Built outside the store's lock: lookups and /health go on meanwhile.
+            graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(orgs, ties))
+            built = GraphIndex.of(graph, 0 if held is None else held.version + 1)
+            with self._lock:
+                if self._data_version() == version and self._writes == writes:
+                    self._index, self._graph_version = built, version
+            return built
+
+    def _data_version(self) -> int:
+        # data_version changes when another connection (a CLI load, another worker) commits.
+        return int(self._db().execute("PRAGMA data_version").fetchone()[0])

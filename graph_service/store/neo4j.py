@@ -51,6 +51,7 @@ from graph_service import memory
 from graph_service.analytics.isolation import RISK_POINTS, UNRATED_RISK
 from graph_service.analytics.network import PROVIDER_KINDS, SchoolFilter, holds
 from graph_service.graphview import build_graph_from_stored
+from graph_service.index import PATCH_LIMIT, Change, GraphIndex, retire
 from graph_service.models import STORED, AuditEntry, EdgeKind, NodeKind, Organisation, Status, Tie, check_endpoints
 from graph_service.store.base import (
     IntegrityError,
@@ -341,6 +342,36 @@ class _Memory:
     loading: str | None
     organisations: dict[str, str] = field(default_factory=dict)
     ties: dict[str, str] = field(default_factory=dict)
+    #: The graph's version in this process (graph_service.index): patched by this process's writes.
+    index: GraphIndex | None = None
+
+    def patched(self, change: Change, version: int) -> _Memory | None:
+        """The graph at ``version`` after ``change``, this process's write that made it (None: rebuild)."""
+        if self.index is None or self.loading is not None or self.version is None or version != self.version + 1:
+            return None
+        index = self.index.patched(change)
+        if index is None:
+            return None
+        organisations, ties = self.organisations, self.ties
+        if organisations or ties:  # lookups are answered from memory: their JSON follows
+            organisations, ties = dict(organisations), dict(ties)
+            for org_id, text in change.organisations.items():
+                if text is None:
+                    organisations.pop(org_id, None)
+                    if org_id in self.graph:  # its ties went with it
+                        for _source, _target, tie_id in (
+                            *self.graph.out_edges(org_id, keys=True),
+                            *self.graph.in_edges(org_id, keys=True),
+                        ):
+                            ties.pop(tie_id, None)
+                else:
+                    organisations[org_id] = text
+            for tie_id, text in change.ties.items():
+                if text is None:
+                    ties.pop(tie_id, None)
+                else:
+                    ties[tie_id] = text
+        return _Memory(index.graph, version, None, organisations, ties, index)
 
 
 def _org_props(org: Organisation, data: str) -> dict[str, Any]:
@@ -600,7 +631,39 @@ class Neo4jStore:
         if len(batch) > self.stage_rows and not batch.delete_organisations:
             return self._apply_in_stages(batch, progress)
         self._recover()
-        return self._write_tx(lambda tx: self._apply(tx, batch, progress))
+        held = self._graph_cache
+        wrote: dict[str, Any] = {}
+
+        def work(tx: ManagedTransaction) -> WriteResult:
+            result = self._apply(tx, batch, progress)
+            if held is not None and held.index is not None and len(batch) <= PATCH_LIMIT:
+                wrote["change"] = self._change(tx, batch)
+                wrote["version"] = int(tx.run(cypher.GET_VERSION, id=cypher.GRAPH_VERSION_ID).single(strict=True)[0])
+            return result
+
+        result = self._write_tx(work)
+        if "change" in wrote and held is not None:
+            try:
+                patched = held.patched(wrote["change"], wrote["version"])
+            except Exception:  # never a stale graph: the next question reads it afresh
+                log.exception("patching the whole graph after a write failed; it will be read afresh")
+                patched = None
+            if patched is not None:
+                with self._graph_lock:
+                    if self._graph_cache is None:
+                        self._graph_cache = patched
+            retire(held.graph)
+        return result
+
+    def _change(self, tx: ManagedTransaction, batch: WriteBatch) -> Change:
+        """The rows ``batch`` wrote, as now stored (None for those deleted), read in its transaction."""
+        org_ids = [org.id for org in batch.organisations] + batch.delete_organisations
+        tie_ids = [tie.id for tie in batch.ties] + [tie_id for tie_id, _ in batch.end_ties] + batch.delete_ties
+        orgs = {org_id: data for org_id, (_kind, data) in self._stored_organisations(tx, org_ids).items()}
+        ties = {tie_id: found[3] for tie_id, found in self._stored_ties(tx, tie_ids).items()}
+        return Change(
+            {org_id: orgs.get(org_id) for org_id in org_ids}, {tie_id: ties.get(tie_id) for tie_id in tie_ids}
+        )
 
     @staticmethod
     def _bump_version(tx: ManagedTransaction) -> int:
@@ -1211,9 +1274,10 @@ class Neo4jStore:
             self._checks.offer(began, (held, state["loading"]))
             org_json, tie_json = dict(orgs), dict(ties)
             graph = memory.rebuild_long_lived(lambda: build_graph_from_stored(org_json.values(), tie_json.values()))
+            index = GraphIndex.of(graph, held or 0)
             if self.questions_in_memory:  # the JSON by id answers lookups too
-                cached = _Memory(graph, held, state["loading"], org_json, tie_json)
+                cached = _Memory(graph, held, state["loading"], org_json, tie_json, index)
             else:
-                cached = _Memory(graph, held, state["loading"])
+                cached = _Memory(graph, held, state["loading"], index=index)
             self._graph_cache = cached
             return cached

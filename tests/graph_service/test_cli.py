@@ -57,6 +57,31 @@ def test_a_missing_file_is_one_line_not_a_traceback(db: Path, capsys: pytest.Cap
     assert err == ["error: /nonexistent/edubase.csv: no such file"]
 
 
+def test_help_lists_every_verb_without_importing_them() -> None:
+    """`graph-service --help` imports no verb's module, nor the stores; VERBS agrees with the modules."""
+    import subprocess
+    import sys
+
+    from graph_service.cli import commands
+
+    code = (
+        "import sys\n"
+        "from graph_service.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('graph_service.store', 'graph_service.questions', 'networkx', 'numpy',"
+        " 'graph_service.cli.questions', 'graph_service.cli.export', 'graph_service.cli.viz') if m in sys.modules]\n"
+        "print('imported:', heavy)\n"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "imported: []" in found
+    for verb in commands.VERBS:
+        assert f"    {verb}" in found
+    modules = commands.registry()
+    assert {verb: helptext for verb, (_m, helptext) in commands.VERBS.items()} == {
+        verb: command[0] for verb, command in modules.items()
+    }
+
+
 def test_a_closed_pipe_ends_quietly_and_support_fits_100_columns(tmp_path: Path) -> None:
     """`graph-service support ... | head`: no "Broken pipe" error; every line within 100 columns."""
     import os

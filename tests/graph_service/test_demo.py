@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_service import demo
+from graph_service.cli import demo
 from graph_service.settings import Settings
 from graph_service.store import EmbeddedStore
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from graph_service.areas import UnknownArea, check_area, parse_la
-from graph_service.commands import Command, iso_date
+from graph_service.cli.commands import Command, iso_date
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "graph": lambda: views.whole(store, args.as_at, closed),
         }[args.view]
 
-    from graph_service.cli import _store  # here: graph_service.cli imports this module
+    from graph_service.cli.main import _store  # here: cli.main imports this module (on use)
 
     store = _store(settings)  # says which store it reads
     try:

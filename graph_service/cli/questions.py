@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from graph_service import areas, questions
-from graph_service.commands import Command, iso_date
+from graph_service.cli.commands import Command, iso_date
 from graph_service.models import NodeKind, Phase, Status
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
@@ -99,13 +99,13 @@ def _checked(
 
 
 def _open(settings: Settings) -> GraphStore:
-    from graph_service.cli import _store
+    from graph_service.cli.main import _store
 
     return _store(settings)
 
 
 def _print(rows: list[dict[str, Any]], answer: BaseModel, fmt: str) -> None:
-    from graph_service.cli import print_rows
+    from graph_service.cli.main import print_rows
 
     if fmt == "json":
         json.dump(answer.model_dump(mode="json"), sys.stdout, indent=2, ensure_ascii=False)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from graph_service.area_questions import Step
 from graph_service.areas import UnknownArea, check_area, parse_la
-from graph_service.cli_areas import run_panel, year_or_day
-from graph_service.commands import Command, iso_date
+from graph_service.cli.areas import run_panel, year_or_day
+from graph_service.cli.commands import Command, iso_date
 from graph_service.export import CsvFlavour, ExportError, ExportFormat, build_spec, prepare_export, write_export
 from graph_service.export.exporter import BUNDLES
 from graph_service.export.panel import PanelFormat
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {fmt.value} writes several files: give a directory or a .zip path, not '-'", file=sys.stderr)
         return 2
     la_code, la_name = parse_la(args.la)
-    from graph_service.cli import _store  # here: graph_service.cli imports this module
+    from graph_service.cli.main import _store  # here: cli.main imports this module (on use)
 
     store = _store(settings)  # says which store it reads
     try:

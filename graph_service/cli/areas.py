@@ -11,7 +11,7 @@ from typing import Any
 from graph_service import area_questions
 from graph_service.analytics.panel import AREA_MEASURES
 from graph_service.area_questions import AreaBy, Step
-from graph_service.commands import Command, iso_date
+from graph_service.cli.commands import Command, iso_date
 from graph_service.questions import QuestionError
 from graph_service.settings import Settings
 
@@ -42,7 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from graph_service.cli import _store, print_rows
+    from graph_service.cli.main import _store, print_rows
 
     if (args.start is None) != (args.end is None):
         print("error: a series needs both --from and --to", file=sys.stderr)
@@ -102,7 +102,7 @@ def run_panel(args: argparse.Namespace, settings: Settings) -> int:
     """``export --format panel``: one row per school per day, written to ``-o DIR``."""
     from pathlib import Path
 
-    from graph_service.cli import _store
+    from graph_service.cli.main import _store
     from graph_service.export.panel import PanelFormat, write_panel
 
     if (args.start is None) != (args.end is None) or (args.start is None and not args.on):

@@ -11,14 +11,14 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graph_service.commands import iso_date
-from graph_service.settings import Settings
-from graph_service.spreadsheet import safe_rows
-from graph_service.store import GraphStore, StoreError, make_store
-from graph_service.tables import fit_lines, write_table
-from loaders.common import LoadError, LoadReport
+from graph_service.cli.commands import iso_date
+
+if TYPE_CHECKING:  # imported on use: `graph-service --help` imports none of them
+    from graph_service.settings import Settings
+    from graph_service.store import GraphStore
+    from loaders.common import LoadReport
 
 SAMPLE_FILES = {
     "establishments_january": "edubasealldata20250115_birmingham_with_ofsted.csv",
@@ -49,16 +49,20 @@ def print_rows(rows: Sequence[dict[str, Any]], fmt: str, out: Any = None) -> Non
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
+        from graph_service.spreadsheet import safe_rows
+
         writer.writerows(safe_rows(rows))
         return
     # Within the terminal (at most 100 columns), long text wrapped, not cut: graph_service.tables.
+    from graph_service.tables import write_table
+
     write_table(rows, out)
 
 
 def _store(settings: Settings, reading: bool = True) -> GraphStore:
     """The store a command works on; a reading command says which on stderr, and on an empty default store
     reads the demo's (a load names its store with its summary, :func:`_finish_load`)."""
-    from graph_service import demo
+    from graph_service.cli import demo
 
     if reading:
         settings, note = demo.reading_settings(settings)
@@ -67,6 +71,8 @@ def _store(settings: Settings, reading: bool = True) -> GraphStore:
         # A command asks one question: on Neo4j, narrowing it down in Cypher beats reading the
         # whole graph into memory first (which pays off only in a server, question after question).
         settings = settings.model_copy(update={"neo4j_in_memory": False})
+    from graph_service.store import make_store
+
     store = make_store(settings)
     store.open()
     return store
@@ -85,6 +91,8 @@ def _report_target(args: argparse.Namespace) -> Path | None:
     elif not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
         problem = errno.EACCES
     if problem is not None:
+        from loaders.common import LoadError
+
         raise LoadError(f"{target}: cannot write the report of rejected rows ({os.strerror(problem)})")
     return target
 
@@ -110,7 +118,8 @@ def _finish_load(report: LoadReport, target: Path | None, settings: Settings) ->
     no earlier report stays behind); without it, rows that were rejected go to
     :func:`default_report_path`, and a clean load empties a report left there by an earlier one.
     """
-    from graph_service import demo
+    from graph_service.cli import demo
+    from graph_service.tables import fit_lines
 
     print(f"store: {demo.where(settings)}")  # a path is not wrapped: it is copied whole
     print(fit_lines(report.summary()))
@@ -126,6 +135,8 @@ def _finish_load(report: LoadReport, target: Path | None, settings: Settings) ->
     default = default_report_path(report.files)
     if not report.issues and not default.is_file():
         return 0
+    from loaders.common import LoadError
+
     try:
         report.write_issues(default)
     except LoadError as exc:
@@ -232,7 +243,7 @@ def _workers(value: str) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from graph_service import demo
+    from graph_service.cli import demo
 
     print(f"store: {demo.where(settings)}", file=sys.stderr)
 
@@ -257,7 +268,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from graph_service import demo
+    from graph_service.cli import demo
 
     settings = demo.demo_settings(settings)
     try:
@@ -277,7 +288,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return cmd_serve(args, settings)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; of the verbs in ``commands.VERBS`` only the one ``argv`` names is imported."""
     parser = argparse.ArgumentParser(
         prog="graph-service",
         description="How schools in England work together: load, question, export and draw the graph.",
@@ -333,22 +345,31 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.set_defaults(func=func)
 
-    add_question_commands(sub)
+    add_question_commands(sub, argv)
     return parser
 
 
-def add_question_commands(sub: Any) -> None:
-    from graph_service import commands
+def add_question_commands(sub: Any, argv: Sequence[str] | None = None) -> None:
+    """Every verb of ``commands.VERBS`` listed; the one ``argv`` asks for (all when None) configured."""
+    from graph_service.cli import commands
 
-    for name, (helptext, configure, run) in commands.registry().items():
+    words = sys.argv[1:] if argv is None else list(argv)
+    chosen = next((word for word in words if not word.startswith("-")), None)
+    for name, (_module, helptext) in commands.VERBS.items():
         p = sub.add_parser(name, help=helptext)
-        configure(p)
-        p.set_defaults(func=run)
+        if name == chosen:
+            _helptext, configure, run = commands.load(name)
+            configure(p)
+            p.set_defaults(func=run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
+    from graph_service.settings import Settings
+    from graph_service.store import StoreError
+    from loaders.common import LoadError
+
     settings = Settings()
     try:
         return int(args.func(args, settings))

@@ -114,7 +114,7 @@ class DemoLoad:
 
 def load_demo(store: GraphStore) -> DemoLoad:
     """Load the sample, or only its newest extract again when the store already holds it."""
-    from graph_service.cli import load_sample_first, load_sample_newest, load_sample_ofsted
+    from graph_service.cli.main import load_sample_first, load_sample_newest, load_sample_ofsted
 
     if store.get_meta().get("data_date", "") >= SAMPLE_DATA_DATE:
         report = load_sample_newest(store)
