@@ -191,7 +191,22 @@ class Partner(_Model):
     )
 
 
-class IsolatedSchool(_Model):
+class _Judged(_Model):
+    """On which school the standing shown was judged (analytics.standing)."""
+
+    judged_urn: str | None = Field(
+        default=None,
+        description="The URN the inspection in force judged: the school's own, or a predecessor's when the "
+        "judgement was inherited (empty: no inspection, or a predecessor GIAS does not name).",
+    )
+    inherited: bool = Field(
+        default=False,
+        description="Judged on a predecessor before the school re-opened (standing_basis says on which, when, and "
+        "in which trust it re-opened): a difficulty judgement so inherited is not counted (risk, in difficulty).",
+    )
+
+
+class IsolatedSchool(_Judged):
     """A school listed by the isolated-schools question, with why."""
 
     id: str = Field(description="Organisation id (the URN for schools).")
@@ -216,16 +231,6 @@ class IsolatedSchool(_Model):
         " (docs/questions.md, 'Inspections and standing').",
     )
     judgements: str | None = Field(default=None, description="What that inspection says, in words.")
-    judged_urn: str | None = Field(
-        default=None,
-        description="The URN the inspection in force judged: the school's own, or a predecessor's when the "
-        "judgement was inherited (empty: no inspection, or a predecessor GIAS does not name).",
-    )
-    inherited: bool = Field(
-        default=False,
-        description="Judged on a predecessor before the school re-opened (standing_basis says on which, when, and "
-        "in which trust it re-opened): a difficulty judgement so inherited is not counted (risk, in difficulty).",
-    )
     risk: int = Field(description="Risk from the rating: 5 special measures ... 0 good/outstanding; unrated 1.")
     tie_count: int = Field(description="Number of collaboration ties holding on the date.")
     ties: list[TieBrief] = Field(description="Those ties.")
@@ -287,7 +292,7 @@ class AreaSummaryAnswer(_Model):
 # -- support partners ----------------------------------------------------------------------
 
 
-class SchoolBrief(_Model):
+class SchoolBrief(_Judged):
     """The school a support question is about."""
 
     id: str = Field(description="Organisation id.")
@@ -304,16 +309,6 @@ class SchoolBrief(_Model):
         default=None, description="Where the standing comes from, in words: the inspection in force and the rule."
     )
     judgements: str | None = Field(default=None, description="What that inspection says, in words.")
-    judged_urn: str | None = Field(
-        default=None,
-        description="The URN the inspection in force judged: the school's own, or a predecessor's when the "
-        "judgement was inherited (empty: no inspection, or a predecessor GIAS does not name).",
-    )
-    inherited: bool = Field(
-        default=False,
-        description="Judged on a predecessor before the school re-opened (standing_basis says on which, when, and "
-        "in which trust it re-opened): a difficulty judgement so inherited is not counted (risk, in difficulty).",
-    )
     latitude: float | None = Field(default=None, description="WGS84 latitude.")
     longitude: float | None = Field(default=None, description="WGS84 longitude.")
 

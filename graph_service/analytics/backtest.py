@@ -34,7 +34,7 @@ from graph_service.analytics.geo import location
 from graph_service.analytics.standing import rating_on
 from graph_service.analytics.support import (
     PARTS,
-    RatingOf,
+    Line,
     SupportIndex,
     SupportRules,
     SupportWeights,
@@ -181,7 +181,6 @@ def run_backtest(
     index = index if index is not None else support_index(graph)
     rules = rules or SupportRules()
     weights = weights or SupportWeights()
-    rating_of: RatingOf = assume_good if ignore_ratings else rating_on
     nodes = graph.nodes
     by_la: dict[Any, list[str]] = defaultdict(list)
     for node, attrs in graph.nodes(data=True):
@@ -211,18 +210,7 @@ def run_backtest(
             row["skipped"] = "the successor was open on the day asked (GIAS dates out of order)"
             rows.append(row)
             continue
-        lines, *_ = rank_lines(
-            graph,
-            case.school,
-            case.day,
-            radius_km=radius_km,
-            trust_radius_km=trust_radius_km,
-            weights=weights,
-            rules=rules,
-            rating_of=rating_of,
-            areas=not ignore_ratings,
-            index=index,
-        )
+        lines = _lines(graph, case, ignore_ratings, weights, rules, radius_km, trust_radius_km, index)
         row["support_rank"] = next(
             (rank for rank, line in enumerate(lines, 1) if line_reaches(graph, line, case.trust, case.day, index)),
             None,
@@ -231,6 +219,32 @@ def run_backtest(
         row["nearest_trust_rank"], row["most_in_la_rank"] = _baselines(index, case, rules, by_la, trust_radius_km)
         rows.append(row)
     return rows
+
+
+def _lines(
+    graph: nx.MultiDiGraph,
+    case: Case,
+    ignore_ratings: bool,
+    weights: SupportWeights | None,
+    rules: SupportRules,
+    radius_km: float,
+    trust_radius_km: float,
+    index: SupportIndex,
+) -> list[Line]:
+    """Every line of the support answer about a case's school, asked the day before its take-over."""
+    lines, *_ = rank_lines(
+        graph,
+        case.school,
+        case.day,
+        radius_km=radius_km,
+        trust_radius_km=trust_radius_km,
+        weights=weights,
+        rules=rules,
+        rating_of=assume_good if ignore_ratings else rating_on,
+        areas=not ignore_ratings,
+        index=index,
+    )
+    return lines
 
 
 def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -358,22 +372,11 @@ def choices(
     """Every case's lines as a :class:`Choice` (cases whose successor was open on the day are left out)."""
     index = index if index is not None else support_index(graph)
     rules = rules or SupportRules()
-    rating_of: RatingOf = assume_good if ignore_ratings else rating_on
     found = []
     for case in cases:
         if index.open_on(case.successor, case.day):
             continue
-        lines, *_ = rank_lines(
-            graph,
-            case.school,
-            case.day,
-            radius_km=radius_km,
-            trust_radius_km=trust_radius_km,
-            rules=rules,
-            rating_of=rating_of,
-            areas=not ignore_ratings,
-            index=index,
-        )
+        lines = _lines(graph, case, ignore_ratings, None, rules, radius_km, trust_radius_km, index)
         chosen = next(
             (at for at, line in enumerate(lines) if line_reaches(graph, line, case.trust, case.day, index)), -1
         )

@@ -1100,19 +1100,32 @@ def _own_group(q: _Question, own_near: Mapping[str, list[tuple[str, float | None
         ),
         "secondary_near": any(nodes[m].get("phase") in SECONDARY_PHASES for m, _km in near),
         "supporters": [
-            {
-                "id": m,
-                "name": nodes[m].get("name", m),
-                "phase": nodes[m].get("phase"),
-                "type_name": nodes[m].get("type_name"),
-                "distance_km": None if km is None else round(km, 3),
-                "fit": fit,
-                "in_local_authority": nodes[m].get("la_code") == q.attrs.get("la_code"),
-                "ofsted_rating": q.rating(m),
-                "opened": nodes[m].get("opened"),
-            }
+            school_row(nodes[m], m, km, fit, nodes[m].get("la_code") == q.attrs.get("la_code"), q.rating(m))
             for m, km, fit, _words in supporters[:SCHOOLS_LISTED]
         ],
+    }
+
+
+def school_row(
+    attrs: Mapping[str, Any], node: str, km: float | None, fit: float, in_la: bool, rating: str | None
+) -> dict[str, Any]:
+    """One school listed under a line (or its own trust's): who it is, how far, how it fits, its standing.
+
+    Examples
+    --------
+    >>> school_row({"name": "Ash", "phase": "primary"}, "1", 1.23456, 1.0, True, "good")["distance_km"]
+    1.235
+    """
+    return {
+        "id": node,
+        "name": attrs.get("name", node),
+        "phase": attrs.get("phase"),
+        "type_name": attrs.get("type_name"),
+        "distance_km": None if km is None else round(km, 3),
+        "fit": fit,
+        "in_local_authority": in_la,
+        "ofsted_rating": rating,
+        "opened": attrs.get("opened"),
     }
 
 
@@ -1252,17 +1265,7 @@ def support_candidates(
                 "phase_fit": line.demoted is None,
                 "schools_near": line.near_count if line.kind in GROUP_KINDS else 0,
                 "schools": [
-                    {
-                        "id": member,
-                        "name": nodes[member].get("name", member),
-                        "phase": nodes[member].get("phase"),
-                        "type_name": nodes[member].get("type_name"),
-                        "distance_km": None if km is None else round(km, 3),
-                        "fit": fit,
-                        "in_local_authority": in_la,
-                        "ofsted_rating": rating_of(nodes[member], day),
-                        "opened": nodes[member].get("opened"),
-                    }
+                    school_row(nodes[member], member, km, fit, in_la, rating_of(nodes[member], day))
                     for member, km, fit, in_la in line.schools
                 ],
                 "parts": parts,
