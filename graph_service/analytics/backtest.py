@@ -29,7 +29,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graph_service.analytics.choice import conditional_logit
+from graph_service.analytics.choice import ChoiceFit, conditional_logit
 from graph_service.analytics.geo import location
 from graph_service.analytics.standing import rating_on
 from graph_service.analytics.support import (
@@ -449,8 +449,7 @@ def fit_weights(found: Sequence[Choice], folds: int = 5) -> dict[str, Any]:
     """
     tuning = sorted((c for c in found if not c.held_out), key=lambda c: (c.case.taken_over, c.case.school))
     held = [c for c in found if c.held_out]
-    free = conditional_logit([c.parts for c in tuning], [c.chosen for c in tuning], ridge=RIDGE)
-    fitted, kept = nonnegative_fit(tuning)
+    fitted, free = nonnegative_fit(tuning)
     cross: list[int | None] = []
     for fold in range(folds):
         test = tuning[len(tuning) * fold // folds : len(tuning) * (fold + 1) // folds]
@@ -469,7 +468,6 @@ def fit_weights(found: Sequence[Choice], folds: int = 5) -> dict[str, Any]:
             part: (round(float(b), 4), round(float(se), 4), round(float(weight), 2))
             for part, b, se, weight in zip(PARTS, free.coefficients, free.standard_errors, fitted, strict=True)
         },
-        "dropped": [part for part, keep in zip(PARTS, kept, strict=True) if not keep],
         "cases": free.cases,
         "log_likelihood": round(free.log_likelihood, 2),
         "pseudo_r2": round(free.pseudo_r2, 4),
@@ -480,12 +478,13 @@ def fit_weights(found: Sequence[Choice], folds: int = 5) -> dict[str, Any]:
     }
 
 
-def nonnegative_fit(found: Sequence[Choice]) -> tuple[np.ndarray, np.ndarray]:
+def nonnegative_fit(found: Sequence[Choice]) -> tuple[np.ndarray, ChoiceFit]:
     """Conditional logit with every coefficient at least 0: the weights a broker can read as reasons for a line.
 
     A part whose coefficient comes out negative (a part that, beside the others, counts against
     a line: collinear with them) is fixed at 0 and the fit repeated without it, the most
-    negative first, until none is negative. Returns the coefficients and which parts were kept.
+    negative first, until none is negative. Returns those coefficients and the first fit, of every
+    part free (its coefficients and standard errors are the ones to print).
 
     Examples
     --------
@@ -493,17 +492,19 @@ def nonnegative_fit(found: Sequence[Choice]) -> tuple[np.ndarray, np.ndarray]:
     >>> parts = np.zeros((2, len(PARTS))); parts[:, 0] = [1.0, 0.0]; parts[:, 1] = [0.0, 1.0]
     >>> chosen = [Choice(case, "primary", parts, 0, np.zeros(2, bool), np.zeros(2, bool))] * 3
     >>> chosen += [Choice(case, "primary", parts, 1, np.zeros(2, bool), np.zeros(2, bool))]
-    >>> weights, kept = nonnegative_fit(chosen)
-    >>> round(float(weights[0]), 2), float(weights[1]), bool(kept[1])
-    (1.1, 0.0, False)
+    >>> weights, free = nonnegative_fit(chosen)
+    >>> round(float(weights[0]), 2), float(weights[1]), bool(free.coefficients[1] < 0)
+    (1.1, 0.0, True)
     """
     kept = np.ones(len(PARTS), dtype=bool)
+    free: ChoiceFit | None = None
     while True:
         fit = conditional_logit([c.parts[:, kept] for c in found], [c.chosen for c in found], ridge=RIDGE)
+        free = free or fit
         coefficients = np.zeros(len(PARTS))
         coefficients[kept] = fit.coefficients
         if (coefficients >= 0).all():
-            return coefficients, kept
+            return coefficients, free
         kept[int(np.argmin(coefficients))] = False
 
 

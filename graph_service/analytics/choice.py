@@ -121,24 +121,3 @@ def conditional_logit(
         cases=cases,
         iterations=iterations,
     )
-
-
-def ranks(alternatives: Sequence[np.ndarray], chosen: Sequence[int], coefficients: np.ndarray) -> list[int | None]:
-    """Rank of each case's chosen alternative when its alternatives are ordered by ``x . coefficients``.
-
-    Ties count against the chosen one (it is placed after every alternative scoring the same);
-    ``None`` when the choice is not among the alternatives.
-
-    Examples
-    --------
-    >>> ranks([np.array([[1.0], [0.0], [2.0]]), np.array([[1.0]])], [0, -1], np.array([1.0]))
-    [2, None]
-    """
-    found: list[int | None] = []
-    for x, c in zip(alternatives, chosen, strict=True):
-        if not 0 <= c < len(x):
-            found.append(None)
-            continue
-        score = x @ coefficients
-        found.append(int((score >= score[c]).sum()))
-    return found

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 
-from graph_service.analytics.choice import conditional_logit, ranks
+from graph_service.analytics.backtest import Case, Choice, choice_ranks
+from graph_service.analytics.choice import conditional_logit
+from graph_service.analytics.support import PARTS
 
 
 def simulated(cases: int = 300, seed: int = 7) -> tuple[list[np.ndarray], list[int], np.ndarray]:
@@ -51,5 +55,16 @@ def test_cases_without_a_choice_tell_nothing() -> None:
 
 
 def test_ranks_count_ties_against_the_chosen() -> None:
-    assert ranks([np.array([[1.0], [1.0], [0.0]])], [0], np.array([1.0])) == [2]
-    assert ranks([np.array([[3.0], [1.0]])], [0], np.array([-1.0])) == [2]
+    def ranked(first_part: list[float], chosen: int, weight: float) -> list[int | None]:
+        parts = np.zeros((len(first_part), len(PARTS)))
+        parts[:, 0] = first_part
+        lines = len(first_part)
+        case = Case("1", "2", "t", date(2020, 9, 1))
+        coefficients = np.zeros(len(PARTS))
+        coefficients[0] = weight
+        choice = Choice(case, "primary", parts, chosen, np.zeros(lines, bool), np.zeros(lines, bool))
+        return choice_ranks([choice], coefficients)
+
+    assert ranked([1.0, 1.0, 0.0], 0, 1.0) == [2]
+    assert ranked([3.0, 1.0], 0, -1.0) == [2]
+    assert ranked([1.0], -1, 1.0) == [None]
