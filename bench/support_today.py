@@ -27,6 +27,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+import networkx as nx
+
 from graph_service import questions
 from graph_service.analytics.geo import haversine_km, location
 from graph_service.store import EmbeddedStore
@@ -47,8 +49,9 @@ def concern_rows() -> list[dict[str, str]]:
         return [row for row in rows if row["Category of concern"] in ("SM", "SWK")]
 
 
-def runs_secondary_near(graph, trust: str, school: str, km: float = 40.0) -> bool:  # type: ignore[no-untyped-def]
-    """Whether ``trust`` has an open secondary or all-through school within ``km`` of ``school`` (plain rule)."""
+def runs_secondary_near(graph: nx.MultiDiGraph, trust: str, school: str, km: float = 40.0) -> bool:
+    """Whether ``trust`` has an open secondary or all-through school within ``km`` of ``school``: the plain rule
+    the answers are judged by, apart from the support code (tests/loaders/test_ofsted_real.py uses it too)."""
     here = location(graph.nodes[school])
     for member, _trust, data in graph.in_edges(trust, data=True):
         attrs = graph.nodes[member]

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import networkx as nx
 import pytest
 
+from bench.support_today import runs_secondary_near
 from graph_service import questions
-from graph_service.analytics.geo import haversine_km, location
 from graph_service.analytics.standing import rating_on, standing_in, standing_on
 from graph_service.store import EmbeddedStore
 from loaders.gias import load_gias
@@ -100,21 +99,6 @@ def test_most_open_state_funded_schools_have_a_standing(england: EmbeddedStore) 
     assert inherited["SM"] + inherited["SWK"] == 161
 
 
-def _runs_secondary_near(graph: nx.MultiDiGraph, trust: str, school: str, km: float = 40.0) -> bool:
-    """An open secondary or all-through school of ``trust`` within ``km`` of ``school``: the plain rule."""
-    here = location(graph.nodes[school])
-    for member, _trust, data in graph.in_edges(trust, data=True):
-        attrs = graph.nodes[member]
-        if data.get("kind") != "member_of" or data.get("until") is not None:
-            continue
-        if attrs.get("status") not in ("open", "open_proposed_to_close") or attrs.get("phase") not in SECONDARY:
-            continue
-        there = location(attrs)
-        if here is not None and there is not None and haversine_km(*here, *there) <= km:
-            return True
-    return False
-
-
 def test_support_for_the_schools_in_a_category_today(england: EmbeddedStore) -> None:
     """Issue 21's "done when" on the real files: judged_urn, the own trust, secondaries' trust lines."""
     graph = england.graph()
@@ -145,7 +129,7 @@ def test_support_for_the_schools_in_a_category_today(england: EmbeddedStore) -> 
         if answer.school.phase in SECONDARY:
             for candidate in [c for c in answer.candidates if c.kind == "trust"][:3]:
                 secondary_lines += 1
-                secondary_fit += _runs_secondary_near(graph, candidate.id, urn)
+                secondary_fit += runs_secondary_near(graph, candidate.id, urn)
     assert secondary_lines > 100 and secondary_fit / secondary_lines >= 0.9
 
 
